@@ -1,0 +1,19 @@
+# Facial mimicry under dopamine D2/3 and opioid antagonism (Korb et al. 2023), as a reproducible workflow.
+# Entry point: `snakemake --cores all` (see README.md). Stages live in workflow/rules/, one file each.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/dataset.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

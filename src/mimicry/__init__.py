@@ -1,0 +1,13 @@
+"""Domain logic of the facial-mimicry pharmacology workflow.
+
+Reproduces Korb et al. (2023), "Facial mimicry is not modulated by dopamine D2/3 and opioid receptor
+antagonism" (Psychopharmacology), as small pure functions that the Snakemake rule scripts call:
+
+- :mod:`mimicry.study`     the study design read from config (groups, muscles, emotions, channels);
+- :mod:`mimicry.design`    stimuli, trial order and session timeline of the morphing-faces task;
+- :mod:`mimicry.simulate`  a study simulator with known ground truth (demographics, EMG, responses);
+- :mod:`mimicry.bids`      BIDS 1.11 EMG writing, reading (MNE-BIDS) and validation;
+- :mod:`mimicry.errors`    input errors that name the file, the participant and the problem.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,40 @@
+"""The study design as read from config: groups, emotions, muscles and their recording channels."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Response categories of the task (feedback screen of Korb et al. 2023).
+RESPONSE_CATEGORIES: tuple[str, ...] = ("correct", "miss", "wrong_button", "multiple")
+
+
+@dataclass(frozen=True)
+class Study:
+    """What every stage needs to know about the study's design."""
+
+    task: str
+    groups: tuple[str, ...]
+    reference_group: str
+    emotions: tuple[str, ...]
+    #: muscle name -> channel name in the recordings, e.g. ``{"corrugator": "CS"}``
+    channels: Mapping[str, str]
+    #: experimental trials each participant must have; ``None`` accepts any number
+    trials_per_participant: int | None
+
+    @property
+    def muscles(self) -> tuple[str, ...]:
+        return tuple(self.channels)
+
+    @classmethod
+    def from_config(cls, study: Mapping[str, Any]) -> Study:
+        """Build from the ``study`` section of the config (already schema-validated)."""
+        return cls(
+            task=study["task"],
+            groups=tuple(study["groups"]),
+            reference_group=study["reference_group"],
+            emotions=tuple(study["emotions"]),
+            channels=dict(study["channels"]),
+            trials_per_participant=study.get("trials_per_participant"),
+        )

@@ -1,0 +1,79 @@
+# Shared set-up: config validation, the study design, the participant list and path helpers.
+import os
+import sys
+from pathlib import Path
+
+import yaml
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+# The rule scripts and this file import the project's `mimicry` package (src/); jobs inherit PYTHONPATH, so it is
+# importable in every job environment (the venv, --sdm conda, cluster jobs).
+SRC = Path(workflow.basedir) / "src"
+sys.path.insert(0, str(SRC))
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
+
+from mimicry.bids import recording_files, validate_dataset  # noqa: E402
+from mimicry.errors import DatasetError, InputError  # noqa: E402
+from mimicry.simulate import participant_labels  # noqa: E402
+from mimicry.study import Study  # noqa: E402
+
+validate(config, schema="../schemas/config.schema.yaml")
+PARTICIPANTS_SCHEMA = Path(workflow.basedir) / "workflow/schemas/participants.schema.yaml"
+
+try:
+    STUDY = Study.from_config(config["study"])
+    if STUDY.reference_group not in STUDY.groups:
+        raise InputError(f"study.reference_group {STUDY.reference_group!r} is not one of study.groups")
+    SIMULATED = config["simulation"]["enabled"]
+    if SIMULATED:
+        BIDS_ROOT = Path("results/simulated/bids")
+        unknown = set(config["simulation"]["participants_per_group"]) ^ set(STUDY.groups)
+        if unknown:
+            raise InputError(f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}")
+        SIMULATED_PARTICIPANTS = participant_labels(config["simulation"])
+        excluded = {label.removeprefix("sub-") for label in config["dataset"]["exclude_participants"]}
+        PARTICIPANTS = [label for label in SIMULATED_PARTICIPANTS if label not in excluded]
+    else:
+        if not config["dataset"]["bids_root"]:
+            raise InputError("dataset.bids_root must name a BIDS-EMG dataset when simulation.enabled is false")
+        BIDS_ROOT = Path(config["dataset"]["bids_root"])
+        if not (BIDS_ROOT / "participants.tsv").is_file():
+            raise InputError("no participants.tsv: dataset.bids_root is not a BIDS dataset", file=BIDS_ROOT)
+        # An external dataset is checked completely before any job runs (text files and EDF headers: fast).
+        DATASET = validate_dataset(
+            BIDS_ROOT, STUDY, config["dataset"]["exclude_participants"],
+            yaml.safe_load(PARTICIPANTS_SCHEMA.read_text()),
+        )
+        PARTICIPANTS = list(DATASET["participant"])
+except (InputError, DatasetError) as error:
+    raise WorkflowError(f"Invalid input: {error}") from None
+
+if not PARTICIPANTS:
+    raise WorkflowError("Invalid input: no participants to analyse")
+
+wildcard_constraints:
+    participant="[0-9A-Za-z]+",
+
+
+def package_code(*modules):
+    """Source files of the `mimicry` modules a job runs, as inputs: editing one reruns the jobs that use it."""
+    return [str(SRC / "mimicry" / f"{module}.py") for module in modules]
+
+
+def recording(participant):
+    """The BIDS-EMG files of one participant (dict: edf, sidecar, channels, events)."""
+    files = recording_files(BIDS_ROOT, participant, STUDY.task)
+    return {name: str(path) for name, path in zip(("edf", "sidecar", "channels", "events"), files.required())}
+
+
+def all_recording_files(wildcards=None):
+    return [path for participant in PARTICIPANTS for path in recording(participant).values()]
+
+
+def final_outputs():
+    targets = ["results/dataset/validation.tsv"]
+    if SIMULATED:
+        targets += rules.simulate_participants.output
+        targets += expand(rules.simulate_recording.output.truth, participant=SIMULATED_PARTICIPANTS)
+    return targets

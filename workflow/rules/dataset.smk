@@ -1,0 +1,26 @@
+# Stage 1: check the BIDS-EMG dataset (simulated or the user's) against the study design before analysing it.
+
+
+rule validate_dataset:
+    """Validate participants.tsv and every recording; write one summary row per participant."""
+    input:
+        participants=f"{BIDS_ROOT}/participants.tsv",
+        recordings=all_recording_files,
+        schema=str(PARTICIPANTS_SCHEMA),
+        code=package_code("bids", "study", "errors"),
+    output:
+        "results/dataset/validation.tsv",
+    params:
+        bids_root=str(BIDS_ROOT),
+        study=config["study"],
+        exclude=config["dataset"]["exclude_participants"],
+    log:
+        "results/logs/validate_dataset.log",
+    conda:
+        "../../envs/bids.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
+    script:
+        "../scripts/validate_dataset.py"

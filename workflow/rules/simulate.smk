@@ -1,0 +1,57 @@
+# Stage 0 (default data): simulate a whole study in BIDS-EMG, with its ground truth beside the BIDS tree.
+SIMULATION_TRUTH = "results/simulated/ground_truth"
+
+
+rule simulate_participants:
+    """Draw the participants (demographics, group) and their hidden parameters; write the dataset-level files."""
+    input:
+        code=package_code("simulate", "bids", "study"),
+    output:
+        participants=f"{BIDS_ROOT}/participants.tsv",
+        participants_sidecar=f"{BIDS_ROOT}/participants.json",
+        description=f"{BIDS_ROOT}/dataset_description.json",
+        readme=f"{BIDS_ROOT}/README",
+        parameters=f"{SIMULATION_TRUTH}/participant_parameters.tsv",
+        effects=f"{SIMULATION_TRUTH}/participant_effects.tsv",
+        conditions=f"{SIMULATION_TRUTH}/conditions.tsv",
+    params:
+        study=config["study"],
+        simulation=config["simulation"],
+    log:
+        "results/logs/simulate_participants.log",
+    conda:
+        "../../envs/bids.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=5,
+    script:
+        "../scripts/simulate_participants.py"
+
+
+rule simulate_recording:
+    """Simulate one participant's session: trial order, responses and raw EMG, written as BIDS-EMG."""
+    input:
+        parameters=rules.simulate_participants.output.parameters,
+        effects=rules.simulate_participants.output.effects,
+        stimuli=config["study"]["stimuli"],
+        code=package_code("simulate", "design", "bids", "study"),
+    output:
+        **{name: path for name, path in recording("{participant}").items()},
+        events_sidecar=str(recording_files(BIDS_ROOT, "{participant}", STUDY.task).events_sidecar),
+        truth=f"{SIMULATION_TRUTH}/trials/sub-{{participant}}_trials.parquet",
+    params:
+        study=config["study"],
+        simulation=config["simulation"],
+    log:
+        "results/logs/simulate_recording/sub-{participant}.log",
+    benchmark:
+        "results/benchmarks/simulate_recording/sub-{participant}.tsv"
+    conda:
+        "../../envs/bids.yaml"
+    threads: 1
+    resources:
+        mem_mb=600,
+        runtime=5,
+    script:
+        "../scripts/simulate_recording.py"

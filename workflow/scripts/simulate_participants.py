@@ -1,0 +1,28 @@
+"""Draw the simulated participants; write participants.tsv, the dataset description and the ground truth."""
+
+from pathlib import Path
+
+from mimicry import bids
+from mimicry.jobs import job_log
+from mimicry.simulate import planted_conditions, simulate_participants
+from mimicry.study import Study
+
+snakemake = snakemake  # noqa: F821 (injected by Snakemake)
+
+with job_log(snakemake.log[0], "simulate_participants") as log:
+    study = Study.from_config(snakemake.params.study)
+    simulation = snakemake.params.simulation
+    participants, parameters, effects = simulate_participants(simulation, study)
+    root = Path(snakemake.output.participants).parent
+    bids.write_participants(participants, root)
+    bids.write_dataset_description(root, "Simulated facial mimicry study (Korb et al. 2023 design)", "mimicry simulator")
+    Path(snakemake.output.readme).write_text(
+        "Simulated facial-mimicry study written by the mimicry workflow's simulator.\n"
+        f"Seed {simulation['seed']}; {len(participants)} participants; ground truth in "
+        f"{Path(snakemake.output.effects).parent}.\n",
+        encoding="utf-8",
+    )
+    bids.write_tsv(parameters, snakemake.output.parameters)
+    bids.write_tsv(effects, snakemake.output.effects)
+    bids.write_tsv(planted_conditions(simulation, study), snakemake.output.conditions)
+    log.info("simulated %d participants: %s", len(participants), participants["group"].value_counts().to_dict())
