@@ -275,7 +275,7 @@ def simulate_recording(
     muscle_band = signal.butter(2, [20.0, min(450.0, 0.45 * sfreq)], btype="bandpass", fs=sfreq, output="sos")
     # Mains: the fundamental and odd harmonics dominate; the amplitude wanders slowly.
     line = float(simulation["line_frequency"])
-    harmonics = {1: 1.0, 2: 0.15, 3: 0.3, 5: 0.1}
+    harmonics = {1: 1.0, 2: 0.05, 3: 0.1, 5: 0.03}
     mains_phase = rng.uniform(0, 2 * np.pi, len(harmonics) + 1)
     mains_shape = (1.0 + 0.2 * np.sin(2 * np.pi * times / 47.0 + mains_phase[0])) * sum(
         weight * np.sin(2 * np.pi * h * line * times + phase)
@@ -312,16 +312,16 @@ def simulate_recording(
             if artefact == "burst":  # e.g. a swallow, a blink or speech: a strong, short contraction
                 at = start + int(rng.uniform(0.0, video_s - 0.2) * sfreq)
                 length = int(rng.uniform(0.2, 0.8) * sfreq)
-                log_gain[at:at + length] += np.log(rng.uniform(4.0, 12.0)) * _hann_bump(len(log_gain[at:at + length]))
+                log_gain[at:at + length] += np.log(rng.uniform(2.5, 6.0)) * _hann_bump(len(log_gain[at:at + length]))
             elif artefact == "baseline":  # a contraction in the 500 ms before the video
                 at = start - int(rng.uniform(0.2, 0.5) * sfreq)
                 length = int(rng.uniform(0.1, 0.3) * sfreq)
-                log_gain[at:at + length] += np.log(rng.uniform(3.0, 8.0)) * _hann_bump(length)
+                log_gain[at:at + length] += np.log(rng.uniform(2.0, 5.0)) * _hann_bump(length)
             elif artefact == "spike":  # an electrode pop: a step that decays within tens of ms
                 at = start + int(rng.uniform(0.0, video_s) * sfreq)
                 tail = np.exp(-np.arange(int(0.25 * sfreq)) / (0.03 * sfreq))
                 stop_spike = min(n, at + len(tail))
-                spikes[at:stop_spike] += rng.choice([-1, 1]) * rng.uniform(80.0, 300.0) * 1e-6 * tail[: stop_spike - at]
+                spikes[at:stop_spike] += rng.choice([-1, 1]) * rng.uniform(30.0, 150.0) * 1e-6 * tail[: stop_spike - at]
 
             if experimental[i]:
                 for window in WINDOWS:

@@ -1,5 +1,4 @@
 # Shared set-up: config validation, the study design, the participant list and path helpers.
-import os
 import sys
 from pathlib import Path
 
@@ -7,11 +6,10 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-# The rule scripts and this file import the project's `mimicry` package (src/); jobs inherit PYTHONPATH, so it is
-# importable in every job environment (the venv, --sdm conda, cluster jobs).
+# This file imports the project's `mimicry` package from src/. Rule scripts find it through the symlink
+# workflow/scripts/mimicry (Snakemake puts a script's folder on sys.path), in any environment: venv, conda, cluster.
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SRC), os.environ.get("PYTHONPATH")]))
 
 from mimicry.bids import recording_files, validate_dataset  # noqa: E402
 from mimicry.errors import DatasetError, InputError  # noqa: E402

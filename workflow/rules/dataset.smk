@@ -11,7 +11,7 @@ rule validate_dataset:
     output:
         "results/dataset/validation.tsv",
     params:
-        bids_root=str(BIDS_ROOT),
+        bids_root=lambda wildcards, input: Path(input.participants).parent,
         study=config["study"],
         exclude=config["dataset"]["exclude_participants"],
     log:
