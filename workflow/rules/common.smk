@@ -24,8 +24,9 @@ try:
     if STUDY.reference_group not in STUDY.groups:
         raise InputError(f"study.reference_group {STUDY.reference_group!r} is not one of study.groups")
     SIMULATED = config["simulation"]["enabled"]
+    SIMULATED_ROOT = Path("results/simulated/bids")  # the simulate rules write here, never into a user's dataset
     if SIMULATED:
-        BIDS_ROOT = Path("results/simulated/bids")
+        BIDS_ROOT = SIMULATED_ROOT
         unknown = set(config["simulation"]["participants_per_group"]) ^ set(STUDY.groups)
         if unknown:
             raise InputError(f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}")
@@ -59,9 +60,9 @@ def package_code(*modules):
     return [str(SRC / "mimicry" / f"{module}.py") for module in modules]
 
 
-def recording(participant):
-    """The BIDS-EMG files of one participant (dict: edf, sidecar, channels, events)."""
-    files = recording_files(BIDS_ROOT, participant, STUDY.task)
+def recording(participant, root=None):
+    """The BIDS-EMG files of one participant (dict: edf, sidecar, channels, events) in the analysed dataset."""
+    files = recording_files(root or BIDS_ROOT, participant, STUDY.task)
     return {name: str(path) for name, path in zip(("edf", "sidecar", "channels", "events"), files.required())}
 
 

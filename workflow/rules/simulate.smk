@@ -7,10 +7,10 @@ rule simulate_participants:
     input:
         code=package_code("simulate", "bids", "study"),
     output:
-        participants=f"{BIDS_ROOT}/participants.tsv",
-        participants_sidecar=f"{BIDS_ROOT}/participants.json",
-        description=f"{BIDS_ROOT}/dataset_description.json",
-        readme=f"{BIDS_ROOT}/README",
+        participants=f"{SIMULATED_ROOT}/participants.tsv",
+        participants_sidecar=f"{SIMULATED_ROOT}/participants.json",
+        description=f"{SIMULATED_ROOT}/dataset_description.json",
+        readme=f"{SIMULATED_ROOT}/README",
         parameters=f"{SIMULATION_TRUTH}/participant_parameters.tsv",
         effects=f"{SIMULATION_TRUTH}/participant_effects.tsv",
         conditions=f"{SIMULATION_TRUTH}/conditions.tsv",
@@ -37,8 +37,8 @@ rule simulate_recording:
         stimuli=config["study"]["stimuli"],
         code=package_code("simulate", "design", "bids", "study"),
     output:
-        **{name: path for name, path in recording("{participant}").items()},
-        events_sidecar=str(recording_files(BIDS_ROOT, "{participant}", STUDY.task).events_sidecar),
+        **recording("{participant}", SIMULATED_ROOT),
+        events_sidecar=str(recording_files(SIMULATED_ROOT, "{participant}", STUDY.task).events_sidecar),
         truth=f"{SIMULATION_TRUTH}/trials/sub-{{participant}}_trials.parquet",
     params:
         study=config["study"],

@@ -1,0 +1,60 @@
+"""Shared fixtures: a throw-away copy of the project and one workflow run on the test configuration."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+PROJECT_PARTS = ("Snakefile", "workflow", "config", "envs", "resources", "src")
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy what the workflow needs (not results/, not .venv/) so a test can run and break it in isolation."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(source, destination / part, symlinks=True,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def run_snakemake(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake in ``project``; with ``check``, fail the test with Snakemake's output if it fails."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    result = subprocess.run([SNAKEMAKE, *args], cwd=project, capture_output=True, text=True, env=env)
+    if check and result.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def write_overlay(project: Path, name: str, overlay: dict) -> str:
+    path = project / "config" / name
+    path.write_text(yaml.safe_dump(overlay), encoding="utf-8")
+    return str(path.relative_to(project))
+
+
+@pytest.fixture(scope="session")
+def test_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project copied once and run end to end on config/test/config.yaml (6 simulated participants)."""
+    project = copy_project(tmp_path_factory.mktemp("run") / "project")
+    run_snakemake(project, "--cores", "2", "--configfile", "config/test/config.yaml")
+    return project
+
+
+@pytest.fixture(scope="session")
+def test_config() -> dict:
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    overlay = yaml.safe_load((ROOT / "config" / "test" / "config.yaml").read_text())
+    config["simulation"].update(overlay["simulation"])
+    return config

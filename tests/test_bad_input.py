@@ -1,0 +1,123 @@
+"""Broken inputs: one clear error naming the file, the participant and the problem, and nothing written."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import copy_project, run_snakemake, write_overlay
+
+EMG = "sub-{0}/emg/sub-{0}_task-mimicry_emg"
+
+
+def _missing_edf(root: Path) -> None:
+    (root / f"{EMG.format('003')}.edf").unlink()
+
+
+def _truncated_edf(root: Path) -> None:
+    edf = root / f"{EMG.format('002')}.edf"
+    edf.write_bytes(edf.read_bytes()[: edf.stat().st_size // 2])
+
+
+def _wrong_sampling_rate(root: Path) -> None:
+    sidecar = root / f"{EMG.format('004')}.json"
+    content = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**content, "SamplingFrequency": 1000}))
+
+
+def _edit_participants(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        table = pd.read_csv(root / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
+        edit(table).to_csv(root / "participants.tsv", sep="\t", index=False)
+    return apply
+
+
+def _unknown_group(table: pd.DataFrame) -> pd.DataFrame:
+    table.loc[table["participant_id"] == "sub-005", "group"] = "caffeine"
+    return table
+
+
+def _missing_trials(root: Path) -> None:
+    events_path = root / "sub-006/emg/sub-006_task-mimicry_events.tsv"
+    events = pd.read_csv(events_path, sep="\t", dtype=str, keep_default_na=False)
+    events.drop(index=events.index[10:20]).to_csv(events_path, sep="\t", index=False)
+
+
+BREAKAGES = {
+    "missing EDF": (_missing_edf, ["participant sub-003", "sub-003_task-mimicry_emg.edf", "file not found"]),
+    "truncated EDF": (_truncated_edf, ["participant sub-002", "sub-002_task-mimicry_emg.edf", "truncated"]),
+    "wrong sampling rate": (_wrong_sampling_rate, ["participant sub-004", "sub-004_task-mimicry_emg.edf",
+                                                   "sampled at 1200 Hz", "declares SamplingFrequency 1000 Hz"]),
+    "unknown group": (_edit_participants(_unknown_group), ["participant sub-005", "participants.tsv",
+                                                            "unknown group 'caffeine'"]),
+    "duplicated participant": (_edit_participants(lambda t: pd.concat([t, t.iloc[[1]]])),
+                               ["participant sub-002", "participants.tsv", "listed more than once"]),
+    "events with missing trials": (_missing_trials, ["participant sub-006", "sub-006_task-mimicry_events.tsv",
+                                                     "has 86 experimental trials", "the study has 96"]),
+}
+
+
+@pytest.fixture
+def external(test_run: Path, tmp_path: Path) -> tuple[Path, Path, str]:
+    """A project copy set to analyse a copy of the simulated dataset as a user's own BIDS dataset."""
+    dataset = tmp_path / "dataset"
+    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    project = copy_project(tmp_path / "project")
+    overlay = write_overlay(project, "external.yaml", {"simulation": {"enabled": False},
+                                                      "dataset": {"bids_root": str(dataset)}})
+    return project, dataset, overlay
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_an_external_dataset_is_analysed(external) -> None:
+    project, dataset, overlay = external
+    run_snakemake(project, "--cores", "1", "--configfile", overlay)
+    summary = pd.read_csv(project / "results/dataset/validation.tsv", sep="\t", dtype={"participant": str})
+    assert len(summary) == 6
+    assert not (project / "results/simulated").exists()  # nothing simulated when a dataset is given
+
+
+@pytest.mark.parametrize("breakage", list(BREAKAGES))
+def test_broken_input_is_named_and_nothing_is_written(external, breakage: str) -> None:
+    project, dataset, overlay = external
+    breaks, expected = BREAKAGES[breakage]
+    breaks(dataset)
+    before = _snapshot(dataset)
+    result = run_snakemake(project, "--cores", "1", "--configfile", overlay, check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    for fragment in expected:
+        assert fragment in message, f"{fragment!r} missing from:\n{message}"
+    assert "Traceback" not in message
+    assert not (project / "results").exists()
+    assert _snapshot(dataset) == before  # the input is never touched
+
+
+def test_a_config_key_of_the_wrong_type_is_named(external) -> None:
+    project, _, _ = external
+    overlay = write_overlay(project, "wrong.yaml", {"study": {"trials_per_participant": "ninety-six"}})
+    result = run_snakemake(project, "--cores", "1", "--configfile", overlay, check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "'ninety-six' is not of type" in message and "trials_per_participant" in message
+    assert not (project / "results").exists()
+
+
+def test_results_already_made_survive_a_broken_rerun(external) -> None:
+    project, dataset, overlay = external
+    run_snakemake(project, "--cores", "1", "--configfile", overlay)
+    made = _snapshot(project / "results/dataset")
+    _missing_trials(dataset)
+    result = run_snakemake(project, "--cores", "1", "--configfile", overlay, check=False)
+    assert result.returncode != 0 and "participant sub-006" in result.stdout + result.stderr
+    assert _snapshot(project / "results/dataset") == made

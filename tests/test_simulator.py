@@ -1,0 +1,145 @@
+"""The simulator's claims: design rules, demographics like Table 1, response rates, exact planted curves."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from scipy import integrate
+
+from conftest import ROOT
+from mimicry import simulate
+from mimicry.design import load_stimuli, longest_run, session_timeline, trial_order
+from mimicry.study import Study
+
+CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+STUDY = Study.from_config(CONFIG["study"])
+STIMULI = load_stimuli(ROOT / "resources" / "stimuli.tsv", STUDY.emotions)
+
+
+@pytest.fixture(scope="module")
+def paper_size() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    return simulate.simulate_participants(CONFIG["simulation"], STUDY)
+
+
+def test_longest_run() -> None:
+    assert longest_run([]) == 0
+    assert longest_run("aabbbab") == 3
+    assert longest_run("abab") == 1
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_trial_order_follows_the_papers_rules(seed: int) -> None:
+    trials = trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=np.random.default_rng(seed))
+    assert len(trials) == 96
+    assert list(trials["trial"]) == list(range(1, 97))
+    assert trials.groupby("block").size().to_dict() == {1: 48, 2: 48}
+    assert (trials.groupby(["block", "video"]).size() == 2).all()  # every video twice per block
+    assert trials["trial_type"].value_counts().to_dict() == {"AngryToHappy": 48, "HappyToAngry": 48}
+    assert longest_run(list(trials["trial_type"])) <= 3
+
+
+def test_trial_order_is_not_always_the_same() -> None:
+    first, second = (trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=np.random.default_rng(s))
+                     for s in (1, 2))
+    assert list(first["video"]) != list(second["video"])
+
+
+def test_session_timeline_timing() -> None:
+    rng = np.random.default_rng(0)
+    timing = CONFIG["simulation"]["timing"]
+    trials = trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=rng)
+    schedule, duration = session_timeline(trials, STIMULI, timing, rng)
+    assert (schedule["block"] == 0).sum() == 4 and schedule.loc[schedule["block"] == 0, "trial"].isna().all()
+    assert schedule["fixation_s"].between(2.0, 3.0).all()
+    assert schedule["fixation_s"].mean() == pytest.approx(2.5, abs=0.15)
+    gaps = np.diff(schedule["onset"]) - schedule["fixation_s"].to_numpy()[1:]
+    same_block = np.diff(schedule["block"]) == 0
+    np.testing.assert_allclose(gaps[same_block], 6.0)  # video 5 s + feedback 1 s before the next fixation
+    assert duration == int(duration) and duration > schedule["onset"].iloc[-1] + 6
+    assert 850 < duration < 950
+
+
+def test_response_curve_window_means_equal_the_model() -> None:
+    for a, b, c in [(0.1, 0.0, 0.25), (-0.09, 0.02, -0.35), (0.06, -0.01, -1.5)]:
+        for window in range(1, 6):
+            mean, _ = integrate.quad(lambda tau: simulate.response_curve(tau, a, b, c), window - 1, window)
+            assert mean == pytest.approx(simulate.window_curve(window, a, b, c), abs=1e-12)
+    # b is the value at the first window, a the asymptote
+    assert simulate.window_curve(1, 0.1, 0.03, 0.25) == pytest.approx(0.03)
+    assert simulate.window_curve(1e6, 0.1, 0.03, 0.25) == pytest.approx(0.1)
+
+
+def test_planted_conditions_default_to_no_drug_effect() -> None:
+    conditions = simulate.planted_conditions(CONFIG["simulation"], STUDY)
+    assert len(conditions) == 3 * 2 * 2
+    assert (conditions[["drug_effect_a", "drug_effect_c"]] == 0).all().all()
+    # the paper's mimicry pattern: ZM up for AngryToHappy, down for HappyToAngry; CS the mirror image
+    a = conditions.set_index(["muscle", "emotion"])["a"].sort_index()
+    assert a[("zygomaticus", "AngryToHappy")].min() > 0 > a[("zygomaticus", "HappyToAngry")].max()
+    assert a[("corrugator", "HappyToAngry")].min() > 0 > a[("corrugator", "AngryToHappy")].max()
+
+
+def test_planted_drug_effect_lands_on_one_cell() -> None:
+    simulation = copy.deepcopy(CONFIG["simulation"])
+    simulation["drug_effects"] = [dict(group="naltrexone", muscle="zygomaticus", emotion="AngryToHappy",
+                                       asymptote=-0.05, rate=0.4)]
+    conditions = simulate.planted_conditions(simulation, STUDY).set_index(["group", "muscle", "emotion"])
+    baseline = simulate.planted_conditions(CONFIG["simulation"], STUDY).set_index(["group", "muscle", "emotion"])
+    difference = conditions[["a", "c"]] - baseline[["a", "c"]]
+    hit = ("naltrexone", "zygomaticus", "AngryToHappy")
+    assert difference.loc[hit].tolist() == pytest.approx([-0.05, 0.4])
+    assert (difference.drop(index=[hit]) == 0).all().all()
+    simulation["drug_effects"] = [dict(group="caffeine", muscle="zygomaticus", emotion="AngryToHappy")]
+    with pytest.raises(ValueError, match="caffeine"):
+        simulate.planted_conditions(simulation, STUDY)
+
+
+def test_participants_look_like_table_1(paper_size) -> None:
+    participants, parameters, effects = paper_size
+    assert len(participants) == 130 and participants["participant_id"].is_unique
+    assert participants["group"].value_counts().to_dict() == {"naltrexone": 44, "placebo": 44, "amisulpride": 42}
+    assert participants["age"].between(18, 35).all() and participants["bmi"].between(17.7, 29.3).all()
+    assert participants["age"].mean() == pytest.approx(23.2, abs=1.0)
+    assert participants["bmi"].mean() == pytest.approx(22.6, abs=0.8)
+    assert participants["hours_from_pill"].mean() == pytest.approx(4.2, abs=0.1)
+    assert (participants["sex"] == "F").mean() == pytest.approx(87 / 130, abs=0.1)
+    # most participants believe they had placebo, so placebo participants guess right most often
+    assert (participants["guess"] == "placebo").mean() == pytest.approx(64 / 130, abs=0.12)
+    correct = (participants["guess"] == participants["group"]).groupby(participants["group"]).mean()
+    assert correct["placebo"] > max(correct["amisulpride"], correct["naltrexone"])
+    assert participants[["panas_pos_t2", "panas_neg_t2"]].isna().sum().sum() > 0  # a few missing, as in the paper
+    assert len(effects) == 130 * 4 and set(parameters["participant"]) == {p[4:] for p in participants["participant_id"]}
+
+
+def test_simulation_is_deterministic(paper_size) -> None:
+    again = simulate.simulate_participants(CONFIG["simulation"], STUDY)
+    for first, second in zip(paper_size, again, strict=True):
+        pd.testing.assert_frame_equal(first, second)
+    other_seed = {**CONFIG["simulation"], "seed": CONFIG["simulation"]["seed"] + 1}
+    assert not simulate.simulate_participants(other_seed, STUDY)[2].equals(paper_size[2])
+
+
+def test_response_times_and_categories(paper_size) -> None:
+    """Presses cluster on the change point; RT outliers by the paper's rule are close to its 2.44%."""
+    _, parameters, _ = paper_size
+    timing = CONFIG["simulation"]["timing"]
+    outliers, categories, offsets = [], [], []
+    for i, (_, row) in enumerate(parameters.set_index("participant").iterrows()):
+        rng = np.random.default_rng(i)
+        trials = trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=rng)
+        responses = simulate.simulate_responses(trials, row, video_s=timing["video_s"],
+                                                tail_s=CONFIG["simulation"]["responses"]["rt_tail_s"], rng=rng)
+        correct = responses.loc[responses["response"] == "correct", "response_time"]
+        z = (correct - correct.mean()) / correct.std()
+        outliers.append((z.abs() > 2).sum() / len(trials))
+        categories.append(responses["response"])
+        offsets.append((correct - trials.loc[correct.index, "change_point_s"]).median())
+    shares = pd.concat(categories).value_counts(normalize=True)
+    assert np.mean(outliers) == pytest.approx(0.0244, abs=0.008)
+    assert shares["correct"] == pytest.approx(0.955, abs=0.02)
+    assert set(shares.index) == {"correct", "miss", "wrong_button", "multiple"}
+    assert abs(np.median(offsets)) < 0.2  # responses centre on the morph's change point
