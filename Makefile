@@ -2,7 +2,7 @@
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup run test
+.PHONY: setup run test benchmark
 setup:
 	bash tools/setup-env.sh
 
@@ -11,3 +11,7 @@ run: setup
 
 test: setup
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# Re-run the default workflow and print wall time, CPU time and peak memory per rule.
+benchmark: setup
+	.venv/bin/python tools/benchmark.py --cores $(CORES)

@@ -11,6 +11,7 @@ import yaml
 from scipy import signal
 
 from conftest import ROOT, run_snakemake
+from mimicry.benchmarks import read_benchmarks, summarize
 from mimicry.bids import REQUIRED_SIDECAR_FIELDS, read_recording, recording_files, validate_dataset
 from mimicry.study import Study
 
@@ -27,9 +28,11 @@ def test_workflow_is_complete_and_lint_clean(test_run) -> None:
     summary = pd.read_csv(test_run / "results/dataset/validation.tsv", sep="\t", dtype={"participant": str})
     assert list(summary["participant"]) == LABELS
     assert (summary["n_trials"] == 96).all() and (summary["sfreq"] == 1200).all()
-    for label in LABELS:  # every per-participant job left a benchmark and a log
-        assert (test_run / f"results/benchmarks/simulate_recording/sub-{label}.tsv").is_file()
-        assert (test_run / f"results/logs/simulate_recording/sub-{label}.log").is_file()
+    for label in LABELS:  # every per-participant job left a log
+        assert "sub-" + label in (test_run / f"results/logs/simulate_recording/sub-{label}.log").read_text()
+    figures = summarize(read_benchmarks(test_run / "results/benchmarks"))
+    assert figures.loc["simulate_recording", "jobs"] == 6 and figures.loc["validate_dataset", "jobs"] == 1
+    assert (figures["wall_mean_s"] > 0).all() and (figures["rss_max_mb"] > 0).all()
 
 
 def test_recordings_read_back_through_mne_bids(test_run) -> None:

@@ -16,6 +16,8 @@ rule validate_dataset:
         exclude=config["dataset"]["exclude_participants"],
     log:
         "results/logs/validate_dataset.log",
+    benchmark:
+        "results/benchmarks/validate_dataset/dataset.tsv"
     conda:
         "../../envs/bids.yaml"
     threads: 1
