@@ -11,6 +11,7 @@ configfile: "config/config.yaml"
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dataset.smk"
+include: "workflow/rules/preprocess.smk"
 
 
 rule all:

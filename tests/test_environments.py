@@ -12,7 +12,7 @@ from conftest import ROOT
 
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 # conda-forge names that differ from the PyPI names in requirements.lock
-CONDA_TO_PYPI = {"mne-base": "mne"}
+CONDA_TO_PYPI = {"mne-base": "mne", "matplotlib-base": "matplotlib"}
 
 
 def _normalise(name: str) -> str:

@@ -1,5 +1,6 @@
 """Draw the simulated participants; write participants.tsv, the dataset description and the ground truth."""
 
+import shutil
 from pathlib import Path
 
 from mimicry import bids
@@ -14,6 +15,11 @@ with job_log(snakemake.log[0], "simulate_participants") as log:
     simulation = snakemake.params.simulation
     participants, parameters, effects = simulate_participants(simulation, study)
     root = Path(snakemake.output.participants).parent
+    # The simulated tree belongs to the workflow: recordings of participants a previous config had, and this one
+    # has not, would make the dataset invalid, so they go.
+    for stale in sorted(set(root.glob("sub-*")) - {root / pid for pid in participants["participant_id"]}):
+        log.info("removing %s: not a participant of this simulation", stale)
+        shutil.rmtree(stale)
     bids.write_participants(participants, root)
     bids.write_dataset_description(root, "Simulated facial mimicry study (Korb et al. 2023 design)", "mimicry simulator")
     Path(snakemake.output.readme).write_text(

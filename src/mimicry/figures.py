@@ -1,0 +1,57 @@
+"""Figures. Each function returns a matplotlib Figure; :func:`save` writes it as PDF and PNG."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+
+def save(figure: Figure, pdf: str | Path, png: str | Path, dpi: int = 120) -> None:
+    figure.savefig(pdf)
+    figure.savefig(png, dpi=dpi)
+    plt.close(figure)
+
+
+def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) -> Figure:
+    """One participant's log EMG time course per muscle x emotion: every trial (rejected ones in red) and the
+    mean of the kept trials, so a person sees at a glance whether the rejection did its job."""
+    muscles = list(dict.fromkeys(summary["muscle"]))
+    emotions = sorted(timecourse["emotion"].unique()) if len(timecourse) else []
+    figure, axes = plt.subplots(len(muscles), max(len(emotions), 1), figsize=(9, 3 * len(muscles)),
+                                sharex=True, squeeze=False)
+    status = summary["status"].iloc[0]
+    if status != "ok":
+        for ax in axes.flat:
+            ax.set_axis_off()
+        figure.suptitle(f"sub-{participant}: excluded\n{summary['reason'].iloc[0]}", fontsize=9, color="firebrick")
+        return figure
+    for i, muscle in enumerate(muscles):
+        for j, emotion in enumerate(emotions):
+            ax = axes[i, j]
+            cell = timecourse[(timecourse["muscle"] == muscle) & (timecourse["emotion"] == emotion)]
+            traces = cell.pivot(index="time_s", columns="trial", values="log_emg")
+            rejected = cell.groupby("trial")["rejected"].first()
+            kept_trials = rejected.index[~rejected]
+            ax.plot(traces.index, traces[kept_trials], color="0.75", lw=0.5)
+            if rejected.any():
+                ax.plot(traces.index, traces[rejected.index[rejected]], color="firebrick", lw=0.6, alpha=0.7)
+            ax.plot(traces.index, traces[kept_trials].mean(axis=1), color="black", lw=2)
+            ax.axvline(0, color="0.4", ls=":")
+            ax.axhline(0, color="0.4", lw=0.5)
+            lost = int(rejected.sum())
+            ax.set_title(f"{muscle}, {emotion}: {lost}/{len(rejected)} rejected", fontsize=9)
+            ax.set_ylim(-1.5, 1.5)
+            if j == 0:
+                ax.set_ylabel("log proportion of baseline")
+            if i == len(muscles) - 1:
+                ax.set_xlabel("time from video onset (s)")
+    figure.suptitle(f"sub-{participant}: EMG quality control (grey kept, red rejected, black mean of kept)",
+                    fontsize=10)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,60 @@
+"""Group tables from the per-participant outputs: the inputs of the statistics stages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+#: What the paper reports, for comparison in the rejection table.
+PAPER_REJECTION = {"emg_trials_rejected_pct": 19.6, "rt_outliers_pct": 2.44}
+
+
+def read_participants(path: str | Path) -> pd.DataFrame:
+    """``participants.tsv`` with the label (no ``sub-``) in ``participant``."""
+    table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False, dtype={"participant_id": str})
+    return table.assign(participant=table["participant_id"].str.removeprefix("sub-"))
+
+
+def concat_tables(paths: Iterable[str | Path], participants: pd.DataFrame) -> pd.DataFrame:
+    """Concatenate per-participant Parquet tables and add each participant's drug group after ``participant``."""
+    tables = [pd.read_parquet(path) for path in paths]
+    table = pd.concat([t for t in tables if len(t)], ignore_index=True) if any(len(t) for t in tables) else tables[0]
+    groups = participants.set_index("participant")["group"]
+    table.insert(1, "group", table["participant"].map(groups).astype("string"))
+    return table
+
+
+def concat_summaries(paths: Iterable[str | Path], participants: pd.DataFrame) -> pd.DataFrame:
+    table = pd.concat([pd.read_csv(p, sep="\t", dtype={"participant": str}, keep_default_na=False) for p in paths],
+                      ignore_index=True)
+    table.insert(1, "group", table["participant"].map(participants.set_index("participant")["group"]))
+    return table
+
+
+def rejection_rates(emg_windows: pd.DataFrame, rt_trials: pd.DataFrame) -> pd.DataFrame:
+    """Overall and per-group rejection percentages, beside the paper's figures.
+
+    ``emg_trials_rejected_pct``: trials lost in at least one muscle (the paper's 19.6%);
+    ``emg_trial_muscle_rejected_pct``: trial x muscle pairs lost; ``rt_outliers_pct``: RT outliers among all
+    trials (the paper's 2.44%); ``rt_not_correct_pct``: misses, wrong buttons and double presses.
+    """
+    emg_trials = emg_windows[emg_windows["window"] == 1]
+    per_trial = emg_trials.groupby(["group", "participant", "trial"])["rejected"].any().reset_index()
+    rows = []
+    for group, emg_part, trial_part, rt_part in [
+        ("all", emg_trials, per_trial, rt_trials),
+        *[(g, emg_trials[emg_trials["group"] == g], per_trial[per_trial["group"] == g], rt_trials[rt_trials["group"] == g])
+          for g in sorted(emg_trials["group"].dropna().unique())],
+    ]:
+        rows += [
+            (group, "emg_trials_rejected_pct", 100 * trial_part["rejected"].mean(), len(trial_part)),
+            (group, "emg_trial_muscle_rejected_pct", 100 * emg_part["rejected"].mean(), len(emg_part)),
+            (group, "rt_outliers_pct", 100 * rt_part["rt_outlier"].mean(), len(rt_part)),
+            (group, "rt_not_correct_pct", 100 * (rt_part["response"] != "correct").mean(), len(rt_part)),
+        ]
+    table = pd.DataFrame(rows, columns=["group", "measure", "percent", "n"])
+    table["paper_percent"] = table["measure"].map(PAPER_REJECTION).where(table["group"] == "all")
+    table["percent"] = table["percent"].round(3)
+    return table

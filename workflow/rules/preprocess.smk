@@ -1,0 +1,106 @@
+# Stage 2: per-participant preprocessing (EMG with MNE, response times), then the group tables.
+EMG_OUT = "results/preprocessing/emg"
+
+
+rule preprocess_emg:
+    """Filter, rectify, smooth, epoch, reject outlier trials and average one participant's EMG into windows."""
+    input:
+        **recording("{participant}"),
+        code=package_code("emg", "bids", "study", "errors"),
+    output:
+        windows=f"{EMG_OUT}/sub-{{participant}}_windows.parquet",
+        timecourse=f"{EMG_OUT}/sub-{{participant}}_timecourse.parquet",
+        summary=f"{EMG_OUT}/sub-{{participant}}_rejections.tsv",
+    params:
+        study=config["study"],
+        emg=config["preprocessing"]["emg"],
+        on_bad_recording=config["preprocessing"]["emg"]["on_bad_recording"],
+        bids_root=lambda wildcards, input: Path(input.edf).parents[2],
+    log:
+        "results/logs/preprocess_emg/sub-{participant}.log",
+    benchmark:
+        "results/benchmarks/preprocess_emg/sub-{participant}.tsv"
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/preprocess_emg.py"
+
+
+rule emg_qc_figure:
+    """One participant's EMG time courses per muscle x emotion, rejected trials in red."""
+    input:
+        timecourse=rules.preprocess_emg.output.timecourse,
+        summary=rules.preprocess_emg.output.summary,
+        code=package_code("figures"),
+    output:
+        pdf="results/preprocessing/qc/sub-{participant}_emg_qc.pdf",
+        png="results/preprocessing/qc/sub-{participant}_emg_qc.png",
+    log:
+        "results/logs/emg_qc_figure/sub-{participant}.log",
+    benchmark:
+        "results/benchmarks/emg_qc_figure/sub-{participant}.tsv"
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=400,
+        runtime=5,
+    script:
+        "../scripts/emg_qc_figure.py"
+
+
+rule preprocess_rt:
+    """Z-score one participant's response times, flag outliers, keep correct trials for the RT models."""
+    input:
+        events=lambda wildcards: recording(wildcards.participant)["events"],
+        code=package_code("rt"),
+    output:
+        "results/preprocessing/rt/sub-{participant}_rt.parquet",
+    params:
+        n_sd=config["preprocessing"]["rt"]["n_sd"],
+    log:
+        "results/logs/preprocess_rt/sub-{participant}.log",
+    benchmark:
+        "results/benchmarks/preprocess_rt/sub-{participant}.tsv"
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=2,
+    script:
+        "../scripts/preprocess_rt.py"
+
+
+rule gather_preprocessing:
+    """Group tables: all trials x windows x muscles, time courses, RTs, rejection counts and rates."""
+    input:
+        participants=f"{BIDS_ROOT}/participants.tsv",
+        windows=expand(rules.preprocess_emg.output.windows, participant=PARTICIPANTS),
+        timecourse=expand(rules.preprocess_emg.output.timecourse, participant=PARTICIPANTS),
+        summaries=expand(rules.preprocess_emg.output.summary, participant=PARTICIPANTS),
+        rt=expand(rules.preprocess_rt.output[0], participant=PARTICIPANTS),
+        code=package_code("gather", "rt"),
+    output:
+        windows="results/preprocessing/emg_windows.parquet",
+        timecourse="results/preprocessing/emg_timecourse.parquet",
+        rt="results/preprocessing/rt_trials.parquet",
+        emg_rejections="results/preprocessing/emg_rejections.tsv",
+        rt_summary="results/preprocessing/rt_summary.tsv",
+        rates="results/preprocessing/rejection_rates.tsv",
+    log:
+        "results/logs/gather_preprocessing.log",
+    benchmark:
+        "results/benchmarks/gather_preprocessing/gather.tsv"
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=5,
+    script:
+        "../scripts/gather_preprocessing.py"
