@@ -10,6 +10,7 @@ run: setup
 	.venv/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 test: setup
+	.venv/bin/python tools/fetch-test-data.py
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 # Re-run the default workflow and print wall time, CPU time and peak memory per rule.

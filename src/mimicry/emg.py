@@ -124,7 +124,8 @@ def epochs(raw: Any, onsets: np.ndarray, settings: EmgSettings) -> tuple[np.ndar
     kept = np.zeros(len(samples), dtype=bool)
     kept[cut.selection] = True
     data = np.full((len(samples), len(cut.ch_names), len(cut.times)), np.nan)
-    data[kept] = cut.get_data(copy=False)
+    if kept.any():
+        data[kept] = cut.get_data(copy=False)
     return data, cut.times, kept
 
 
@@ -215,6 +216,9 @@ def preprocess(raw: Any, trials: pd.DataFrame, channels: Mapping[str, str], sett
     raw.pick([channels[m] for m in muscles])
     envelope(raw, settings, line_frequency)
     data, times, valid = epochs(raw, trials["onset"].to_numpy(float), settings)
+    if not valid.any():
+        raise BadRecording(f"no trial's epoch ({settings.tmin:g} to {settings.tmax:g} s) fits inside the recording",
+                           participant=participant)
     reasons = outlier_reasons(trial_measures(data, times), valid, settings.rules, settings.n_sd)
     reasons = apply_scope(reasons, muscles, settings.scope)
     rejected = reasons != ""

@@ -8,7 +8,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 
@@ -36,12 +38,14 @@ def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) ->
             ax = axes[i, j]
             cell = timecourse[(timecourse["muscle"] == muscle) & (timecourse["emotion"] == emotion)]
             traces = cell.pivot(index="time_s", columns="trial", values="log_emg")
-            rejected = cell.groupby("trial")["rejected"].first()
-            kept_trials = rejected.index[~rejected]
-            ax.plot(traces.index, traces[kept_trials], color="0.75", lw=0.5)
-            if rejected.any():
-                ax.plot(traces.index, traces[rejected.index[rejected]], color="firebrick", lw=0.6, alpha=0.7)
-            ax.plot(traces.index, traces[kept_trials].mean(axis=1), color="black", lw=2)
+            rejected = cell.groupby("trial")["rejected"].first().reindex(traces.columns).to_numpy()
+            times = traces.index.to_numpy()
+            # one LineCollection per colour draws ~50 traces far faster than one Line2D each
+            for lost, colour, width in ((False, "0.75", 0.5), (True, "firebrick", 0.6)):
+                lines = [np.column_stack([times, trace]) for trace in traces.to_numpy().T[rejected == lost]]
+                ax.add_collection(LineCollection(lines, colors=colour, linewidths=width))
+            ax.plot(times, traces.loc[:, ~rejected].mean(axis=1), color="black", lw=2)
+            ax.set_xlim(times[0], times[-1])
             ax.axvline(0, color="0.4", ls=":")
             ax.axhline(0, color="0.4", lw=0.5)
             lost = int(rejected.sum())

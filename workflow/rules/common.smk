@@ -72,7 +72,7 @@ def all_recording_files(wildcards=None):
 
 def final_outputs():
     targets = ["results/dataset/validation.tsv", *rules.gather_preprocessing.output]
-    targets += expand(rules.emg_qc_figure.output, participant=PARTICIPANTS)
+    targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
     if SIMULATED:
         targets += rules.simulate_participants.output
         targets += expand(rules.simulate_recording.output.truth, participant=SIMULATED_PARTICIPANTS)

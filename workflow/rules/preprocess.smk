@@ -3,14 +3,17 @@ EMG_OUT = "results/preprocessing/emg"
 
 
 rule preprocess_emg:
-    """Filter, rectify, smooth, epoch, reject outlier trials and average one participant's EMG into windows."""
+    """Filter, rectify, smooth, epoch, reject outlier trials and average one participant's EMG into windows;
+    draw its quality-control figure (time courses per muscle x emotion, rejected trials in red)."""
     input:
         **recording("{participant}"),
-        code=package_code("emg", "bids", "study", "errors"),
+        code=package_code("emg", "bids", "study", "errors", "figures"),
     output:
         windows=f"{EMG_OUT}/sub-{{participant}}_windows.parquet",
         timecourse=f"{EMG_OUT}/sub-{{participant}}_timecourse.parquet",
         summary=f"{EMG_OUT}/sub-{{participant}}_rejections.tsv",
+        qc_pdf="results/preprocessing/qc/sub-{participant}_emg_qc.pdf",
+        qc_png="results/preprocessing/qc/sub-{participant}_emg_qc.png",
     params:
         study=config["study"],
         emg=config["preprocessing"]["emg"],
@@ -28,29 +31,6 @@ rule preprocess_emg:
         runtime=5,
     script:
         "../scripts/preprocess_emg.py"
-
-
-rule emg_qc_figure:
-    """One participant's EMG time courses per muscle x emotion, rejected trials in red."""
-    input:
-        timecourse=rules.preprocess_emg.output.timecourse,
-        summary=rules.preprocess_emg.output.summary,
-        code=package_code("figures"),
-    output:
-        pdf="results/preprocessing/qc/sub-{participant}_emg_qc.pdf",
-        png="results/preprocessing/qc/sub-{participant}_emg_qc.png",
-    log:
-        "results/logs/emg_qc_figure/sub-{participant}.log",
-    benchmark:
-        "results/benchmarks/emg_qc_figure/sub-{participant}.tsv"
-    conda:
-        "../../envs/emg.yaml"
-    threads: 1
-    resources:
-        mem_mb=400,
-        runtime=5,
-    script:
-        "../scripts/emg_qc_figure.py"
 
 
 rule preprocess_rt:

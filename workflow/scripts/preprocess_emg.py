@@ -1,4 +1,5 @@
-"""Preprocess one participant's EMG (MNE): filter, rectify, smooth, epoch, reject outliers, log, window means."""
+"""Preprocess one participant's EMG (MNE): filter, rectify, smooth, epoch, reject outliers, log, window means,
+and draw its quality-control figure."""
 
 import json
 
@@ -7,6 +8,7 @@ import pandas as pd
 from mimicry.bids import read_recording, validate_recording
 from mimicry.emg import BadRecording, EmgSettings, check_recording, excluded_outputs, preprocess
 from mimicry.errors import DatasetError
+from mimicry.figures import emg_qc, save
 from mimicry.jobs import job_log
 from mimicry.study import Study
 
@@ -38,3 +40,4 @@ with job_log(snakemake.log[0], "preprocess_emg") as log:
     result.windows.to_parquet(snakemake.output.windows, index=False)
     result.timecourse.to_parquet(snakemake.output.timecourse, index=False)
     result.summary.to_csv(snakemake.output.summary, sep="\t", index=False)
+    save(emg_qc(result.timecourse, result.summary, label), snakemake.output.qc_pdf, snakemake.output.qc_png)
