@@ -49,7 +49,14 @@ def _missing_trials(root: Path) -> None:
     events.drop(index=events.index[10:20]).to_csv(events_path, sep="\t", index=False)
 
 
+def _missing_channel(root: Path) -> None:
+    channels = root / "sub-001/emg/sub-001_task-mimicry_channels.tsv"
+    channels.write_text(channels.read_text().replace("ZM\t", "ZYG\t"))
+
+
 BREAKAGES = {
+    "missing channel": (_missing_channel, ["participant sub-001", "sub-001_task-mimicry_channels.tsv",
+                                           "channel 'ZM' (zygomaticus) is not listed"]),
     "missing EDF": (_missing_edf, ["participant sub-003", "sub-003_task-mimicry_emg.edf", "file not found"]),
     "truncated EDF": (_truncated_edf, ["participant sub-002", "sub-002_task-mimicry_emg.edf", "truncated"]),
     "wrong sampling rate": (_wrong_sampling_rate, ["participant sub-004", "sub-004_task-mimicry_emg.edf",

@@ -143,3 +143,18 @@ def test_response_times_and_categories(paper_size) -> None:
     assert shares["correct"] == pytest.approx(0.955, abs=0.02)
     assert set(shares.index) == {"correct", "miss", "wrong_button", "multiple"}
     assert abs(np.median(offsets)) < 0.2  # responses centre on the morph's change point
+
+
+def test_group_means_match_table_1_on_average() -> None:
+    """Averaged over 10 seeds (so sampling noise is small), each group's means are Table 1's."""
+    tables = [simulate.simulate_participants({**CONFIG["simulation"], "seed": seed}, STUDY)[0] for seed in range(10)]
+    pooled = pd.concat(tables)
+    pooled = pooled.assign(panas_pos_change=pooled["panas_pos_t1"] - pooled["panas_pos_t2"],
+                           panas_neg_change=pooled["panas_neg_t1"] - pooled["panas_neg_t2"])
+    means = pooled.groupby("group")[["age", "bmi", "hours_from_pill", "panas_pos_change", "panas_neg_change"]].mean()
+    for group, table in simulate.TABLE1.items():
+        assert means.loc[group, "age"] == pytest.approx(table["age"][0], abs=0.5)
+        assert means.loc[group, "bmi"] == pytest.approx(table["bmi"][0], abs=0.4)
+        assert means.loc[group, "hours_from_pill"] == pytest.approx(table["hours"][0], abs=0.05)
+        assert means.loc[group, "panas_pos_change"] == pytest.approx(table["panas_pos_change"][0], abs=0.6)
+        assert means.loc[group, "panas_neg_change"] == pytest.approx(table["panas_neg_change"][0], abs=0.6)

@@ -1,23 +1,22 @@
-"""Figures. Each function returns a matplotlib Figure; :func:`save` writes it as PDF and PNG."""
+"""Figures. Each function returns a matplotlib Figure; :func:`save` writes it as PDF and PNG.
+
+Figures are built with matplotlib's object API, not pyplot: no global state, no GUI backend, and a faster
+import in the per-participant jobs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
 
 
 def save(figure: Figure, pdf: str | Path, png: str | Path, dpi: int = 120) -> None:
     figure.savefig(pdf)
     figure.savefig(png, dpi=dpi)
-    plt.close(figure)
 
 
 def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) -> Figure:
@@ -25,8 +24,8 @@ def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) ->
     mean of the kept trials, so a person sees at a glance whether the rejection did its job."""
     muscles = list(dict.fromkeys(summary["muscle"]))
     emotions = sorted(timecourse["emotion"].unique()) if len(timecourse) else []
-    figure, axes = plt.subplots(len(muscles), max(len(emotions), 1), figsize=(9, 3 * len(muscles)),
-                                sharex=True, squeeze=False)
+    figure = Figure(figsize=(9, 3 * len(muscles)), layout="tight")
+    axes = figure.subplots(len(muscles), max(len(emotions), 1), sharex=True, squeeze=False)
     status = summary["status"].iloc[0]
     if status != "ok":
         for ax in axes.flat:
@@ -57,5 +56,4 @@ def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) ->
                 ax.set_xlabel("time from video onset (s)")
     figure.suptitle(f"sub-{participant}: EMG quality control (grey kept, red rejected, black mean of kept)",
                     fontsize=10)
-    figure.tight_layout()
     return figure

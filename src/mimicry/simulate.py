@@ -118,6 +118,11 @@ def _categorical(rng: np.random.Generator, probabilities: Mapping[Any, float], d
     return values[int(rng.choice(len(values), p=p))]
 
 
+def _skewed(rng: np.random.Generator, mean: float, sd: float) -> float:
+    """A gamma draw with this mean and SD: right-skewed and positive, like age above 18 or PANAS- above its floor."""
+    return float(rng.gamma((mean / sd) ** 2, sd**2 / mean))
+
+
 def _truncated_normal(rng: np.random.Generator, mean: float, sd: float, low: float, high: float) -> float:
     while True:
         x = rng.normal(mean, sd)
@@ -150,15 +155,17 @@ def simulate_participants(
         if guess_p is None or not set(guess_p) <= set(study.groups):
             guess_p = {g: 1 / len(study.groups) for g in study.groups}
         panas_pos_t1 = int(np.clip(round(rng.normal(31.0, 6.0)), 10, 50))
-        panas_neg_t1 = int(np.clip(round(rng.normal(12.5, 2.5)), 10, 50))
+        panas_neg_t1 = int(np.clip(round(10 + _skewed(rng, 4.5, 3.5)), 10, 50))  # floored at 10, right-skewed
         panas_pos_t2 = int(np.clip(panas_pos_t1 - round(rng.normal(*table["panas_pos_change"])), 10, 50))
-        panas_neg_t2 = int(np.clip(panas_neg_t1 - round(rng.normal(*table["panas_neg_change"])), 10, 50))
+        neg_change = round(rng.normal(*table["panas_neg_change"]))
+        panas_neg_t1 = max(panas_neg_t1, 10 + neg_change)  # a large drop needs a high start: the scale ends at 10
+        panas_neg_t2 = int(np.clip(panas_neg_t1 - neg_change, 10, 50))
         people.append(dict(
             participant_id=f"sub-{label}",
             group=group,
             sex="F" if rng.random() < table["female"] else "M",
-            age=int(round(_truncated_normal(rng, *table["age"], 18, 35))),
-            bmi=round(_truncated_normal(rng, *table["bmi"], 17.7, 29.3), 2),
+            age=int(min(35, round(18 + _skewed(rng, table["age"][0] - 18, table["age"][1])))),
+            bmi=round(min(29.3, 17.7 + _skewed(rng, table["bmi"][0] - 17.7, table["bmi"][1])), 2),
             hours_from_pill=round(_truncated_normal(rng, *table["hours"], 3.5, 5.0), 2),
             panas_pos_t1=panas_pos_t1,
             panas_pos_t2=pd.NA if rng.random() < PANAS_MISSING else panas_pos_t2,
