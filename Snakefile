@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/dataset.smk"
 include: "workflow/rules/preprocess.smk"
+include: "workflow/rules/statistics.smk"
 
 
 rule all:

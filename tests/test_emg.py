@@ -161,10 +161,10 @@ def _plux_emg_mv(path: Path) -> tuple[np.ndarray, float]:
     return (counts / 2**16 - 0.5) * 3.0 / 1009 * 1e3, 1000.0
 
 
-@pytest.mark.skipif(not REAL_EMG.is_file(), reason="run tools/fetch-test-data.py (make test does)")
 def test_real_recording_gives_a_sane_envelope() -> None:
     """Cyclic biceps contractions (biosignalsnotebooks' emg_bursts.h5): the envelope is finite, essentially
     non-negative, and separates the contractions from rest by far more than the noise."""
+    assert REAL_EMG.is_file(), "run tools/fetch-test-data.py first (make test does)"
     millivolts, sfreq = _plux_emg_mv(REAL_EMG)
     raw = emg.envelope(_raw(millivolts[None, :] * 1e-3, sfreq), SETTINGS, 50.0)
     env = raw.get_data()[0]

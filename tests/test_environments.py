@@ -12,6 +12,7 @@ from conftest import ROOT
 
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 # conda-forge names that differ from the PyPI names in requirements.lock
+R_PINS = {"r-base": "4.2.2", "r-lme4": "1.1_31", "r-lmertest": "3.1_3", "r-emmeans": "1.8.4"}
 CONDA_TO_PYPI = {"mne-base": "mne", "matplotlib-base": "matplotlib"}
 
 
@@ -59,6 +60,8 @@ def test_env_pins_equal_the_lock(env: Path) -> None:
     for dependency in spec["dependencies"]:
         if isinstance(dependency, dict):  # the pip: section uses PyPI names and ==
             pins = [tuple(entry.split("==")) for entry in dependency["pip"]]
+        elif dependency == "pip":  # the installer for the pip: section
+            continue
         else:
             name, _, version = dependency.partition("=")
             pins = [(CONDA_TO_PYPI.get(name, name), version)]
@@ -66,6 +69,9 @@ def test_env_pins_equal_the_lock(env: Path) -> None:
             assert version, f"{env.name}: {name} is not pinned"
             if name == "python":
                 assert version == "3.12"
+                continue
+            if name.startswith("r-"):  # R packages: pinned to Debian 12's versions, which the venv route uses
+                assert version == R_PINS[name], f"{env.name}: {name}={version}, Debian has {R_PINS[name]}"
                 continue
             assert _normalise(name) in lock, f"{env.name}: {name} is not in requirements.lock"
             assert lock[_normalise(name)] == version, f"{env.name}: {name}={version}, lock has {lock[_normalise(name)]}"

@@ -73,6 +73,9 @@ def all_recording_files(wildcards=None):
 def final_outputs():
     targets = ["results/dataset/validation.tsv", *rules.gather_preprocessing.output]
     targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
+    targets += [*rules.table1.output, *rules.rejections_by_group.output, *rules.statistics_figures.output]
+    targets += expand(rules.lmm_emg.output, model=lmm_models())
+    targets += expand(rules.lmm_rt.output, model="rt")
     if SIMULATED:
         targets += rules.simulate_participants.output
         targets += expand(rules.simulate_recording.output.truth, participant=SIMULATED_PARTICIPANTS)

@@ -1,0 +1,195 @@
+"""Linear mixed models of Korb et al. (2023), through pymer4 over R's lme4, lmerTest and emmeans.
+
+Every model is fitted once, with sum-to-zero contrasts for the factors (R's ``contr.sum``), so lmerTest's
+type-III ANOVA (F tests with Satterthwaite df) is the one the paper reports, and the slope of time per emotion
+comes from ``emmeans::emtrends`` (asymptotic df, a z test, above emmeans' 3000-row limit, as in the paper).
+Every message R prints while fitting (convergence and singular-fit warnings) is kept with the results.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+#: The paper's models. ``time`` is the 1-s window (1..5) as a number.
+EMG_FORMULA = "log_emg ~ emotion * drug * time + (1 + emotion * time | participant) + (1 | face)"
+EMG_FOLLOWUP_FORMULA = "log_emg ~ drug * time + (1 + time | participant) + (1 | face)"
+RT_FORMULA = "response_time ~ emotion * drug + (1 + emotion | participant) + (1 + emotion | face)"
+
+
+@dataclass
+class LmmResult:
+    """A fitted model's tables and its honesty record."""
+
+    formula: str
+    n_observations: int
+    n_participants: int
+    anova: pd.DataFrame  #: term, sum_sq, mean_sq, num_df, den_df, F, p
+    fixed_effects: pd.DataFrame  #: term, estimate, se, df, t, p (sum-to-zero coding)
+    trends: pd.DataFrame | None  #: emotion, slope, se, df, statistic, p, ci_low, ci_high (time slope)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def converged(self) -> bool:
+        return not any("converge" in w for w in self.warnings)
+
+
+@contextlib.contextmanager
+def r_messages() -> Iterator[list[str]]:
+    """Collect what R writes to its console (warnings, messages) instead of printing it."""
+    from rpy2.rinterface_lib import callbacks
+
+    collected: list[str] = []
+    saved = callbacks.consolewrite_warnerror, callbacks.consolewrite_print
+    callbacks.consolewrite_warnerror = collected.append
+    callbacks.consolewrite_print = collected.append
+    try:
+        yield collected
+    finally:
+        callbacks.consolewrite_warnerror, callbacks.consolewrite_print = saved
+
+
+#: R console lines that carry no information about the fit: warning headers, call echoes, and the note that
+#: Debian's empty /usr/local site library has no packages.
+_NOISE = re.compile(r"^(Warning messages?:|(\d+: )?In .*|\d+:|.*contains no packages|SS Type III.*|\(NOTE:.*)$")
+
+
+def _clean_messages(raw: Sequence[str]) -> list[str]:
+    lines = [line.strip() for line in "".join(raw).splitlines()]
+    return list(dict.fromkeys(line for line in lines if line and not _NOISE.match(line)))
+
+
+def _to_pandas(r_frame) -> pd.DataFrame:
+    import rpy2.robjects as ro
+    from rpy2.robjects import pandas2ri
+    from rpy2.robjects.conversion import localconverter
+
+    with localconverter(ro.default_converter + pandas2ri.converter):
+        return ro.conversion.get_conversion().rpy2py(r_frame)
+
+
+def fit_lmm(data: pd.DataFrame, formula: str, factors: Mapping[str, Sequence[str]],
+            trend: tuple[str, str] | None = None, trend_df: str = "asymptotic") -> LmmResult:
+    """Fit ``formula`` (lme4 syntax) by REML with sum-to-zero contrasts for ``factors`` (column -> level order).
+
+    ``trend = (variable, by)`` also estimates the slope of ``variable`` within each level of ``by``
+    (``emmeans::emtrends``) with ``trend_df`` degrees of freedom (emmeans' ``lmer.df``: ``asymptotic``, the
+    paper's z tests, ``satterthwaite`` or ``kenward-roger``, the last slow on large data).
+    """
+    import rpy2.robjects as ro
+    from pymer4.models import Lmer
+    from rpy2.robjects.packages import importr
+
+    frame = data.copy()
+    for column, levels in factors.items():
+        frame[column] = pd.Categorical(frame[column].astype(str), categories=list(levels))
+    started = time.perf_counter()
+    with r_messages() as messages:
+        ro.r('options(contrasts = c("contr.sum", "contr.poly"))')
+        model = Lmer(formula, data=frame)
+        model.fit(REML=True, summarize=False, verbose=False, no_warnings=True)
+        anova = model.anova()
+        trends = None
+        if trend is not None:
+            emmeans = importr("emmeans")
+            variable, by = trend
+            estimated = emmeans.emtrends(model.model_obj, specs=by, var=variable, **{"lmer.df": trend_df})
+            trends = _to_pandas(ro.r["as.data.frame"](ro.r["summary"](estimated, infer=ro.BoolVector([True, True]))))
+    warnings = list(dict.fromkeys([*model.warnings, *_clean_messages(messages)]))
+    seconds = time.perf_counter() - started
+
+    anova_table = pd.DataFrame({
+        "term": anova.index, "sum_sq": anova["SS"].to_numpy(float), "mean_sq": anova["MS"].to_numpy(float),
+        "num_df": anova["NumDF"].to_numpy(float), "den_df": anova["DenomDF"].to_numpy(float),
+        "F": anova["F-stat"].to_numpy(float), "p": anova["P-val"].to_numpy(float),
+    }).reset_index(drop=True)
+    coefs = model.coefs
+    fixed = pd.DataFrame({
+        "term": coefs.index, "estimate": coefs["Estimate"].to_numpy(float), "se": coefs["SE"].to_numpy(float),
+        "df": coefs["DF"].to_numpy(float), "t": coefs["T-stat"].to_numpy(float), "p": coefs["P-val"].to_numpy(float),
+    }).reset_index(drop=True)
+    if trends is not None:
+        trends = _tidy_trends(trends, trend[0], trend[1])
+    return LmmResult(formula=formula, n_observations=len(frame), n_participants=frame["participant"].nunique(),
+                     anova=anova_table, fixed_effects=fixed, trends=trends, warnings=warnings, seconds=seconds)
+
+
+def _tidy_trends(table: pd.DataFrame, variable: str, by: str) -> pd.DataFrame:
+    """emmeans' summary -> by, slope, se, df, statistic (z if df is infinite, else t), p, ci_low, ci_high."""
+    low = next(c for c in table.columns if c in ("lower.CL", "asymp.LCL"))
+    high = next(c for c in table.columns if c in ("upper.CL", "asymp.UCL"))
+    statistic = next(c for c in table.columns if c in ("t.ratio", "z.ratio"))
+    return pd.DataFrame({
+        by: table[by].astype(str).to_numpy(),
+        "slope": table[f"{variable}.trend"].to_numpy(float),
+        "se": table["SE"].to_numpy(float),
+        "df": table["df"].to_numpy(float),
+        "test": "z" if statistic == "z.ratio" else "t",
+        "statistic": table[statistic].to_numpy(float),
+        "p": table["p.value"].to_numpy(float),
+        "ci_low": table[low].to_numpy(float),
+        "ci_high": table[high].to_numpy(float),
+    })
+
+
+def emg_model_data(windows: pd.DataFrame, muscle: str) -> pd.DataFrame:
+    """The EMG LMM's data for one muscle: kept trials, one row per trial x window."""
+    kept = windows[(windows["muscle"] == muscle) & ~windows["rejected"] & windows["log_emg"].notna()]
+    return pd.DataFrame({
+        "participant": kept["participant"].astype(str).to_numpy(),
+        "drug": kept["group"].astype(str).to_numpy(),
+        "face": kept["face"].astype(str).to_numpy(),
+        "emotion": kept["emotion"].astype(str).to_numpy(),
+        "time": kept["window"].to_numpy(float),
+        "log_emg": kept["log_emg"].to_numpy(float),
+    })
+
+
+def rt_model_data(rt_trials: pd.DataFrame) -> pd.DataFrame:
+    """The RT LMM's data: correct, non-outlier trials."""
+    kept = rt_trials[rt_trials["rt_included"]]
+    return pd.DataFrame({
+        "participant": kept["participant"].astype(str).to_numpy(),
+        "drug": kept["group"].astype(str).to_numpy(),
+        "face": kept["face"].astype(str).to_numpy(),
+        "emotion": kept["emotion"].astype(str).to_numpy(),
+        "response_time": kept["response_time"].to_numpy(float),
+    })
+
+
+def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] = ()) -> dict[str, pd.DataFrame]:
+    """The result's tables with a ``model`` column, ready to write; ``info`` has one row per fit attempted
+    (formula, size, convergence, R's warnings, seconds) and marks the one whose tables these are."""
+    info = pd.DataFrame([{
+        "model": model, "formula": attempt.formula, "used": attempt is result, "observations": attempt.n_observations,
+        "participants": attempt.n_participants, "converged": attempt.converged,
+        "warnings": " | ".join(attempt.warnings), "seconds": round(attempt.seconds, 2),
+    } for attempt in (attempts or [result])])
+    tables = {"anova": result.anova.assign(model=model), "fixed_effects": result.fixed_effects.assign(model=model),
+              "info": info}
+    if result.trends is not None:
+        tables["trends"] = result.trends.assign(model=model)
+    return {name: table[["model", *[c for c in table.columns if c != "model"]]] for name, table in tables.items()}
+
+
+
+def fit_with_fallbacks(data: pd.DataFrame, formulas: Sequence[str], factors: Mapping[str, Sequence[str]],
+                       trend: tuple[str, str] | None = None,
+                       trend_df: str = "asymptotic") -> tuple[LmmResult, list[LmmResult]]:
+    """Fit the first formula; while a fit does not converge, try the next (``statistics.*.fallbacks``).
+
+    Returns the result used (the first that converged, else the last tried) and every attempt, so the report
+    can say which model was fitted and why.
+    """
+    attempts = []
+    for formula in formulas:
+        attempts.append(fit_lmm(data, formula, factors, trend, trend_df))
+        if attempts[-1].converged:
+            break
+    return attempts[-1], attempts

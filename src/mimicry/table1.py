@@ -1,0 +1,116 @@
+"""Table 1 of Korb et al. (2023): demographics, mood, blinding and side effects by drug group, with the
+paper's tests (chi-square for counts, one-way ANOVA for continuous variables)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+#: Continuous rows of Table 1: (row label, how to compute it from participants.tsv).
+CONTINUOUS = (
+    ("Age", lambda p: p["age"]),
+    ("BMI", lambda p: p["bmi"]),
+    ("Hours from pill", lambda p: p["hours_from_pill"]),
+    ("PANAS+ (t1-t2)", lambda p: p["panas_pos_t1"] - p["panas_pos_t2"]),
+    ("PANAS- (t1-t2)", lambda p: p["panas_neg_t1"] - p["panas_neg_t2"]),
+    ("Nausea (t1)", lambda p: p["nausea_t1"]),
+    ("Nausea (t2)", lambda p: p["nausea_t2"]),
+)
+
+
+def _goodness_of_fit(counts: Sequence[float]) -> tuple[float, float, float]:
+    """Chi-square goodness of fit against equal counts per group: statistic, df, p."""
+    result = stats.chisquare(np.asarray(counts, dtype=float))
+    return float(result.statistic), float(len(counts) - 1), float(result.pvalue)
+
+
+def table1(participants: pd.DataFrame, groups: Sequence[str], reference_group: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Build Table 1. Returns ``(cells, tests)``.
+
+    ``cells``: one row per variable x group (and ``Total``): n (participants with a value), value (count,
+    percentage or mean), sd (for means).
+    ``tests``: one row per variable: test, statistic, df1, df2, p. Counts (N, females, males, guessing the
+    reference group) are tested against equal counts per group, as the paper's goodness-of-fit tests; the share
+    of correct guesses with a group x correct contingency test; continuous variables with a one-way ANOVA.
+    """
+    by_group = {g: participants[participants["group"] == g] for g in groups}
+    cells: list[dict] = []
+    tests: list[dict] = []
+
+    def count_row(label: str, select) -> None:
+        counts = [int(select(by_group[g]).sum()) for g in groups]
+        for g, c in zip(groups, counts, strict=True):
+            cells.append(dict(variable=label, group=g, n=len(by_group[g]), value=float(c), sd=np.nan))
+        cells.append(dict(variable=label, group="Total", n=len(participants), value=float(sum(counts)), sd=np.nan))
+        statistic, df, p = _goodness_of_fit(counts)
+        tests.append(dict(variable=label, test="chi-square goodness of fit", statistic=statistic, df1=df,
+                          df2=np.nan, p=p))
+
+    count_row("N", lambda p: pd.Series(True, index=p.index))
+    count_row("N females", lambda p: p["sex"] == "F")
+    count_row("N males", lambda p: p["sex"] == "M")
+    for label, compute in CONTINUOUS:
+        samples = {g: compute(by_group[g]).dropna().astype(float) for g in groups}
+        for g in groups:
+            cells.append(dict(variable=label, group=g, n=len(samples[g]), value=samples[g].mean(),
+                              sd=samples[g].std(ddof=1)))
+        pooled = pd.concat(samples.values())
+        cells.append(dict(variable=label, group="Total", n=len(pooled), value=pooled.mean(), sd=pooled.std(ddof=1)))
+        anova = stats.f_oneway(*samples.values())
+        tests.append(dict(variable=label, test="one-way ANOVA", statistic=float(anova.statistic),
+                          df1=float(len(groups) - 1), df2=float(len(pooled) - len(groups)), p=float(anova.pvalue)))
+    count_row(f"N guess {reference_group}", lambda p: p["guess"] == reference_group)
+
+    correct = {g: (by_group[g]["guess"] == g) for g in groups}
+    for g in groups:
+        cells.append(dict(variable="% correct guess", group=g, n=len(correct[g]), value=100 * correct[g].mean(),
+                          sd=np.nan))
+    all_correct = pd.concat(correct.values())
+    cells.append(dict(variable="% correct guess", group="Total", n=len(all_correct), value=100 * all_correct.mean(),
+                      sd=np.nan))
+    contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in groups])
+    chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
+    tests.append(dict(variable="% correct guess", test="chi-square contingency (group x correct)",
+                      statistic=float(chi2), df1=float(dof), df2=np.nan, p=float(p)))
+    order = list(dict.fromkeys(c["variable"] for c in cells))
+    cells_table = pd.DataFrame(cells)
+    tests_table = pd.DataFrame(tests).set_index("variable").loc[order].reset_index()
+    return cells_table, tests_table
+
+
+def format_table1(cells: pd.DataFrame, tests: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+    """The paper's layout: one row per variable, a column per group and Total ("mean (SD)" or a count), and p."""
+    def show(row: pd.Series) -> str:
+        if np.isnan(row["sd"]):
+            return f"{row['value']:.1f}" if row["variable"].startswith("%") else f"{row['value']:.0f}"
+        return f"{row['value']:.2f} ({row['sd']:.2f})"
+
+    wide = cells.assign(text=cells.apply(show, axis=1)).pivot(index="variable", columns="group", values="text")
+    wide = wide.loc[list(dict.fromkeys(cells["variable"])), [*groups, "Total"]]
+    p = tests.set_index("variable")["p"].map(lambda v: "<0.001" if v < 0.001 else f"{v:.2g}")
+    return wide.assign(p=p).reset_index()
+
+
+def rejections_by_group(emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame,
+                        groups: Sequence[str]) -> pd.DataFrame:
+    """Do the numbers of rejected trials differ between drug groups? One-way ANOVA per measure.
+
+    Measures per participant: EMG trials rejected (mean over muscles: with ``scope: trial`` both muscles lose
+    the same trials), RT outliers, and trials without a correct response. Excluded participants are left out.
+    """
+    analysed = emg_rejections[emg_rejections["status"] == "ok"]
+    per_participant = analysed.groupby(["participant", "group"])["rejected"].mean().rename("emg_rejected_trials")
+    rt = rt_summary.set_index(["participant", "group"])
+    measures = pd.concat([per_participant, rt["rt_outliers"].rename("rt_outlier_trials"),
+                          (rt["trials"] - rt["correct"]).rename("rt_not_correct_trials")], axis=1).reset_index()
+    rows = []
+    for measure in ("emg_rejected_trials", "rt_outlier_trials", "rt_not_correct_trials"):
+        samples = [measures.loc[measures["group"] == g, measure].dropna() for g in groups]
+        anova = stats.f_oneway(*samples)
+        rows.append({"measure": measure, **{f"mean_{g}": s.mean() for g, s in zip(groups, samples, strict=True)},
+                     "F": float(anova.statistic), "df1": len(groups) - 1,
+                     "df2": sum(len(s) for s in samples) - len(groups), "p": float(anova.pvalue)})
+    return pd.DataFrame(rows)

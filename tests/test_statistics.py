@@ -1,0 +1,93 @@
+"""Group statistics I: Table 1, rejection comparisons, LMMs through pymer4 checked against plain R, figures."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from conftest import ROOT
+from mimicry.lmm import EMG_FORMULA, emg_model_data, fit_lmm
+from mimicry.table1 import format_table1, table1
+
+GROUPS = ["amisulpride", "naltrexone", "placebo"]
+FACTORS = {"emotion": ["AngryToHappy", "HappyToAngry"], "drug": GROUPS}
+
+
+def test_table1_tests_are_the_papers() -> None:
+    """The paper's group sizes 42/44/44 give its chi-square(2) = 0.06 for N; ANOVAs match scipy's by hand."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for group, n in zip(GROUPS, (42, 44, 44), strict=True):
+        for i in range(n):
+            rows.append(dict(participant=f"{group[:2]}{i}", group=group, sex="F" if i % 3 else "M",
+                             age=20 + rng.integers(0, 10), bmi=22.0, hours_from_pill=4.2, panas_pos_t1=30,
+                             panas_pos_t2=27, panas_neg_t1=12, panas_neg_t2=11, guess="placebo" if i % 2 else group,
+                             nausea_t1=1, nausea_t2=1))
+    participants = pd.DataFrame(rows)
+    cells, tests = table1(participants, GROUPS, "placebo")
+    n_test = tests.set_index("variable").loc["N"]
+    assert n_test["statistic"] == pytest.approx(0.0615, abs=1e-3) and n_test["df1"] == 2
+    age = tests.set_index("variable").loc["Age"]
+    expected = stats.f_oneway(*[participants.loc[participants["group"] == g, "age"] for g in GROUPS])
+    assert age["statistic"] == pytest.approx(expected.statistic) and age["df2"] == 127
+    correct = cells[(cells["variable"] == "% correct guess")].set_index("group")["value"]
+    assert correct["placebo"] == pytest.approx(100.0)  # placebo participants who guess placebo are right
+    readable = format_table1(cells, tests, GROUPS)
+    assert list(readable.columns) == ["variable", *GROUPS, "Total", "p"]
+
+
+@pytest.fixture(scope="module")
+def zygomaticus(test_run: Path) -> pd.DataFrame:
+    windows = pd.read_parquet(test_run / "results/preprocessing/emg_windows.parquet")
+    return emg_model_data(windows, "zygomaticus")
+
+
+def test_pymer4_route_equals_plain_r(zygomaticus: pd.DataFrame, tmp_path: Path) -> None:
+    """The paper's EMG model through the project (pymer4) and through a plain Rscript (lmerTest + emmeans) on
+    the same data: F within 1e-4 (relative), Satterthwaite df within 1e-3, slopes and SEs within 1e-5."""
+    assert shutil.which("Rscript"), "R is missing: tools/setup-env.sh installs it (make test runs it)"
+    ours = fit_lmm(zygomaticus, EMG_FORMULA, FACTORS, trend=("time", "emotion"))
+    data = tmp_path / "zm.tsv"
+    zygomaticus.to_csv(data, sep="\t", index=False)
+    subprocess.run(["Rscript", str(ROOT / "tools/reference_lmm.R"), str(data), EMG_FORMULA, str(tmp_path / "r"),
+                    "time", "emotion"], check=True, capture_output=True)
+    reference = pd.read_csv(tmp_path / "r_anova.tsv", sep="\t").set_index("term")
+    anova = ours.anova.set_index("term").loc[reference.index]
+    np.testing.assert_allclose(anova["F"], reference["F value"], rtol=1e-4)
+    np.testing.assert_allclose(anova["den_df"], reference["DenDF"], rtol=1e-3)
+    np.testing.assert_allclose(anova["num_df"], reference["NumDF"])
+    trends = pd.read_csv(tmp_path / "r_trends.tsv", sep="\t").set_index("emotion")
+    mine = ours.trends.set_index("emotion").loc[trends.index]
+    np.testing.assert_allclose(mine["slope"], trends["time.trend"], rtol=1e-5)
+    np.testing.assert_allclose(mine["se"], trends["SE"], rtol=1e-5)
+    assert (mine["test"] == "z").all()  # asymptotic df, the paper's z tests
+
+
+def test_workflow_writes_the_model_tables(test_run: Path) -> None:
+    lmm = test_run / "results/statistics/lmm"
+    for model in ("emg_corrugator", "emg_zygomaticus", "emg_zygomaticus_AngryToHappy", "rt"):
+        anova = pd.read_csv(lmm / f"{model}_anova.tsv", sep="\t")
+        info = pd.read_csv(lmm / f"{model}_info.tsv", sep="\t", keep_default_na=False)
+        assert info["used"].sum() == 1 and info["formula"].str.contains("~").all()
+        assert "warnings" in info.columns  # R's convergence and singular-fit messages, kept
+        assert (anova["p"].between(0, 1)).all()
+    emg_terms = pd.read_csv(lmm / "emg_zygomaticus_anova.tsv", sep="\t")["term"].tolist()
+    assert emg_terms == ["emotion", "drug", "time", "emotion:drug", "emotion:time", "drug:time", "emotion:drug:time"]
+    assert pd.read_csv(lmm / "rt_anova.tsv", sep="\t")["term"].tolist() == ["emotion", "drug", "emotion:drug"]
+    followup = pd.read_csv(lmm / "emg_zygomaticus_AngryToHappy_anova.tsv", sep="\t")["term"].tolist()
+    assert followup == ["drug", "time", "drug:time"]
+    # mimicry is there even in 6 participants: the time slope of ZM has opposite signs for the two emotions
+    trends = pd.read_csv(lmm / "emg_zygomaticus_trends.tsv", sep="\t").set_index("emotion")
+    assert trends.loc["AngryToHappy", "slope"] > 0 > trends.loc["HappyToAngry", "slope"]
+    table = pd.read_csv(test_run / "results/statistics/table1.tsv", sep="\t")
+    assert table[(table["variable"] == "N") & (table["group"] == "Total")]["value"].item() == 6
+    assert len(pd.read_csv(test_run / "results/statistics/rejections_by_group.tsv", sep="\t")) == 3
+    for figure in ("figure1", "figure_s2"):
+        assert (test_run / f"results/statistics/{figure}.pdf").stat().st_size > 5_000
+        assert (test_run / f"results/statistics/{figure}.png").stat().st_size > 20_000

@@ -1,0 +1,139 @@
+# Stage 3: group statistics I (frequentist): Table 1, rejection counts by group, LMMs (pymer4), Figures 1 and S2.
+STATS = "results/statistics"
+MODEL_TABLES = ("anova", "fixed_effects", "info")
+
+
+def lmm_spec(model):
+    """What the fit_lmm script needs for model ``emg_<muscle>``, ``emg_<muscle>_<emotion>`` (follow-up) or ``rt``."""
+    stats = config["statistics"]
+    common = {"groups": list(STUDY.groups), "emotions": list(STUDY.emotions), "trend_df": stats["trend_df"]}
+    if model == "rt":
+        return {"kind": "rt", **stats["rt"], **common}
+    followup = stats["followup"]
+    if model == f"emg_{followup['muscle']}_{followup['emotion']}":
+        return {"kind": "emg", **followup, **common}
+    return {"kind": "emg", "muscle": model.removeprefix("emg_"), **stats["emg"], **common}
+
+
+def lmm_models():
+    followup = config["statistics"]["followup"]
+    return [f"emg_{muscle}" for muscle in STUDY.muscles] + [f"emg_{followup['muscle']}_{followup['emotion']}"]
+
+
+rule table1:
+    """Table 1: demographics, mood, blinding and nausea by drug group (chi-square and one-way ANOVA)."""
+    input:
+        participants=f"{BIDS_ROOT}/participants.tsv",
+        code=package_code("table1", "gather"),
+    output:
+        cells=f"{STATS}/table1.tsv",
+        tests=f"{STATS}/table1_tests.tsv",
+        markdown=f"{STATS}/table1.md",
+    params:
+        groups=list(STUDY.groups),
+        reference_group=STUDY.reference_group,
+    log:
+        "results/logs/table1.log",
+    conda:
+        "../../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=2,
+    script:
+        "../scripts/table1.py"
+
+
+rule lmm_emg:
+    """The EMG LMM of one muscle, or the follow-up model of one muscle x emotion (type-III F, emtrends)."""
+    input:
+        table=rules.gather_preprocessing.output.windows,
+        code=package_code("lmm"),
+    output:
+        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in (*MODEL_TABLES, "trends")},
+    wildcard_constraints:
+        model="emg_[A-Za-z0-9_]+",
+    params:
+        model=lambda wildcards: lmm_spec(wildcards.model),
+    log:
+        "results/logs/lmm/{model}.log",
+    benchmark:
+        "results/benchmarks/lmm/{model}.tsv"
+    conda:
+        "../../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/fit_lmm.py"
+
+
+rule lmm_rt:
+    """The RT LMM: emotion x drug, by-participant and by-face intercepts and emotion slopes."""
+    input:
+        table=rules.gather_preprocessing.output.rt,
+        code=package_code("lmm"),
+    output:
+        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in MODEL_TABLES},
+    wildcard_constraints:
+        model="rt",
+    params:
+        model=lambda wildcards: lmm_spec(wildcards.model),
+    log:
+        "results/logs/lmm/{model}.log",
+    benchmark:
+        "results/benchmarks/lmm/{model}.tsv"
+    conda:
+        "../../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    script:
+        "../scripts/fit_lmm.py"
+
+
+rule rejections_by_group:
+    """Do the numbers of rejected trials (EMG, RT) differ between drug groups? One-way ANOVA per measure."""
+    input:
+        emg=rules.gather_preprocessing.output.emg_rejections,
+        rt=rules.gather_preprocessing.output.rt_summary,
+        code=package_code("table1"),
+    output:
+        f"{STATS}/rejections_by_group.tsv",
+    params:
+        groups=list(STUDY.groups),
+    log:
+        "results/logs/rejections_by_group.log",
+    conda:
+        "../../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=2,
+    script:
+        "../scripts/rejections_by_group.py"
+
+
+rule statistics_figures:
+    """Figure 1 (log EMG by muscle x window x drug, per emotion) and Figure S2 (RTs by emotion x drug)."""
+    input:
+        windows=rules.gather_preprocessing.output.windows,
+        rt=rules.gather_preprocessing.output.rt,
+        code=package_code("figures"),
+    output:
+        figure1_pdf=f"{STATS}/figure1.pdf",
+        figure1_png=f"{STATS}/figure1.png",
+        figure_s2_pdf=f"{STATS}/figure_s2.pdf",
+        figure_s2_png=f"{STATS}/figure_s2.png",
+    log:
+        "results/logs/statistics_figures.log",
+    conda:
+        "../../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=5,
+    script:
+        "../scripts/statistics_figures.py"

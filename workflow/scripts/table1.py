@@ -1,0 +1,18 @@
+"""Table 1: demographics, mood, blinding and nausea by drug group, with the paper's tests."""
+
+from mimicry.gather import read_participants
+from mimicry.jobs import job_log
+from mimicry.table1 import format_table1, table1
+
+snakemake = snakemake  # noqa: F821 (injected by Snakemake)
+
+with job_log(snakemake.log[0], "table1") as log:
+    participants = read_participants(snakemake.input.participants)
+    groups = snakemake.params.groups
+    cells, tests = table1(participants, groups, snakemake.params.reference_group)
+    cells.to_csv(snakemake.output.cells, sep="\t", index=False)
+    tests.to_csv(snakemake.output.tests, sep="\t", index=False)
+    readable = format_table1(cells, tests, groups)
+    with open(snakemake.output.markdown, "w", encoding="utf-8") as stream:
+        stream.write(readable.to_markdown(index=False) + "\n")
+    log.info("Table 1:\n%s", readable.to_string(index=False))
