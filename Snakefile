@@ -10,8 +10,18 @@ configfile: "config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
-include: "workflow/rules/dataset.smk"
-include: "workflow/rules/preprocess.smk"
+
+
+if FROM_TABLES:  # the user brings trial tables: the statistics start from them
+
+    include: "workflow/rules/tables.smk"
+
+else:
+
+    include: "workflow/rules/dataset.smk"
+    include: "workflow/rules/preprocess.smk"
+
+
 include: "workflow/rules/statistics.smk"
 
 

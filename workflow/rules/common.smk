@@ -11,10 +11,11 @@ from snakemake.utils import validate
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
-from mimicry.bids import recording_files, validate_dataset  # noqa: E402
+from mimicry.bids import recording_files, validate_dataset, validate_participants  # noqa: E402
 from mimicry.errors import DatasetError, InputError  # noqa: E402
 from mimicry.simulate import participant_labels  # noqa: E402
 from mimicry.study import Study  # noqa: E402
+from mimicry.tables import import_emg_table, import_rt_table  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")
 PARTICIPANTS_SCHEMA = Path(workflow.basedir) / "workflow/schemas/participants.schema.yaml"
@@ -24,6 +25,19 @@ try:
     if STUDY.reference_group not in STUDY.groups:
         raise InputError(f"study.reference_group {STUDY.reference_group!r} is not one of study.groups")
     SIMULATED = config["simulation"]["enabled"]
+    TABLES = {k: v for k, v in config["dataset"].get("tables", {}).items() if v}
+    FROM_TABLES = bool(TABLES)  # the statistics start from the user's trial tables, no recordings
+    BIDS_ROOT, PARTICIPANTS = None, []
+    if FROM_TABLES:
+        if SIMULATED or {"emg_windows", "rt_trials"} - set(TABLES):
+            raise InputError("dataset.tables needs emg_windows and rt_trials, and simulation.enabled: false")
+        # checked completely before any job runs, like a BIDS dataset
+        import_emg_table(TABLES["emg_windows"], STUDY)
+        import_rt_table(TABLES["rt_trials"], STUDY)
+        if "participants" in TABLES:
+            found = validate_participants(TABLES["participants"], STUDY, yaml.safe_load(PARTICIPANTS_SCHEMA.read_text()))[1]
+            if found:
+                raise DatasetError(found)
     SIMULATED_ROOT = Path("results/simulated/bids")  # the simulate rules write here, never into a user's dataset
     if SIMULATED:
         BIDS_ROOT = SIMULATED_ROOT
@@ -33,7 +47,7 @@ try:
         SIMULATED_PARTICIPANTS = participant_labels(config["simulation"])
         excluded = {label.removeprefix("sub-") for label in config["dataset"]["exclude_participants"]}
         PARTICIPANTS = [label for label in SIMULATED_PARTICIPANTS if label not in excluded]
-    else:
+    elif not FROM_TABLES:
         if not config["dataset"]["bids_root"]:
             raise InputError("dataset.bids_root must name a BIDS-EMG dataset when simulation.enabled is false")
         BIDS_ROOT = Path(config["dataset"]["bids_root"])
@@ -48,8 +62,13 @@ try:
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
 
-if not PARTICIPANTS:
+if not FROM_TABLES and not PARTICIPANTS:
     raise WorkflowError("Invalid input: no participants to analyse")
+
+# The group tables the statistics read: made by the preprocessing stage, or imported from dataset.tables.
+EMG_WINDOWS = "results/preprocessing/emg_windows.parquet"
+RT_TRIALS = "results/preprocessing/rt_trials.parquet"
+PARTICIPANTS_TABLE = TABLES.get("participants") if FROM_TABLES else f"{BIDS_ROOT}/participants.tsv"
 
 wildcard_constraints:
     participant="[0-9A-Za-z]+",
@@ -70,12 +89,33 @@ def all_recording_files(wildcards=None):
     return [path for participant in PARTICIPANTS for path in recording(participant).values()]
 
 
+def lmm_spec(model):
+    """What the fit_lmm script needs for model ``emg_<muscle>``, ``emg_<muscle>_<emotion>`` (follow-up) or ``rt``."""
+    stats = config["statistics"]
+    common = {"groups": list(STUDY.groups), "emotions": list(STUDY.emotions), "trend_df": stats["trend_df"]}
+    if model == "rt":
+        return {"kind": "rt", **stats["rt"], **common}
+    followup = stats["followup"]
+    if model == f"emg_{followup['muscle']}_{followup['emotion']}":
+        return {"kind": "emg", **followup, **common}
+    return {"kind": "emg", "muscle": model.removeprefix("emg_"), **stats["emg"], **common}
+
+
+def lmm_models():
+    followup = config["statistics"]["followup"]
+    return [f"emg_{muscle}" for muscle in STUDY.muscles] + [f"emg_{followup['muscle']}_{followup['emotion']}"]
+
+
 def final_outputs():
-    targets = ["results/dataset/validation.tsv", *rules.gather_preprocessing.output]
-    targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
-    targets += [*rules.table1.output, *rules.rejections_by_group.output, *rules.statistics_figures.output]
+    targets = [*rules.statistics_figures.output]
     targets += expand(rules.lmm_emg.output, model=lmm_models())
     targets += expand(rules.lmm_rt.output, model="rt")
+    if PARTICIPANTS_TABLE:
+        targets += rules.table1.output
+    if not FROM_TABLES:
+        targets += ["results/dataset/validation.tsv", *rules.gather_preprocessing.output,
+                    *rules.rejections_by_group.output]
+        targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
     if SIMULATED:
         targets += rules.simulate_participants.output
         targets += expand(rules.simulate_recording.output.truth, participant=SIMULATED_PARTICIPANTS)

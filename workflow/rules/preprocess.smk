@@ -66,9 +66,9 @@ rule gather_preprocessing:
         rt=expand(rules.preprocess_rt.output[0], participant=PARTICIPANTS),
         code=package_code("gather", "rt"),
     output:
-        windows="results/preprocessing/emg_windows.parquet",
+        windows=EMG_WINDOWS,
         timecourse="results/preprocessing/emg_timecourse.parquet",
-        rt="results/preprocessing/rt_trials.parquet",
+        rt=RT_TRIALS,
         emg_rejections="results/preprocessing/emg_rejections.tsv",
         rt_summary="results/preprocessing/rt_summary.tsv",
         rates="results/preprocessing/rejection_rates.tsv",

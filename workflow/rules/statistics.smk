@@ -3,27 +3,10 @@ STATS = "results/statistics"
 MODEL_TABLES = ("anova", "fixed_effects", "info")
 
 
-def lmm_spec(model):
-    """What the fit_lmm script needs for model ``emg_<muscle>``, ``emg_<muscle>_<emotion>`` (follow-up) or ``rt``."""
-    stats = config["statistics"]
-    common = {"groups": list(STUDY.groups), "emotions": list(STUDY.emotions), "trend_df": stats["trend_df"]}
-    if model == "rt":
-        return {"kind": "rt", **stats["rt"], **common}
-    followup = stats["followup"]
-    if model == f"emg_{followup['muscle']}_{followup['emotion']}":
-        return {"kind": "emg", **followup, **common}
-    return {"kind": "emg", "muscle": model.removeprefix("emg_"), **stats["emg"], **common}
-
-
-def lmm_models():
-    followup = config["statistics"]["followup"]
-    return [f"emg_{muscle}" for muscle in STUDY.muscles] + [f"emg_{followup['muscle']}_{followup['emotion']}"]
-
-
 rule table1:
     """Table 1: demographics, mood, blinding and nausea by drug group (chi-square and one-way ANOVA)."""
     input:
-        participants=f"{BIDS_ROOT}/participants.tsv",
+        participants=PARTICIPANTS_TABLE or [],
         code=package_code("table1", "gather"),
     output:
         cells=f"{STATS}/table1.tsv",
@@ -47,7 +30,7 @@ rule table1:
 rule lmm_emg:
     """The EMG LMM of one muscle, or the follow-up model of one muscle x emotion (type-III F, emtrends)."""
     input:
-        table=rules.gather_preprocessing.output.windows,
+        table=EMG_WINDOWS,
         code=package_code("lmm"),
     output:
         **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in (*MODEL_TABLES, "trends")},
@@ -72,7 +55,7 @@ rule lmm_emg:
 rule lmm_rt:
     """The RT LMM: emotion x drug, by-participant and by-face intercepts and emotion slopes."""
     input:
-        table=rules.gather_preprocessing.output.rt,
+        table=RT_TRIALS,
         code=package_code("lmm"),
     output:
         **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in MODEL_TABLES},
@@ -97,8 +80,8 @@ rule lmm_rt:
 rule rejections_by_group:
     """Do the numbers of rejected trials (EMG, RT) differ between drug groups? One-way ANOVA per measure."""
     input:
-        emg=rules.gather_preprocessing.output.emg_rejections,
-        rt=rules.gather_preprocessing.output.rt_summary,
+        emg="results/preprocessing/emg_rejections.tsv",
+        rt="results/preprocessing/rt_summary.tsv",
         code=package_code("table1"),
     output:
         f"{STATS}/rejections_by_group.tsv",
@@ -119,8 +102,8 @@ rule rejections_by_group:
 rule statistics_figures:
     """Figure 1 (log EMG by muscle x window x drug, per emotion) and Figure S2 (RTs by emotion x drug)."""
     input:
-        windows=rules.gather_preprocessing.output.windows,
-        rt=rules.gather_preprocessing.output.rt,
+        windows=EMG_WINDOWS,
+        rt=RT_TRIALS,
         code=package_code("figures"),
     output:
         figure1_pdf=f"{STATS}/figure1.pdf",

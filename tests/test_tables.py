@@ -1,0 +1,89 @@
+"""Already-preprocessed tables as input: validated with errors naming column and rows, and the statistics
+from them equal the statistics from the recordings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, copy_project, run_snakemake, write_overlay
+from mimicry.errors import DatasetError
+from mimicry.study import Study
+from mimicry.tables import EMG_REQUIRED, RT_REQUIRED, import_emg_table, import_rt_table
+
+STUDY = Study.from_config(yaml.safe_load((ROOT / "config/config.yaml").read_text())["study"])
+
+
+@pytest.fixture(scope="module")
+def exported(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The test study's group tables as a user would bring them: TSV for EMG (kept trials only, the required
+    columns), CSV for RT (with its response categories), and participants.tsv."""
+    folder = tmp_path_factory.mktemp("tables")
+    windows = pd.read_parquet(test_run / "results/preprocessing/emg_windows.parquet")
+    windows = windows[~windows["rejected"]]
+    windows["participant"] = "sub-" + windows["participant"].astype(str)
+    windows[list(EMG_REQUIRED)].to_csv(folder / "emg.tsv", sep="\t", index=False)
+    rt = pd.read_parquet(test_run / "results/preprocessing/rt_trials.parquet")
+    rt[[*RT_REQUIRED, "response"]].to_csv(folder / "rt.csv", index=False)
+    (folder / "participants.tsv").write_bytes((test_run / "results/simulated/bids/participants.tsv").read_bytes())
+    return {"emg_windows": folder / "emg.tsv", "rt_trials": folder / "rt.csv",
+            "participants": folder / "participants.tsv"}
+
+
+def test_statistics_from_tables_equal_those_from_recordings(test_run: Path, exported, tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    overlay = write_overlay(project, "tables.yaml", {"simulation": {"enabled": False},
+                                                     "dataset": {"tables": {k: str(v) for k, v in exported.items()}}})
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    assert not (project / "results/simulated").exists() and not (project / "results/preprocessing/emg").exists()
+    for model in ("emg_zygomaticus", "rt"):
+        ours = pd.read_csv(project / f"results/statistics/lmm/{model}_anova.tsv", sep="\t")
+        reference = pd.read_csv(test_run / f"results/statistics/lmm/{model}_anova.tsv", sep="\t")
+        # same data, same model: equal up to the optimiser's tolerance on near-singular fits
+        pd.testing.assert_frame_equal(ours[["term", "F", "num_df"]], reference[["term", "F", "num_df"]], rtol=1e-3)
+    assert (project / "results/statistics/table1.md").is_file()
+
+
+def _write(table: pd.DataFrame, folder: Path) -> Path:
+    path = folder / "emg.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    return path
+
+
+@pytest.mark.parametrize(("breakage", "message"), [
+    (lambda t: t.drop(columns="log_emg"), "missing required column(s) ['log_emg']"),
+    (lambda t: t.assign(log_emg=t["log_emg"].astype(str).mask(t.index.isin([2, 7]), "high")),
+     "column log_emg: not a number in rows 3, 8"),
+    (lambda t: t.assign(emotion=t["emotion"].mask(t.index == 0, "Surprise")),
+     "column emotion: ['Surprise'] not among ['AngryToHappy', 'HappyToAngry'] in row 1"),
+    (lambda t: pd.concat([t, t.iloc[[4]]], ignore_index=True), "participant/trial/muscle/window repeated in rows 5, "),
+    (lambda t: t.assign(group=t["group"].mask(t.index == 3, "caffeine")), "column group: ['caffeine']"),
+])
+def test_bad_emg_tables_name_the_column_and_rows(exported, tmp_path: Path, breakage, message: str) -> None:
+    table = pd.read_csv(exported["emg_windows"], sep="\t").head(40)
+    path = _write(breakage(table), tmp_path)
+    with pytest.raises(DatasetError) as caught:
+        import_emg_table(path, STUDY)
+    assert message in str(caught.value) and str(path) in str(caught.value)
+
+
+def test_rt_table_gets_the_papers_outlier_rule(exported) -> None:
+    rt = import_rt_table(exported["rt_trials"], STUDY)
+    assert rt.loc[rt["rt_outlier"], "rt_z"].abs().gt(2).all()
+    assert not rt.loc[rt["response"] != "correct", "rt_included"].any()
+
+
+def test_a_bad_table_stops_the_workflow_before_any_job(exported, tmp_path: Path) -> None:
+    table = pd.read_csv(exported["emg_windows"], sep="\t")
+    table.loc[10, "window"] = 2.5
+    broken = _write(table, tmp_path)
+    project = copy_project(tmp_path / "project")
+    tables = {**{k: str(v) for k, v in exported.items()}, "emg_windows": str(broken)}
+    overlay = write_overlay(project, "tables.yaml", {"simulation": {"enabled": False}, "dataset": {"tables": tables}})
+    result = run_snakemake(project, "--cores", "1", "--configfile", overlay, check=False)
+    assert result.returncode != 0
+    assert "column window: not a whole number in row 11" in result.stdout + result.stderr
+    assert not (project / "results").exists()
