@@ -7,7 +7,7 @@ rule preprocess_emg:
     draw its quality-control figure (time courses per muscle x emotion, rejected trials in red)."""
     input:
         **recording("{participant}"),
-        code=package_code("emg", "bids", "study", "errors", "figures"),
+        code=package_code("emg", "bids", "study", "errors", "qc"),
     output:
         windows=f"{EMG_OUT}/sub-{{participant}}_windows.parquet",
         timecourse=f"{EMG_OUT}/sub-{{participant}}_timecourse.parquet",

@@ -104,7 +104,7 @@ rule statistics_figures:
     input:
         windows=EMG_WINDOWS,
         rt=RT_TRIALS,
-        code=package_code("figures"),
+        code=package_code("figures", "qc"),
     output:
         figure1_pdf=f"{STATS}/figure1.pdf",
         figure1_png=f"{STATS}/figure1.png",

@@ -8,8 +8,8 @@ import pandas as pd
 from mimicry.bids import read_recording, validate_recording
 from mimicry.emg import BadRecording, EmgSettings, check_recording, excluded_outputs, preprocess
 from mimicry.errors import DatasetError
-from mimicry.figures import emg_qc, save
 from mimicry.jobs import job_log
+from mimicry.qc import emg_qc, save
 from mimicry.study import Study
 
 snakemake = snakemake  # noqa: F821 (injected by Snakemake)
