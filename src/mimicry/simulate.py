@@ -362,3 +362,28 @@ def simulate_recording(
                                               "window", "response_weight", "planted_log_gain", "artefact"])
     return SimulatedRecording(data=data, channel_names=[study.channels[m] for m in study.muscles], sfreq=sfreq,
                               events=events, truth=truth)
+
+
+def window_trials(effects: pd.DataFrame, stimuli: pd.DataFrame, *, repetitions: int, trial_response_sd: float,
+                  noise_sd: float, seed: int) -> pd.DataFrame:
+    """Trial x window log-EMG values straight from the participants' planted curves, without simulating EMG.
+
+    Each trial of each participant x muscle x emotion is the participant's curve scaled by a trial weight
+    (``N(1, trial_response_sd)``) plus Gaussian noise (``noise_sd``) per window; every video is shown
+    ``repetitions`` times. For checking the statistics against planted effects quickly; the columns are those
+    of ``emg_windows`` that the models use.
+    """
+    rng = np.random.default_rng([seed, 2])
+    rows = []
+    for (participant, group, muscle, emotion), cell in effects.groupby(["participant", "group", "muscle", "emotion"]):
+        a, b, c = cell[["a", "b", "c"]].iloc[0]
+        curve = window_curve(WINDOWS, a, b, c)
+        videos = stimuli[stimuli["trial_type"] == emotion]
+        for r in range(repetitions):
+            for _, video in videos.iterrows():
+                values = rng.normal(1.0, trial_response_sd) * curve + rng.normal(0.0, noise_sd, len(WINDOWS))
+                rows += [(participant, group, f"{video['video']}-{r}", video["face"], emotion, muscle, int(w), v)
+                         for w, v in zip(WINDOWS, values, strict=True)]
+    table = pd.DataFrame(rows, columns=["participant", "group", "trial", "face", "emotion", "muscle", "window",
+                                        "log_emg"])
+    return table.assign(rejected=False)
