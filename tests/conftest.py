@@ -13,7 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-PROJECT_PARTS = ("Snakefile", "workflow", "config", "envs", "resources", "src")
+PROJECT_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources", "src")
 
 
 def copy_project(destination: Path) -> Path:
