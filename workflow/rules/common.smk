@@ -19,6 +19,7 @@ from mimicry.tables import import_emg_table, import_rt_table  # noqa: E402
 
 validate(config, schema="../schemas/config.schema.yaml")
 PARTICIPANTS_SCHEMA = Path(workflow.basedir) / "workflow/schemas/participants.schema.yaml"
+PARTICIPANTS_RULES = yaml.safe_load(PARTICIPANTS_SCHEMA.read_text())
 
 try:
     STUDY = Study.from_config(config["study"])
@@ -35,7 +36,7 @@ try:
         import_emg_table(TABLES["emg_windows"], STUDY)
         import_rt_table(TABLES["rt_trials"], STUDY)
         if "participants" in TABLES:
-            found = validate_participants(TABLES["participants"], STUDY, yaml.safe_load(PARTICIPANTS_SCHEMA.read_text()))[1]
+            found = validate_participants(TABLES["participants"], STUDY, PARTICIPANTS_RULES)[1]
             if found:
                 raise DatasetError(found)
     SIMULATED_ROOT = Path("results/simulated/bids")  # the simulate rules write here, never into a user's dataset
@@ -54,10 +55,7 @@ try:
         if not (BIDS_ROOT / "participants.tsv").is_file():
             raise InputError("no participants.tsv: dataset.bids_root is not a BIDS dataset", file=BIDS_ROOT)
         # An external dataset is checked completely before any job runs (text files and EDF headers: fast).
-        DATASET = validate_dataset(
-            BIDS_ROOT, STUDY, config["dataset"]["exclude_participants"],
-            yaml.safe_load(PARTICIPANTS_SCHEMA.read_text()),
-        )
+        DATASET = validate_dataset(BIDS_ROOT, STUDY, config["dataset"]["exclude_participants"], PARTICIPANTS_RULES)
         PARTICIPANTS = list(DATASET["participant"])
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
