@@ -9,13 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from scipy import stats
 
 from conftest import ROOT
-from mimicry.lmm import EMG_FORMULA, emg_model_data, fit_lmm
+from mimicry.lmm import emg_model_data, fit_lmm
 from mimicry.table1 import format_table1, table1
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
+EMG_FORMULA = yaml.safe_load((ROOT / "config/config.yaml").read_text())["statistics"]["emg"]["formula"]
 FACTORS = {"emotion": ["AngryToHappy", "HappyToAngry"], "drug": GROUPS}
 
 
@@ -96,8 +98,6 @@ def test_workflow_writes_the_model_tables(test_run: Path) -> None:
 def _planted_study(drug_effects: list[dict]) -> pd.DataFrame:
     """90 participants' ZM trials straight from their planted curves (no EMG): fast enough for a test."""
     import copy
-
-    import yaml
 
     from mimicry import simulate
     from mimicry.design import load_stimuli

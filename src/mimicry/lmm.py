@@ -16,12 +16,6 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-#: The paper's models. ``time`` is the 1-s window (1..5) as a number.
-EMG_FORMULA = "log_emg ~ emotion * drug * time + (1 + emotion * time | participant) + (1 | face)"
-EMG_FOLLOWUP_FORMULA = "log_emg ~ drug * time + (1 + time | participant) + (1 | face)"
-RT_FORMULA = "response_time ~ emotion * drug + (1 + emotion | participant) + (1 + emotion | face)"
-
-
 @dataclass
 class LmmResult:
     """A fitted model's tables and its honesty record."""
