@@ -51,8 +51,12 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $python" >&2
   "$python" -m venv .venv
 fi
+# pip, without the notes some machines' pip configuration prints for every missing local mirror folder
+pip_quietly() {
+  .venv/bin/python -m pip "$@" 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
+}
 echo "setup: installing pinned Python packages into .venv (requirements.lock)" >&2
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -r requirements.lock
-.venv/bin/python -m pip install -q --no-deps -e .
+pip_quietly install -q --upgrade pip
+pip_quietly install -q -r requirements.lock
+pip_quietly install -q --no-deps -e .
 echo "$want" > "$stamp"
