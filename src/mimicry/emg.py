@@ -222,6 +222,9 @@ def preprocess(raw: Any, trials: pd.DataFrame, channels: Mapping[str, str], sett
     reasons = outlier_reasons(trial_measures(data, times), valid, settings.rules, settings.n_sd)
     reasons = apply_scope(reasons, muscles, settings.scope)
     rejected = reasons != ""
+    if rejected.all(axis=0).any():
+        lost = [m for m, all_lost in zip(muscles, rejected.all(axis=0), strict=True) if all_lost]
+        raise BadRecording(f"every trial is rejected in {lost}", participant=participant)
     log_emg, floored = log_proportion(data, times, settings.log_floor)
     sfreq = raw.info["sfreq"]
     windows = bin_means(log_emg, times, sfreq, 0.0, settings.window_s, settings.n_windows)
@@ -269,11 +272,7 @@ def preprocess(raw: Any, trials: pd.DataFrame, channels: Mapping[str, str], sett
             row[f"rule_{rule}"] = int(sum(rule in r.split("+") for r in reasons[:, m] if not r.startswith("in ")))
         row["floored_samples"] = int(floored[m])
         summary_rows.append(row)
-    summary = pd.DataFrame(summary_rows)
-    if (rejected.all(axis=0)).any():
-        lost = [m for m, all_lost in zip(muscles, rejected.all(axis=0), strict=True) if all_lost]
-        raise BadRecording(f"every trial is rejected in {lost}", participant=participant)
-    return Preprocessed(window_table, course_table, summary)
+    return Preprocessed(window_table, course_table, pd.DataFrame(summary_rows))
 
 
 def excluded_outputs(participant: str, muscles: list[str], reason: str, rules: tuple[str, ...] = RULES) -> Preprocessed:
