@@ -153,6 +153,13 @@ def write_recording(
     write_json({k: v for k, v in EVENTS_DESCRIPTION.items() if k in events.columns}, files.events_sidecar)
 
 
+def read_trials(events: str | Path) -> pd.DataFrame:
+    """The experimental trials (block > 0) of an ``_events.tsv``, in trial order; ``n/a`` is missing."""
+    table = pd.read_csv(events, sep="\t", na_values=["n/a"], keep_default_na=False,
+                        dtype={"video": str, "face": str, "trial_type": str, "response": str})
+    return table[table["block"] > 0].sort_values("trial").reset_index(drop=True)
+
+
 def read_recording(root: str | Path, label: str, study: Study) -> Any:
     """Read one participant's recording with MNE-BIDS, picking the study's channels in muscle order."""
     import mne_bids

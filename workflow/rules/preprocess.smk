@@ -37,7 +37,7 @@ rule preprocess_rt:
     """Z-score one participant's response times, flag outliers, keep correct trials for the RT models."""
     input:
         events=lambda wildcards: recording(wildcards.participant)["events"],
-        code=package_code("rt"),
+        code=package_code("rt", "bids"),
     output:
         "results/preprocessing/rt/sub-{participant}_rt.parquet",
     params:

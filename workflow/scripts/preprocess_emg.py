@@ -1,11 +1,7 @@
 """Preprocess one participant's EMG (MNE): filter, rectify, smooth, epoch, reject outliers, log, window means,
 and draw its quality-control figure."""
 
-import json
-
-import pandas as pd
-
-from mimicry.bids import read_recording, validate_recording
+from mimicry.bids import read_recording, read_trials, validate_recording
 from mimicry.emg import BadRecording, EmgSettings, check_recording, excluded_outputs, preprocess
 from mimicry.errors import DatasetError
 from mimicry.jobs import job_log
@@ -20,17 +16,14 @@ with job_log(snakemake.log[0], "preprocess_emg") as log:
     settings = EmgSettings.from_config(snakemake.params.emg)
     bids_root = snakemake.params.bids_root
     try:
-        _, problems = validate_recording(bids_root, label, study)
+        summary, problems = validate_recording(bids_root, label, study)
         if problems:
             raise DatasetError(problems)
         raw = read_recording(bids_root, label, study).load_data(verbose="error")
         check_recording(raw.get_data(), raw.ch_names, raw.info["sfreq"], settings,
                         file=snakemake.input.edf, participant=f"sub-{label}")
-        line_frequency = float(json.loads(open(snakemake.input.sidecar, encoding="utf-8").read())["PowerLineFrequency"])
-        events = pd.read_csv(snakemake.input.events, sep="\t", na_values=["n/a"], keep_default_na=False,
-                             dtype={"video": str, "face": str, "trial_type": str})
-        trials = events[events["block"] > 0].sort_values("trial").reset_index(drop=True)
-        result = preprocess(raw, trials, study.channels, settings, line_frequency, label)
+        trials = read_trials(snakemake.input.events)
+        result = preprocess(raw, trials, study.channels, settings, float(summary["line_frequency"]), label)
         log.info("sub-%s: %s", label, result.summary[["muscle", "trials", "rejected"]].to_dict("records"))
     except (BadRecording, DatasetError) as error:
         if snakemake.params.on_bad_recording == "fail":
