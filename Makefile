@@ -2,7 +2,7 @@
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup run test benchmark
+.PHONY: setup run test benchmark benchmark-bayes brms-parity
 setup:
 	bash tools/setup-env.sh
 
@@ -16,3 +16,11 @@ test: setup
 # Re-run the default workflow and print wall time, CPU time and peak memory per rule.
 benchmark: setup
 	.venv/bin/python tools/benchmark.py --cores $(CORES)
+
+# Re-sample the four nested Bayesian models and print time, ESS per second and memory beside brms's.
+benchmark-bayes: setup
+	.venv/bin/python tools/benchmark_bayes.py --run --cores $(CORES)
+
+# Optional: the same model in R brms (needs apt-get install r-cran-brms; ~20 min) against the brms variant.
+brms-parity: setup
+	.venv/bin/python tools/brms_parity.py

@@ -23,6 +23,7 @@ else:
 
 
 include: "workflow/rules/statistics.smk"
+include: "workflow/rules/bayes.smk"
 
 
 rule all:

@@ -38,9 +38,19 @@ def run_snakemake(project: Path, *args: str, check: bool = True) -> subprocess.C
     return result
 
 
+def _merge(base: dict, overlay: dict) -> dict:
+    merged = dict(base)
+    for key, value in overlay.items():
+        merged[key] = _merge(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return merged
+
+
 def write_overlay(project: Path, name: str, overlay: dict) -> str:
+    """A config file for ``--configfile``: the test configuration (small study, short Bayesian runs) with
+    ``overlay`` laid over it."""
+    test_config = yaml.safe_load((project / "config/test/config.yaml").read_text())
     path = project / "config" / name
-    path.write_text(yaml.safe_dump(overlay), encoding="utf-8")
+    path.write_text(yaml.safe_dump(_merge(test_config, overlay)), encoding="utf-8")
     return str(path.relative_to(project))
 
 

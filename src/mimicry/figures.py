@@ -64,3 +64,84 @@ def figure_s2(rt_trials: pd.DataFrame) -> Figure:
     ax.set_ylabel("response time (s from video onset)")
     ax.legend(frameon=False, fontsize=8)
     return figure
+
+
+MUSCLE_COLOURS = {"corrugator": "tab:red", "zygomaticus": "tab:green"}
+
+
+def _not_converged(figure: Figure, converged: bool) -> None:
+    if not converged:
+        figure.suptitle("NOT CONVERGED: the posterior failed the diagnostics gate (see diagnostics.tsv)",
+                        color="tab:red", fontsize=9)
+
+
+def figure2(participant_means: pd.DataFrame, prior_curves: np.ndarray, times: np.ndarray, band: pd.DataFrame,
+            example: tuple[float, float, float], hdi_prob: float, converged: bool = True) -> Figure:
+    """Figure 2: (A) the asymptotic curve for ``example`` (a, b, c); (B) population curves drawn from the priors;
+    (C) participants' mean log EMG per condition as boxplots, with the no-drug model's HDI band per muscle.
+
+    Time on the x axes is the window (1..5); the model's t is window - 1.
+    """
+    figure = Figure(figsize=(11, 7), layout="constrained")
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1, 1.2])
+    ax_a, ax_b = top.subplots(1, 2)
+    windows = times + 1.0
+    a, b, c = example
+    ax_a.plot(windows, a - (a - b) * np.exp(-np.exp(c) * times), color="k")
+    ax_a.axhline(a, color="k", ls="--", lw=0.8)
+    ax_a.set(title=f"A  a = {a:g}, b = {b:g}, c = {c:g}", xlabel="time window", ylabel="y")
+    ax_b.plot(windows, prior_curves.T, color="tab:blue", alpha=0.15, lw=0.7)
+    ax_b.set(title=f"B  prior predictive population curves ({len(prior_curves)} draws)", xlabel="time window",
+             ylabel="log EMG")
+    emotions = list(dict.fromkeys(participant_means["emotion"]))
+    muscles = list(dict.fromkeys(participant_means["muscle"]))
+    axes = bottom.subplots(1, len(emotions), sharey=True, squeeze=False)[0]
+    values = participant_means["log_emg"]
+    low, high = values.quantile([0.02, 0.98])
+    for ax, emotion in zip(axes, emotions, strict=True):
+        for k, muscle in enumerate(muscles):
+            colour = MUSCLE_COLOURS.get(muscle, f"C{k}")
+            cell = participant_means[(participant_means["emotion"] == emotion)
+                                     & (participant_means["muscle"] == muscle)]
+            ticks = sorted(cell["window"].unique())
+            offset = 0.18 * (k - (len(muscles) - 1) / 2)
+            ax.boxplot([cell.loc[cell["window"] == w, "log_emg"] for w in ticks],
+                       positions=np.asarray(ticks) + offset, widths=0.3, showfliers=False, patch_artist=True,
+                       boxprops={"facecolor": colour, "alpha": 0.35}, medianprops={"color": colour})
+            curve_band = band[(band["emotion"] == emotion) & (band["muscle"] == muscle)]
+            ax.fill_between(curve_band["time"] + 1.0, curve_band["hdi_low"], curve_band["hdi_high"], color=colour,
+                            alpha=0.35, lw=0, label=f"{MUSCLE_LABELS.get(muscle, muscle)}")
+        ax.axhline(0, color="0.6", lw=0.6)
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.set(title=f"C  {emotion}", xlabel="time window", ylim=(low, high))
+    axes[0].set_ylabel(f"participant mean log EMG\n(band: {hdi_prob:.0%} HDI, model without drug)")
+    axes[-1].legend(frameon=False, fontsize=8)
+    _not_converged(figure, converged)
+    return figure
+
+
+def figure3(posterior: "xr.Dataset", converged: bool = True) -> Figure:  # noqa: F821 (xarray type, lazy)
+    """Figure 3: posterior densities of the fixed effects of a (asymptote) and c (log rate) by drug, one panel per
+    parameter x muscle x emotion."""
+    from scipy.stats import gaussian_kde
+
+    muscles, emotions = list(posterior["muscle"].values), list(posterior["emotion"].values)
+    figure = Figure(figsize=(12, 5.5), layout="constrained")
+    axes = figure.subplots(2, len(muscles) * len(emotions), squeeze=False)
+    for row, (parameter, label) in enumerate((("asymptote", "asymptote a"), ("rate", "log rate c"))):
+        draws = posterior[parameter]
+        for column, (muscle, emotion) in enumerate((m, e) for m in muscles for e in emotions):
+            ax = axes[row, column]
+            cell = draws.sel(muscle=muscle, emotion=emotion)
+            groups = list(cell["drug"].values) if "drug" in cell.dims else ["all"]
+            for group in groups:
+                sample = (cell.sel(drug=group) if "drug" in cell.dims else cell).values.ravel()
+                grid = np.linspace(sample.min(), sample.max(), 200)
+                colour = DRUG_STYLES.get(group, ("0.2", "o"))[0]
+                ax.plot(grid, gaussian_kde(sample)(grid), color=colour, label=group)
+            ax.set_title(f"{MUSCLE_LABELS.get(muscle, muscle)} {emotion}", fontsize=9)
+            ax.set_xlabel(label, fontsize=8)
+            ax.set_yticks([])
+    axes[0, -1].legend(frameon=False, fontsize=7)
+    _not_converged(figure, converged)
+    return figure

@@ -108,6 +108,8 @@ def final_outputs():
     targets = [*rules.statistics_figures.output]
     targets += expand(rules.lmm_emg.output, model=lmm_models())
     targets += expand(rules.lmm_rt.output, model="rt")
+    targets += [*rules.bayes_compare.output, *rules.bayes_figures.output]
+    targets += expand(rules.bayes_fit.output.prior_predictive, model=BAYES_MODELS)
     if PARTICIPANTS_TABLE:
         targets += rules.table1.output
     if not FROM_TABLES:

@@ -1,0 +1,87 @@
+# Stage 4: group statistics II (Bayesian): the paper's asymptotic regression and its nested models (Table 2),
+# the prior predictive check, Figures 2 and 3.
+BAYES = "results/bayes"
+BAYES_MODELS = ["full", "asymptote", "rate", "no_drug"]  # Table 2's nested models (mimicry.asymptotic)
+BAYES_STUDY = {"groups": list(STUDY.groups), "muscles": list(STUDY.muscles), "emotions": list(STUDY.emotions)}
+
+
+rule bayes_fit:
+    """Sample one nested model; fail (or mark) a posterior that misses the diagnostics gate."""
+    input:
+        table=EMG_WINDOWS,
+        code=package_code("asymptotic"),
+    output:
+        posterior=f"{BAYES}/{{model}}/posterior.nc",
+        summary=f"{BAYES}/{{model}}/summary.tsv",
+        fixed_effects=f"{BAYES}/{{model}}/fixed_effects.tsv",
+        diagnostics=f"{BAYES}/{{model}}/diagnostics.tsv",
+        pointwise=f"{BAYES}/{{model}}/pointwise.parquet",
+        prior_predictive=f"{BAYES}/{{model}}/prior_predictive.tsv",
+    wildcard_constraints:
+        model="|".join(BAYES_MODELS),
+    params:
+        bayes=config["statistics"]["bayes"],
+        study=BAYES_STUDY,
+    log:
+        "results/logs/bayes/{model}.log",
+    benchmark:
+        "results/benchmarks/bayes/{model}.tsv"
+    conda:
+        "../../envs/bayes.yaml"
+    # chains run in parallel, one per thread (Snakemake lowers this to --cores when fewer)
+    threads: config["statistics"]["bayes"]["chains"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    script:
+        "../scripts/fit_bayes.py"
+
+
+rule bayes_compare:
+    """Table 2: WAIC and PSIS-LOO of the nested models, brms-style and stacking weights, Pareto k."""
+    input:
+        pointwise=expand(f"{BAYES}/{{model}}/pointwise.parquet", model=BAYES_MODELS),
+        diagnostics=expand(f"{BAYES}/{{model}}/diagnostics.tsv", model=BAYES_MODELS),
+        code=package_code("asymptotic"),
+    output:
+        table=f"{BAYES}/table2.tsv",
+        markdown=f"{BAYES}/table2.md",
+    params:
+        models=BAYES_MODELS,
+    log:
+        "results/logs/bayes/compare.log",
+    conda:
+        "../../envs/bayes.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/compare_bayes.py"
+
+
+rule bayes_figures:
+    """Figure 2 (curve, prior curves, data and the no-drug model's HDI band) and Figure 3 (fixed effects)."""
+    input:
+        table=EMG_WINDOWS,
+        full=f"{BAYES}/full/posterior.nc",
+        no_drug=f"{BAYES}/no_drug/posterior.nc",
+        diagnostics=[f"{BAYES}/full/diagnostics.tsv", f"{BAYES}/no_drug/diagnostics.tsv"],
+        code=package_code("asymptotic", "figures", "qc"),
+    output:
+        figure2_pdf=f"{BAYES}/figure2.pdf",
+        figure2_png=f"{BAYES}/figure2.png",
+        figure3_pdf=f"{BAYES}/figure3.pdf",
+        figure3_png=f"{BAYES}/figure3.png",
+    params:
+        bayes=config["statistics"]["bayes"],
+    log:
+        "results/logs/bayes/figures.log",
+    conda:
+        "../../envs/bayes.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    script:
+        "../scripts/bayes_figures.py"
