@@ -16,6 +16,7 @@ rule bayes_fit:
         fixed_effects=f"{BAYES}/{{model}}/fixed_effects.tsv",
         diagnostics=f"{BAYES}/{{model}}/diagnostics.tsv",
         pointwise=f"{BAYES}/{{model}}/pointwise.parquet",
+        participants=f"{BAYES}/{{model}}/participants.parquet",
         prior_predictive=f"{BAYES}/{{model}}/prior_predictive.tsv",
     wildcard_constraints:
         model="|".join(BAYES_MODELS),
@@ -38,9 +39,11 @@ rule bayes_fit:
 
 
 rule bayes_compare:
-    """Table 2: WAIC and PSIS-LOO of the nested models, brms-style and stacking weights, Pareto k."""
+    """Table 2: WAIC and PSIS-LOO of the nested models (brms-style and stacking weights, Pareto k), and
+    leave-one-participant-out."""
     input:
         pointwise=expand(f"{BAYES}/{{model}}/pointwise.parquet", model=BAYES_MODELS),
+        participants=expand(f"{BAYES}/{{model}}/participants.parquet", model=BAYES_MODELS),
         diagnostics=expand(f"{BAYES}/{{model}}/diagnostics.tsv", model=BAYES_MODELS),
         code=package_code("asymptotic"),
     output:

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from mimicry.asymptotic import (Cells, ConvergenceError, Diagnostics, Priors, Sampling, diagnostics_row, fit,
-                                fixed_effects, loo_pointwise, model_data, pointwise_log_likelihood, prior_predictive,
+                                fixed_effects, loo_pointwise, lopo_pointwise, model_data, pointwise_log_likelihood, prior_predictive,
                                 prior_predictive_table, save_posterior, summary, waic_pointwise)
 from mimicry.jobs import job_log
 
@@ -41,6 +41,7 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     log_lik = pointwise_log_likelihood(fitted.posterior, data)
     pointwise = pd.concat([waic_pointwise(log_lik), loo_pointwise(log_lik, fitted.posterior)], axis=1)
     del log_lik
+    by_participant = lopo_pointwise(fitted.posterior, data)
     predicted = prior_predictive(data, cells, model, priors, sampling, settings["prior_predictive_draws"])
 
     save_posterior(fitted, data, snakemake.output.posterior,
@@ -49,4 +50,5 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     fixed_effects(table, diagnostics["converged"]).to_csv(snakemake.output.fixed_effects, sep="\t", index=False)
     pd.DataFrame([diagnostics]).to_csv(snakemake.output.diagnostics, sep="\t", index=False)
     pointwise.to_parquet(snakemake.output.pointwise, index=False)
+    by_participant.to_parquet(snakemake.output.participants, index=False)
     prior_predictive_table(data, predicted).to_csv(snakemake.output.prior_predictive, sep="\t", index=False)
