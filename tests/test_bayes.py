@@ -31,7 +31,8 @@ def _windows(n_per_group: int = 2, seed: int = 0) -> pd.DataFrame:
                 for muscle in MUSCLES:
                     for emotion in EMOTIONS:
                         for window in range(1, 6):
-                            rows.append((participant, group, trial, emotion, muscle, window,
+                            number = 1 + trial + 3 * EMOTIONS.index(emotion)  # unique within a participant
+                            rows.append((participant, group, number, emotion, muscle, window,
                                          0.1 * np.tanh(window - 1) + rng.normal(0, 0.05), trial == 2))
     return pd.DataFrame(rows, columns=["participant", "group", "trial", "emotion", "muscle", "window", "log_emg",
                                        "rejected"])
@@ -371,14 +372,16 @@ def test_gate_failure_stops_the_job_and_leaves_no_output(tmp_path) -> None:
                        "face": ["f01"], "response_time": [2.5], "rt_included": [True]})
     rt.to_csv(project / "input/rt_trials.tsv", sep="\t", index=False)
     overlay = write_overlay(project, "gate.yaml", {
+        "simulation": {"enabled": False},
         "dataset": {"tables": {"emg_windows": "input/emg_windows.tsv", "rt_trials": "input/rt_trials.tsv"}},
         "statistics": {"bayes": {"chains": 2, "iterations": 60, "warmup": 30,
                                  "diagnostics": {"max_rhat": 1.01, "min_ess_bulk": 400, "max_divergences": 0,
                                                  "on_failure": "fail"}}},
     })
-    result = run_snakemake(project, "--cores", "2", "--configfile", overlay, "results/bayes/full/summary.tsv",
+    result = run_snakemake(project, "results/bayes/full/summary.tsv", "--cores", "2", "--configfile", overlay,
                            check=False)
-    assert result.returncode != 0
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert (project / "results/logs/bayes/full.log").exists(), result.stdout + result.stderr
     log = (project / "results/logs/bayes/full.log").read_text()
     assert "did not pass the diagnostics gate" in log and "bulk ESS < 400" in log
     assert not list((project / "results/bayes/full").glob("*"))
