@@ -138,6 +138,15 @@ def test_stacking_weights_match_arviz_compare() -> None:
     assert ours.sum() == pytest.approx(1.0)
 
 
+def test_thinning_keeps_chains_and_bounds_the_log_likelihood_memory() -> None:
+    posterior = xr.Dataset({"sigma": (("chain", "draw"), np.arange(4000.0).reshape(4, 1000))})
+    thinned = bayes.thin(posterior, 1000)
+    assert thinned.sizes == {"chain": 4, "draw": 250}
+    assert thinned["sigma"].values[1, :2].tolist() == [1000.0, 1004.0]
+    assert bayes.log_likelihood_draws(2600) >= 20_000  # the paper's data: every draw
+    assert bayes.log_likelihood_draws(124_800) * 124_800 <= 200_000_000  # trial level: bounded
+
+
 # --- the diagnostics gate ---------------------------------------------------------------------------------------
 
 

@@ -358,6 +358,18 @@ def observation_parameters(posterior: xr.Dataset, data: pd.DataFrame) -> dict[st
     return {"a": at("asymptote") + at("effect_a"), "b": at("effect_b"), "c": at("rate") + at("effect_c")}
 
 
+def thin(posterior: xr.Dataset, max_draws: int) -> xr.Dataset:
+    """Every k-th draw of each chain, so that at most ``max_draws`` draws remain in all."""
+    step = int(np.ceil(posterior.sizes["chain"] * posterior.sizes["draw"] / max_draws))
+    return posterior.isel(draw=slice(None, None, step))
+
+
+def log_likelihood_draws(n_observations: int, max_values: int = 200_000_000) -> int:
+    """How many draws the pointwise log-likelihood may use: draws x observations float64 values stay under 1.6 GB
+    (no thinning for the paper's 2600 rows; ~1600 draws for trial-level data)."""
+    return max(1000, max_values // n_observations)
+
+
 def pointwise_log_likelihood(posterior: xr.Dataset, data: pd.DataFrame) -> np.ndarray:
     """Log density of every observation under every posterior draw (draws x observations)."""
     from scipy.stats import norm
@@ -562,8 +574,7 @@ def lopo_pointwise(posterior: xr.Dataset, data: pd.DataFrame, max_draws: int = 4
     well the population part of the model (where the drug effects are) predicts a new participant. Draws are
     thinned to at most ``max_draws``.
     """
-    step = int(np.ceil(posterior.sizes["chain"] * posterior.sizes["draw"] / max_draws))
-    thinned = posterior.isel(draw=slice(None, None, step))
+    thinned = thin(posterior, max_draws)
     log_lik = participant_log_likelihood(thinned, data)
     result = loo_pointwise(log_lik, thinned)
     return pd.DataFrame({"participant": sorted(data["participant"].unique()),

@@ -5,8 +5,9 @@ import json
 import pandas as pd
 
 from mimicry.asymptotic import (Cells, ConvergenceError, Diagnostics, Priors, Sampling, diagnostics_row, fit,
-                                fixed_effects, loo_pointwise, lopo_pointwise, model_data, pointwise_log_likelihood, prior_predictive,
-                                prior_predictive_table, save_posterior, summary, waic_pointwise)
+                                fixed_effects, log_likelihood_draws, loo_pointwise, lopo_pointwise, model_data,
+                                pointwise_log_likelihood, prior_predictive,
+                                prior_predictive_table, save_posterior, summary, thin, waic_pointwise)
 from mimicry.jobs import job_log
 
 snakemake = snakemake  # noqa: F821 (injected by Snakemake)
@@ -38,8 +39,10 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
                                    "not converged.")
         log.warning("%s; results marked converged = false", message)
 
-    log_lik = pointwise_log_likelihood(fitted.posterior, data)
-    pointwise = pd.concat([waic_pointwise(log_lik), loo_pointwise(log_lik, fitted.posterior)], axis=1)
+    # WAIC and LOO from at most log_likelihood_draws draws: memory is draws x rows (trial-level data)
+    scored = thin(fitted.posterior, log_likelihood_draws(len(data)))
+    log_lik = pointwise_log_likelihood(scored, data)
+    pointwise = pd.concat([waic_pointwise(log_lik), loo_pointwise(log_lik, scored)], axis=1)
     del log_lik
     by_participant = lopo_pointwise(fitted.posterior, data)
     predicted = prior_predictive(data, cells, model, priors, sampling, settings["prior_predictive_draws"])
