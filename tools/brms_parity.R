@@ -34,6 +34,7 @@ sample_start <- Sys.time()
 fit <- update(model, recompile = FALSE, chains = 4, iter = iterations, warmup = iterations %/% 2, cores = cores,
               seed = seed, refresh = 0)
 sample_seconds <- as.numeric(difftime(Sys.time(), sample_start, units = "secs"))
+saveRDS(fit, paste0(prefix, "_fit.rds"))
 
 draws <- posterior::as_draws_df(fit)
 keep <- grep("^(b_|sd_|cor_|sigma$)", posterior::variables(draws), value = TRUE)
@@ -41,6 +42,7 @@ summary <- posterior::summarise_draws(posterior::subset_draws(draws, variable = 
                                       mean, sd, ~quantile(.x, probs = c(0.025, 0.975)),
                                       posterior::rhat, posterior::ess_bulk, posterior::ess_tail)
 names(summary) <- c("variable", "mean", "sd", "q2.5", "q97.5", "rhat", "ess_bulk", "ess_tail")
+summary <- data.frame(variable = summary$variable, lapply(summary[-1], as.numeric)) # plain columns for write.table
 write.table(summary, paste0(prefix, "_summary.tsv"), sep = "\t", row.names = FALSE, quote = FALSE)
 divergent <- sum(sapply(rstan::get_sampler_params(fit$fit, inc_warmup = FALSE), function(x) sum(x[, "divergent__"])))
 write.table(data.frame(compile_seconds = compile_seconds, sample_seconds = sample_seconds, divergences = divergent,
