@@ -38,6 +38,30 @@ def run_snakemake(project: Path, *args: str, check: bool = True) -> subprocess.C
     return result
 
 
+def planted_window_trials(drug_effects: list[dict], per_group: int = 30,
+                          muscle: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trial x window log EMG straight from planted participant curves (the simulator's ``window_trials``, no EMG),
+    for ``per_group`` participants per group of the default study, and the planted a, b, c per condition."""
+    import copy
+
+    from mimicry import simulate
+    from mimicry.design import load_stimuli
+    from mimicry.study import Study
+
+    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    simulation = copy.deepcopy(config["simulation"])
+    study = Study.from_config(config["study"])
+    simulation["participants_per_group"] = {g: per_group for g in study.groups}
+    simulation["drug_effects"] = drug_effects
+    _, _, effects = simulate.simulate_participants(simulation, study)
+    if muscle:
+        effects = effects[effects["muscle"] == muscle]
+    stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", study.emotions)
+    trials = simulate.window_trials(effects, stimuli, repetitions=1, trial_response_sd=simulation["trial_response_sd"],
+                                    noise_sd=0.15, seed=1)
+    return trials, simulate.planted_conditions(simulation, study)
+
+
 def _merge(base: dict, overlay: dict) -> dict:
     merged = dict(base)
     for key, value in overlay.items():

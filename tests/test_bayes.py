@@ -3,15 +3,13 @@ parameter recovery on planted effects, and the workflow's outputs on the test co
 
 from __future__ import annotations
 
-import copy
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
-import yaml
 
-from conftest import ROOT
+from conftest import planted_window_trials
 from mimicry import asymptotic as bayes
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
@@ -235,20 +233,9 @@ def test_prior_predictive_comes_from_the_priors(small_fits: dict) -> None:
 
 
 def _planted(drug_effects: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """90 participants' window means straight from their planted curves (the simulator's window_trials)."""
-    from mimicry import simulate
-    from mimicry.design import load_stimuli
-    from mimicry.study import Study
-
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    simulation = copy.deepcopy(config["simulation"])
-    simulation["participants_per_group"] = {g: 30 for g in GROUPS}
-    simulation["drug_effects"] = drug_effects
-    study = Study.from_config(config["study"])
-    _, _, effects = simulate.simulate_participants(simulation, study)
-    stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", study.emotions)
-    trials = simulate.window_trials(effects, stimuli, repetitions=1, trial_response_sd=0.8, noise_sd=0.15, seed=1)
-    return bayes.model_data(trials), simulate.planted_conditions(simulation, study)
+    """90 participants' window means straight from their planted curves, and the planted a, b, c."""
+    trials, planted = planted_window_trials(drug_effects)
+    return bayes.model_data(trials), planted
 
 
 def _recover(drug_effects: list[dict]) -> dict:

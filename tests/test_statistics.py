@@ -12,7 +12,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from conftest import ROOT
+from conftest import ROOT, planted_window_trials
 from mimicry.lmm import emg_model_data, fit_lmm
 from mimicry.table1 import format_table1, table1
 
@@ -97,21 +97,7 @@ def test_workflow_writes_the_model_tables(test_run: Path) -> None:
 
 def _planted_study(drug_effects: list[dict]) -> pd.DataFrame:
     """90 participants' ZM trials straight from their planted curves (no EMG): fast enough for a test."""
-    import copy
-
-    from mimicry import simulate
-    from mimicry.design import load_stimuli
-    from mimicry.study import Study
-
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-    simulation = copy.deepcopy(config["simulation"])
-    simulation["participants_per_group"] = {g: 30 for g in GROUPS}
-    simulation["drug_effects"] = drug_effects
-    study = Study.from_config(config["study"])
-    _, _, effects = simulate.simulate_participants(simulation, study)
-    stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", study.emotions)
-    trials = simulate.window_trials(effects[effects["muscle"] == "zygomaticus"], stimuli, repetitions=1,
-                                    trial_response_sd=simulation["trial_response_sd"], noise_sd=0.15, seed=1)
+    trials, _ = planted_window_trials(drug_effects, muscle="zygomaticus")
     return emg_model_data(trials, "zygomaticus")
 
 

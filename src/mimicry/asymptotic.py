@@ -145,7 +145,7 @@ def curve(a: Any, b: Any, c: Any, t: Any) -> Any:
 
 
 def formulas(model: str) -> dict[str, str]:
-    """The brms-style formulas of a nested model (documentation and the brms parity script)."""
+    """The brms-style formulas of a nested model, as the Bambi implementation uses them."""
     drug_terms = NESTED_MODELS[model]
     random = "(0 + muscle:emotion | participant)"
     fixed = {p: "drug:muscle:emotion" if p in drug_terms else "muscle:emotion" for p in ("asymptote", "rate")}
@@ -345,17 +345,18 @@ def tidy_posterior(raw: Any, variant: str, cells: Cells) -> xr.Dataset:
     return dataset.reindex({dim: levels for dim, levels in order.items() if dim in dataset.dims})
 
 
+def _at_rows(posterior: xr.Dataset, name: str, rows: pd.DataFrame) -> np.ndarray:
+    """Draws x rows: ``posterior[name]`` at each row's drug / muscle / emotion / participant."""
+    values = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
+    codes = [pd.Index(values[dim].values).get_indexer(rows[dim]) for dim in values.dims[1:]]
+    return values.values[(slice(None), *codes)]
+
+
 def observation_parameters(posterior: xr.Dataset, data: pd.DataFrame) -> dict[str, np.ndarray]:
     """a, b, c of every posterior draw (rows) at every observation (columns)."""
-    index = {dim: pd.Index(posterior[dim].values) for dim in ("drug", "muscle", "emotion", "participant")
-             if dim in posterior.dims}
-    codes = {dim: index[dim].get_indexer(data[dim]) for dim in index}
-
-    def at(name: str) -> np.ndarray:
-        values = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
-        return values.values[(slice(None), *(codes[dim] for dim in values.dims[1:]))]
-
-    return {"a": at("asymptote") + at("effect_a"), "b": at("effect_b"), "c": at("rate") + at("effect_c")}
+    return {"a": _at_rows(posterior, "asymptote", data) + _at_rows(posterior, "effect_a", data),
+            "b": _at_rows(posterior, "effect_b", data),
+            "c": _at_rows(posterior, "rate", data) + _at_rows(posterior, "effect_c", data)}
 
 
 def thin(posterior: xr.Dataset, max_draws: int) -> xr.Dataset:
@@ -527,13 +528,8 @@ def participant_log_likelihood(posterior: xr.Dataset, data: pd.DataFrame, nodes:
     owner = pd.Index(participants).get_indexer(first["participant"])
     n = np.diff(np.r_[starts, len(rows)])
 
-    def per_group(name: str) -> np.ndarray:
-        values = posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...)
-        codes = [pd.Index(values[dim].values).get_indexer(first[dim]) for dim in values.dims[1:]]
-        return values.values[(slice(None), *codes)]
-
-    fixed_a, fixed_c = per_group("asymptote"), per_group("rate")
-    sd_a, sd_b, sd_c = per_group("sd_a"), per_group("sd_b"), per_group("sd_c")
+    fixed_a, fixed_c = _at_rows(posterior, "asymptote", first), _at_rows(posterior, "rate", first)
+    sd_a, sd_b, sd_c = (_at_rows(posterior, f"sd_{p}", first) for p in "abc")
     sigma2 = posterior["sigma"].stack(sample=("chain", "draw")).values[:, None] ** 2
     x, w = np.polynomial.hermite.hermgauss(nodes)
     log_w = np.log(w) - 0.5 * np.log(np.pi)
