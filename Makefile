@@ -1,6 +1,8 @@
 # Entry points. Both create the environment first (tools/setup-env.sh is idempotent).
 CORES ?= all
 SNAKEMAKE_ARGS ?=
+# as an activated venv: rules call the venv's tools (papermill, jupyter) by name
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 .PHONY: setup run test benchmark benchmark-bayes brms-parity
 setup:

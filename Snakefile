@@ -8,6 +8,9 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 
@@ -24,6 +27,7 @@ else:
 
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/bayes.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -31,7 +31,9 @@ def copy_project(destination: Path) -> Path:
 
 def run_snakemake(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run Snakemake in ``project``; with ``check``, fail the test with Snakemake's output if it fails."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    # the venv's bin/ first, as an activated venv has it: the notebook rule runs papermill, the report jupyter
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
+           "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run([SNAKEMAKE, *args], cwd=project, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
         pytest.fail(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

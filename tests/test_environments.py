@@ -45,8 +45,11 @@ def test_rules_exist() -> None:
 def test_every_rule_names_an_existing_env_and_a_log(path: Path, rule: str, body: str) -> None:
     conda = re.search(r'conda:\s*\n\s*"([^"]+)"', body)
     assert conda, f"rule {rule} in {path.name} has no conda: directive"
-    env = (path.parent / conda.group(1)).resolve()
-    assert env.is_file() and env.parent == (ROOT / "envs").resolve(), f"rule {rule}: {env} is not a file in envs/"
+    # a rule that runs in every environment in turn names them by wildcard: envs/{environment}.yaml
+    envs = sorted((path.parent / conda.group(1)).parent.glob(re.sub(r"\{\w+\}", "*", Path(conda.group(1)).name)))
+    assert envs, f"rule {rule}: {conda.group(1)} names no file"
+    for env in envs:
+        assert env.resolve().parent == (ROOT / "envs").resolve(), f"rule {rule}: {env} is not a file in envs/"
     assert re.search(r"^\s+log:", body, flags=re.MULTILINE), f"rule {rule} has no log:"
     assert re.search(r"^\s+threads:", body, flags=re.MULTILINE) and "mem_mb=" in body, f"rule {rule}: no resources"
 

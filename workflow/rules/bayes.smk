@@ -13,11 +13,15 @@ rule bayes_fit:
     output:
         posterior=f"{BAYES}/{{model}}/posterior.nc",
         summary=f"{BAYES}/{{model}}/summary.tsv",
-        fixed_effects=f"{BAYES}/{{model}}/fixed_effects.tsv",
-        diagnostics=f"{BAYES}/{{model}}/diagnostics.tsv",
+        fixed_effects=report(f"{BAYES}/{{model}}/fixed_effects.tsv", caption="../report/bayes_fixed_effects.rst",
+                             category="4 Bayesian models", subcategory="Fixed effects", labels={"model": "{model}"}),
+        diagnostics=report(f"{BAYES}/{{model}}/diagnostics.tsv", caption="../report/bayes_diagnostics.rst",
+                           category="4 Bayesian models", subcategory="Diagnostics", labels={"model": "{model}"}),
         pointwise=f"{BAYES}/{{model}}/pointwise.parquet",
         participants=f"{BAYES}/{{model}}/participants.parquet",
-        prior_predictive=f"{BAYES}/{{model}}/prior_predictive.tsv",
+        prior_predictive=report(f"{BAYES}/{{model}}/prior_predictive.tsv", caption="../report/prior_predictive.rst",
+                                category="4 Bayesian models", subcategory="Prior predictive check",
+                                labels={"model": "{model}"}),
     wildcard_constraints:
         model="|".join(BAYES_MODELS),
     params:
@@ -47,7 +51,7 @@ rule bayes_compare:
         diagnostics=expand(f"{BAYES}/{{model}}/diagnostics.tsv", model=BAYES_MODELS),
         code=package_code("asymptotic"),
     output:
-        table=f"{BAYES}/table2.tsv",
+        table=report(f"{BAYES}/table2.tsv", caption="../report/table2.rst", category="4 Bayesian models"),
         markdown=f"{BAYES}/table2.md",
     params:
         models=BAYES_MODELS,
@@ -73,9 +77,9 @@ rule bayes_figures:
         code=package_code("asymptotic", "figures", "qc"),
     output:
         figure2_pdf=f"{BAYES}/figure2.pdf",
-        figure2_png=f"{BAYES}/figure2.png",
+        figure2_png=report(f"{BAYES}/figure2.png", caption="../report/figure2.rst", category="4 Bayesian models"),
         figure3_pdf=f"{BAYES}/figure3.pdf",
-        figure3_png=f"{BAYES}/figure3.png",
+        figure3_png=report(f"{BAYES}/figure3.png", caption="../report/figure3.rst", category="4 Bayesian models"),
     params:
         bayes=config["statistics"]["bayes"],
     log:

@@ -104,12 +104,56 @@ def lmm_models():
     return [f"emg_{muscle}" for muscle in STUDY.muscles] + [f"emg_{followup['muscle']}_{followup['emotion']}"]
 
 
+ENVIRONMENTS = sorted(path.stem for path in (Path(workflow.basedir) / "envs").glob("*.yaml"))
+
+
+def input_files(wildcards=None):
+    """The files the analysis starts from, for their checksums: the recordings and participants.tsv, or the
+    user's tables; the stimulus list."""
+    if FROM_TABLES:
+        return sorted(TABLES.values()) + [config["study"]["stimuli"]]
+    return [f"{BIDS_ROOT}/participants.tsv", *all_recording_files(), config["study"]["stimuli"]]
+
+
+def notebook_inputs(wildcards=None):
+    """Every table and figure the notebook shows (what exists depends on where the analysis started)."""
+    stats = "results/statistics/lmm"
+    inputs = {
+        "methods": rules.methods_text.output[0],
+        "provenance": rules.provenance.output.summary,
+        "software": rules.provenance.output.software,
+        "figure1": rules.statistics_figures.output.figure1_png,
+        "figure_s2": rules.statistics_figures.output.figure_s2_png,
+        "anova": [f"{stats}/{model}_anova.tsv" for model in [*lmm_models(), "rt"]],
+        "trends": [f"{stats}/{model}_trends.tsv" for model in lmm_models()],
+        "lmm_info": [f"{stats}/{model}_info.tsv" for model in [*lmm_models(), "rt"]],
+        "table2": rules.bayes_compare.output.table,
+        "diagnostics": expand(rules.bayes_fit.output.diagnostics, model=BAYES_MODELS),
+        "fixed_effects": expand(rules.bayes_fit.output.fixed_effects, model=BAYES_MODELS),
+        "prior_predictive": expand(rules.bayes_fit.output.prior_predictive, model="full"),
+        "figure2": rules.bayes_figures.output.figure2_png,
+        "figure3": rules.bayes_figures.output.figure3_png,
+    }
+    if PARTICIPANTS_TABLE:
+        inputs |= {"table1": rules.table1.output.markdown, "table1_tests": rules.table1.output.tests}
+    if not FROM_TABLES:
+        inputs |= {
+            "emg_rejections": rules.gather_preprocessing.output.emg_rejections,
+            "rt_summary": rules.gather_preprocessing.output.rt_summary,
+            "rates": rules.gather_preprocessing.output.rates,
+            "rejections_by_group": rules.rejections_by_group.output[0],
+            "qc": expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS),
+        }
+    return inputs
+
+
 def final_outputs():
     targets = [*rules.statistics_figures.output]
     targets += expand(rules.lmm_emg.output, model=lmm_models())
     targets += expand(rules.lmm_rt.output, model="rt")
     targets += [*rules.bayes_compare.output, *rules.bayes_figures.output]
     targets += expand(rules.bayes_fit.output.prior_predictive, model=BAYES_MODELS)
+    targets += [*rules.study_report_html.output, *rules.study_notebook.output, *rules.provenance.output]
     if PARTICIPANTS_TABLE:
         targets += rules.table1.output
     if not FROM_TABLES:

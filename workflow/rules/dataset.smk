@@ -9,7 +9,7 @@ rule validate_dataset:
         schema=str(PARTICIPANTS_SCHEMA),
         code=package_code("bids", "study", "errors"),
     output:
-        "results/dataset/validation.tsv",
+        report("results/dataset/validation.tsv", caption="../report/dataset.rst", category="1 Dataset"),
     params:
         bids_root=lambda wildcards, input: Path(input.participants).parent,
         study=config["study"],

@@ -13,7 +13,9 @@ rule preprocess_emg:
         timecourse=f"{EMG_OUT}/sub-{{participant}}_timecourse.parquet",
         summary=f"{EMG_OUT}/sub-{{participant}}_rejections.tsv",
         qc_pdf="results/preprocessing/qc/sub-{participant}_emg_qc.pdf",
-        qc_png="results/preprocessing/qc/sub-{participant}_emg_qc.png",
+        qc_png=report("results/preprocessing/qc/sub-{participant}_emg_qc.png", caption="../report/qc.rst",
+                      category="2 Preprocessing", subcategory="QC per participant",
+                      labels={"participant": "{participant}"}),
     params:
         study=config["study"],
         emg=config["preprocessing"]["emg"],
@@ -71,7 +73,8 @@ rule gather_preprocessing:
         rt=RT_TRIALS,
         emg_rejections="results/preprocessing/emg_rejections.tsv",
         rt_summary="results/preprocessing/rt_summary.tsv",
-        rates="results/preprocessing/rejection_rates.tsv",
+        rates=report("results/preprocessing/rejection_rates.tsv", caption="../report/rejection_rates.rst",
+                     category="2 Preprocessing"),
     log:
         "results/logs/gather_preprocessing.log",
     benchmark:

@@ -13,7 +13,8 @@ rule simulate_participants:
         readme=f"{SIMULATED_ROOT}/README",
         parameters=f"{SIMULATION_TRUTH}/participant_parameters.tsv",
         effects=f"{SIMULATION_TRUTH}/participant_effects.tsv",
-        conditions=f"{SIMULATION_TRUTH}/conditions.tsv",
+        conditions=report(f"{SIMULATION_TRUTH}/conditions.tsv", caption="../report/ground_truth.rst",
+                          category="1 Dataset"),
     params:
         study=config["study"],
         simulation=config["simulation"],

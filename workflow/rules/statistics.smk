@@ -1,6 +1,5 @@
 # Stage 3: group statistics I (frequentist): Table 1, rejection counts by group, LMMs (pymer4), Figures 1 and S2.
 STATS = "results/statistics"
-MODEL_TABLES = ("anova", "fixed_effects", "info")
 
 
 rule table1:
@@ -9,7 +8,8 @@ rule table1:
         participants=PARTICIPANTS_TABLE or [],
         code=package_code("table1", "gather"),
     output:
-        cells=f"{STATS}/table1.tsv",
+        cells=report(f"{STATS}/table1.tsv", caption="../report/table1.rst", category="3 Frequentist statistics",
+                     subcategory="Table 1"),
         tests=f"{STATS}/table1_tests.tsv",
         markdown=f"{STATS}/table1.md",
     params:
@@ -33,7 +33,10 @@ rule lmm_emg:
         table=EMG_WINDOWS,
         code=package_code("lmm"),
     output:
-        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in (*MODEL_TABLES, "trends")},
+        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
+        **{name: report(f"{STATS}/lmm/{{model}}_{name}.tsv", caption="../report/lmm.rst",
+                        category="3 Frequentist statistics", subcategory="Linear mixed models",
+                        labels={"model": "{model}", "table": name}) for name in ("anova", "trends")},
     wildcard_constraints:
         model="emg_[A-Za-z0-9_]+",
     params:
@@ -58,7 +61,10 @@ rule lmm_rt:
         table=RT_TRIALS,
         code=package_code("lmm"),
     output:
-        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in MODEL_TABLES},
+        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
+        anova=report(f"{STATS}/lmm/{{model}}_anova.tsv", caption="../report/lmm.rst",
+                     category="3 Frequentist statistics", subcategory="Linear mixed models",
+                     labels={"model": "{model}", "table": "anova"}),
     wildcard_constraints:
         model="rt",
     params:
@@ -84,7 +90,8 @@ rule rejections_by_group:
         rt="results/preprocessing/rt_summary.tsv",
         code=package_code("table1"),
     output:
-        f"{STATS}/rejections_by_group.tsv",
+        report(f"{STATS}/rejections_by_group.tsv", caption="../report/rejections_by_group.rst",
+               category="2 Preprocessing"),
     params:
         groups=list(STUDY.groups),
     log:
@@ -107,9 +114,11 @@ rule statistics_figures:
         code=package_code("figures", "qc"),
     output:
         figure1_pdf=f"{STATS}/figure1.pdf",
-        figure1_png=f"{STATS}/figure1.png",
+        figure1_png=report(f"{STATS}/figure1.png", caption="../report/figure1.rst",
+                           category="3 Frequentist statistics", subcategory="Figures"),
         figure_s2_pdf=f"{STATS}/figure_s2.pdf",
-        figure_s2_png=f"{STATS}/figure_s2.png",
+        figure_s2_png=report(f"{STATS}/figure_s2.png", caption="../report/figure_s2.rst",
+                             category="3 Frequentist statistics", subcategory="Figures"),
     log:
         "results/logs/statistics_figures.log",
     conda:

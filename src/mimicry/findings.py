@@ -1,0 +1,131 @@
+"""The study's findings in plain language, computed from the result tables (never written by hand): what the
+report's summary says, with the numbers that support each sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+FINDING_COLUMNS = ["topic", "statement"]
+WEIGHT_LABELS = {"weight_lopo": "leave-one-participant-out", "weight_waic": "WAIC", "weight_loo": "PSIS-LOO",
+                 "weight_stacking": "PSIS-LOO stacking"}
+
+
+def format_p(p: float) -> str:
+    """APA style: ``p < .001`` or ``p = .042``."""
+    return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
+
+
+def format_f(row: Mapping[str, float]) -> str:
+    """``F(2, 126.3) = 0.12, p = .887`` from an ANOVA row (num_df, den_df, F, p)."""
+    return f"F({row['num_df']:g}, {row['den_df']:.1f}) = {row['F']:.2f}, {format_p(row['p'])}"
+
+
+def term_words(term: str) -> str:
+    return " × ".join(term.split(":"))
+
+
+def model_name(model: str, followup: Mapping[str, str]) -> str:
+    """The readable name of an LMM (``emg_<muscle>``, the follow-up ``emg_<muscle>_<emotion>``, ``rt``)."""
+    if model == "rt":
+        return "Response times"
+    if model == f"emg_{followup['muscle']}_{followup['emotion']}":
+        return f"{followup['muscle'].capitalize()} EMG, {followup['emotion']} videos (follow-up)"
+    return f"{model.removeprefix('emg_').capitalize()} EMG"
+
+
+def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: Sequence[str]) -> list[str]:
+    """How many participants were analysed per group, and what share of trials the outlier rules removed."""
+    analysed = emg_rejections.loc[emg_rejections["status"] == "ok"].drop_duplicates("participant")
+    per_group = analysed["group"].value_counts()
+    counts = ", ".join(f"{int(per_group.get(group, 0))} {group}" for group in groups)
+    excluded = emg_rejections.loc[emg_rejections["status"] != "ok", "participant"].nunique()
+    overall = rates.loc[rates["group"] == "all"].set_index("measure")
+    statement = f"{len(analysed)} participants were analysed ({counts})"
+    statement += f"; {excluded} recording(s) could not be preprocessed and were excluded." if excluded else "."
+    emg = overall.loc["emg_trials_rejected_pct"]
+    rt = overall.loc["rt_outliers_pct"]
+    statement += (f" The outlier rules rejected {emg['percent']:.1f}% of EMG trials (paper: "
+                  f"{emg['paper_percent']:g}%) and {rt['percent']:.1f}% of response times (paper: "
+                  f"{rt['paper_percent']:g}%).")
+    return [statement]
+
+
+def table1_findings(tests: pd.DataFrame, alpha: float) -> list[str]:
+    """Do the drug groups differ in the Table 1 variables?"""
+    tested = tests.dropna(subset=["p"])
+    differing = tested.loc[tested["p"] < alpha]
+    if differing.empty:
+        smallest = tested.loc[tested["p"].idxmin()]
+        return [f"The drug groups did not differ in any Table 1 variable at p < {alpha:g} (smallest: "
+                f"{smallest['variable']}, {format_p(smallest['p'])})."]
+    listed = "; ".join(f"{row.variable} ({row.test}, {format_p(row.p)})" for row in differing.itertuples())
+    return [f"The drug groups differed at p < {alpha:g} in: {listed}."]
+
+
+def rejection_findings(by_group: pd.DataFrame, alpha: float) -> list[str]:
+    words = {"emg_rejected_trials": "rejected EMG trials", "rt_outlier_trials": "RT outliers",
+             "rt_not_correct_trials": "trials without a correct response"}
+    parts = [f"{words.get(row['measure'], row['measure'])}: F({row['df1']:g}, {row['df2']:g}) = {row['F']:.2f}, "
+             f"{format_p(row['p'])}" for _, row in by_group.iterrows()]
+    differ = (by_group["p"] < alpha).any()
+    verdict = "differed" if differ else "did not differ significantly"
+    return [f"The number of excluded trials {verdict} between drug groups ({'; '.join(parts)})."]
+
+
+def drug_terms(anova: pd.DataFrame) -> pd.DataFrame:
+    return anova.loc[anova["term"].str.split(":").apply(lambda parts: "drug" in parts)]
+
+
+def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFrame | None = None) -> list[str]:
+    """For one model: the mimicry effect (emotion × time, with the time slope per emotion) where the model has
+    it, and whether any term involving the drug group reached ``alpha``."""
+    statements = []
+    rows = anova.set_index("term")
+    if "emotion:time" in rows.index:
+        row = rows.loc["emotion:time"]
+        verdict = "depended" if row["p"] < alpha else "did not depend significantly"
+        statement = f"{name}: activity over time {verdict} on the emotion (emotion × time: {format_f(row)})"
+        if trends is not None and not trends.empty:
+            slopes = "; ".join(f"{t.emotion} {t.slope:+.4f} per window ({t.test} = {t.statistic:.2f}, "
+                               f"{format_p(t.p)})" for t in trends.itertuples())
+            statement += f"; slope of time: {slopes}"
+        statements.append(statement + ".")
+    drug = drug_terms(anova)
+    if drug.empty:
+        return statements
+    significant = drug.loc[drug["p"] < alpha]
+    if significant.empty:
+        smallest = drug.loc[drug["p"].idxmin()]
+        statements.append(f"{name}: no term involving the drug group reached p < {alpha:g} (smallest: "
+                          f"{term_words(smallest['term'])}, {format_f(smallest)}).")
+    else:
+        listed = "; ".join(f"{term_words(row['term'])}, {format_f(row)}" for _, row in significant.iterrows())
+        statements.append(f"{name}: terms involving the drug group at p < {alpha:g}: {listed}.")
+    return statements
+
+
+def bayes_findings(table2: pd.DataFrame, diagnostics: pd.DataFrame) -> list[str]:
+    """Did every model pass the convergence gate, and which model do the comparisons weigh most?"""
+    failed = diagnostics.loc[~diagnostics["converged"].astype(bool), "model"].tolist()
+    worst_rhat, lowest_ess = diagnostics["max_rhat"].max(), diagnostics["min_ess_bulk"].min()
+    gate = (f"All {len(diagnostics)} Bayesian models passed the convergence gate" if not failed else
+            f"{len(failed)} of {len(diagnostics)} Bayesian models did not pass the convergence gate "
+            f"({', '.join(failed)}): their estimates and weights are provisional")
+    statements = [f"{gate} (largest R-hat {worst_rhat:.3f}, smallest bulk ESS {lowest_ess:.0f})."]
+    labels = table2.set_index("model")["label"]
+    parts = []
+    for column, words in WEIGHT_LABELS.items():
+        weights = table2.set_index("model")[column]
+        best = weights.idxmax()
+        parts.append(f"{words}: '{labels[best]}' ({weights[best]:.3f})")
+    statements.append("Model weights, most weighted model per criterion: " + "; ".join(parts) + ".")
+    return statements
+
+
+def findings_table(topics: Mapping[str, list[str]]) -> pd.DataFrame:
+    """One row per statement (FINDING_COLUMNS), topics in the order given."""
+    rows = [{"topic": topic, "statement": statement} for topic, statements in topics.items()
+            for statement in statements]
+    return pd.DataFrame(rows, columns=FINDING_COLUMNS)

@@ -1,0 +1,126 @@
+# Stage 5: the study report: provenance (config used and its hash, software versions, input checksums), a methods
+# text written from the config, the executed notebook (results/logs/report/study_report.ipynb) and its HTML export.
+PROVENANCE = "results/provenance"
+REPORT = "results/report"
+
+
+rule software_versions:
+    """What one environment pins beside what it has installed (run inside that environment)."""
+    input:
+        env="envs/{environment}.yaml",
+        code=package_code("provenance"),
+    output:
+        f"{PROVENANCE}/software/{{environment}}.tsv",
+    wildcard_constraints:
+        environment="|".join(ENVIRONMENTS),
+    log:
+        "results/logs/report/software_{environment}.log",
+    conda:
+        "../../envs/{environment}.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=2,
+    script:
+        "../scripts/software_versions.py"
+
+
+rule provenance:
+    """The config used (and its SHA-256), every environment's software, checksums of the input files."""
+    input:
+        software=expand(rules.software_versions.output[0], environment=ENVIRONMENTS),
+        data=input_files,
+        code=package_code("provenance"),
+    output:
+        config=f"{PROVENANCE}/config.yaml",
+        summary=f"{PROVENANCE}/provenance.json",
+        software=f"{PROVENANCE}/software.tsv",
+        inputs=report(f"{PROVENANCE}/inputs.tsv", caption="../report/inputs.rst", category="5 Report"),
+    params:
+        config=config,
+    log:
+        "results/logs/report/provenance.log",
+    benchmark:
+        "results/benchmarks/report/provenance.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=300,
+        runtime=10,
+    script:
+        "../scripts/provenance.py"
+
+
+rule methods_text:
+    """The methods section, written from the config used and the software found."""
+    input:
+        software=rules.provenance.output.software,
+        summary=rules.provenance.output.summary,
+        code=package_code("methods", "asymptotic"),
+    output:
+        report(f"{REPORT}/methods.md", caption="../report/methods.rst", category="5 Report"),
+    params:
+        config=config,
+    log:
+        "results/logs/report/methods_text.log",
+    conda:
+        "../../envs/bayes.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=2,
+    script:
+        "../scripts/methods_text.py"
+
+
+rule study_notebook:
+    """Execute the study notebook; what it concludes goes to findings.tsv, the executed notebook to the log."""
+    input:
+        unpack(notebook_inputs),
+        code=package_code("findings"),
+    output:
+        findings=report(f"{REPORT}/findings.tsv", caption="../report/findings.rst", category="5 Report"),
+    params:
+        alpha=config["report"]["alpha"],
+        groups=list(STUDY.groups),
+        muscles=list(STUDY.muscles),
+        followup=config["statistics"]["followup"],
+    log:
+        notebook="results/logs/report/study_report.ipynb",
+    benchmark:
+        "results/benchmarks/report/study_notebook.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    notebook:
+        "../notebooks/study_report.py.ipynb"
+
+
+rule study_report_html:
+    """The executed notebook as one self-contained HTML file (figures embedded, code hidden, nothing loaded from
+    the internet)."""
+    input:
+        notebook=rules.study_notebook.log.notebook,
+        template="workflow/notebooks/templates/offline/index.html.j2",
+    output:
+        report("results/study_report.html", caption="../report/study_report.rst", category="5 Report"),
+    params:
+        templates=lambda wildcards, input: Path(input.template).parents[1],
+        output_dir=lambda wildcards, output: Path(output[0]).parent,
+        name=lambda wildcards, output: Path(output[0]).stem,
+    log:
+        "results/logs/report/study_report_html.log",
+    conda:
+        "../../envs/report.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    shell:
+        "jupyter nbconvert --to html --no-input --template offline "
+        "--TemplateExporter.extra_template_basedirs={params.templates:q} --output-dir {params.output_dir:q} "
+        "--output {params.name:q} {input.notebook:q} > {log:q} 2>&1"

@@ -1,0 +1,19 @@
+"""The methods section of this run, written from its config and the software it found."""
+
+import json
+
+import pandas as pd
+
+from mimicry.jobs import job_log
+from mimicry.methods import methods_text
+
+snakemake = snakemake  # noqa: F821 (injected by Snakemake)
+
+with job_log(snakemake.log[0], "methods_text") as log:
+    software = pd.read_csv(snakemake.input.software, sep="\t", dtype=str, keep_default_na=False)
+    with open(snakemake.input.summary, encoding="utf-8") as stream:
+        digest = json.load(stream)["config_sha256"]
+    text = methods_text(snakemake.params.config, software, digest)
+    with open(snakemake.output[0], "w", encoding="utf-8") as stream:
+        stream.write(text)
+    log.info("methods text: %d words", len(text.split()))
