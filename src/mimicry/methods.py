@@ -185,9 +185,10 @@ def software_paragraph(versions: Mapping[str, str]) -> str:
         ("pymer4", "pymer4"), ("rpy2", "rpy2"), ("Bambi", "bambi"), ("PyMC", "pymc"), ("nutpie", "nutpie"),
         ("ArviZ", "arviz"), ("Matplotlib", "matplotlib")) if key in versions]
     r = [f"{name} {versions[name]}" for name in ("lme4", "lmerTest", "emmeans") if name in versions]
+    python_part = f"Python {versions.get('python', '')}" + (f" ({_list(python)})" if python else "")
+    r_part = f"R {versions.get('R', '')}" + (f" ({_list(r)})" if r else "")
     return (f"The analysis ran as a Snakemake {versions.get('snakemake', '')} workflow (Mölder et al., 2021; "
-            f"workflow package mimicry {versions.get('mimicry', '')}) in Python {versions.get('python', '')} "
-            f"({_list(python)}) and R {versions.get('R', '')} ({_list(r) if r else 'no packages'}).")
+            f"workflow package mimicry {versions.get('mimicry', '')}) in {python_part} and {r_part}.")
 
 
 def methods_text(config: Mapping[str, Any], software: pd.DataFrame, config_sha256: str) -> str:
