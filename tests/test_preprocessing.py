@@ -90,7 +90,7 @@ def test_same_input_and_config_give_byte_identical_tables(test_run: Path, tmp_pa
     shutil.copytree(test_run / "results", project / "results")
     before = {**_hashes(test_run / "results/preprocessing"), **_hashes(test_run / "results/preprocessing/emg")}
     run_snakemake(project, "--cores", "2", "--configfile", "config/test/config.yaml", "--forcerun",
-                  "preprocess_emg", "preprocess_rt", "gather_preprocessing")
+                  "preprocess_emg", "preprocess_rt", "gather_emg", "gather_rt", "rejection_rates")
     after = {**_hashes(project / "results/preprocessing"), **_hashes(project / "results/preprocessing/emg")}
     assert before == after and len(before) > 20
 

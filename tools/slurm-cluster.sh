@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A throw-away single-node SLURM cluster (munged, mariadbd, slurmdbd, slurmctld, slurmd) for the
-# test suite and CI: no systemd, nothing written to /etc/slurm, every daemon started directly and
-# tracked by the PID files in STATE_DIR, so `stop` never has to kill anything by name.
+# test suite and CI: no systemd, every daemon started directly and tracked by the PID files in
+# STATE_DIR, so `stop` never has to kill anything by name. Outside STATE_DIR it touches only
+# /etc/munge/munge.key (created if missing), the symlink /run/slurm/conf (see link_run_slurm_conf)
+# and, when STATE_DIR is too deep for socket paths, /tmp/slurm-cluster.<hash>; never /etc/slurm.
 #
 #   tools/slurm-cluster.sh install             apt-get the Debian packages (root; no-op when present)
 #   tools/slurm-cluster.sh start  STATE_DIR    bring it up; last line on stdout: export SLURM_CONF=...
@@ -19,6 +21,7 @@ CLUSTER=localcluster
 PARTITION=debug
 PORT=${SLURM_CLUSTER_PORT:-6817}
 MUNGE_KEY=/etc/munge/munge.key
+POLICY_RC=/usr/sbin/policy-rc.d
 export PATH="/usr/sbin:/sbin:$PATH"
 
 log() { echo "slurm-cluster: $*" >&2; }
@@ -39,7 +42,7 @@ cmd_install() {
   command -v apt-get >/dev/null 2>&1 || die "install needs apt-get (Debian/Ubuntu); install ${DEBS[*]} yourself"
   local missing=() p
   for p in "${DEBS[@]}"; do
-    dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing+=("$p")
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] || missing+=("$p")
   done
   if [ ${#missing[@]} -eq 0 ]; then
     log "packages already installed: ${DEBS[*]}"
@@ -48,15 +51,14 @@ cmd_install() {
   log "installing ${missing[*]}"
   # The packages' maintainer scripts would start system-wide daemons (mariadb on :3306, munged on
   # the default socket) that we neither want nor track; a temporary policy-rc.d forbids that.
-  local policy=/usr/sbin/policy-rc.d
-  if [ ! -e "$policy" ]; then
-    printf '#!/bin/sh\nexit 101\n' >"$policy"
-    chmod 755 "$policy"
-    trap 'rm -f "$policy"' EXIT
+  if [ ! -e "$POLICY_RC" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$POLICY_RC"
+    chmod 755 "$POLICY_RC"
+    trap 'rm -f "$POLICY_RC"' EXIT
   fi
   # Refresh the package lists only when apt knows no candidate (fresh image) or the install fails (stale lists).
   for p in "${missing[@]}"; do
-    if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+    if [[ $(apt-cache policy "$p" 2>/dev/null) != *"Candidate: "[^\(]* ]]; then
       apt-get update -qq >&2
       break
     fi
@@ -157,6 +159,11 @@ cmd_start() {
     cmd_stop "$STATE"
   fi
 
+  local port
+  for port in "$PORT" $((PORT + 1)) $((PORT + 2)) $((PORT + 3)); do
+    ! port_open "$port" || die "127.0.0.1:$port is taken (another cluster? set SLURM_CLUSTER_PORT)"
+  done
+
   trap 'on_start_failure' EXIT
   RUN=$(run_dir_for "$STATE")
   echo "$RUN" >"$STATE/run.path"
@@ -170,6 +177,7 @@ cmd_start() {
   start_mariadbd
   start_slurmdbd
   register_cluster
+  link_run_slurm_conf
   launch slurmctld slurmctld -D
   launch slurmd slurmd -D -N "$HOST"
   wait_until_usable
@@ -227,7 +235,8 @@ SelectTypeParameters=CR_Core_Memory
 # Without a default each job takes the node's whole memory and jobs run one at a time.
 DefMemPerCPU=1000
 ReturnToService=2
-# snakemake-executor-plugin-slurm trusts squeue as status command only with MinJobAge >= 120.
+# snakemake-executor-plugin-slurm uses squeue for job status only while MinJobAge >= 3 x
+# --slurm-init-seconds-before-status-checks (default 40 s), else it falls back to sacct.
 MinJobAge=300
 KillWait=5
 MailProg=/bin/true
@@ -291,11 +300,15 @@ start_munged() {
 
 munge_works() { munge -n -S "$1" | unmunge -S "$1"; }
 
+# Small redo log (default 96M) to keep each STATE_DIR small; slurmdbd's "Database settings not
+# recommended values" complaint is about production sizing and harmless here.
+MARIADB_OPTS=(--innodb-log-file-size=32M --innodb-buffer-pool-size=128M --innodb-lock-wait-timeout=900)
+
 start_mariadbd() {
   local datadir="$STATE/mysql"
   if [ ! -d "$datadir/mysql" ]; then
     log "initialising the accounting database in $datadir"
-    mariadb-install-db --no-defaults --user=root --datadir="$datadir" --skip-test-db \
+    mariadb-install-db --no-defaults --user=root --datadir="$datadir" --skip-test-db "${MARIADB_OPTS[@]}" \
       --auth-root-authentication-method=socket >"$STATE/log/mariadb-install.log" 2>&1 ||
       die "mariadb-install-db failed; see $STATE/log/mariadb-install.log"
   fi
@@ -303,7 +316,7 @@ start_mariadbd() {
     --socket="$RUN/mysqld.sock" --pid-file="$RUN/mariadbd.own.pid" \
     --port=$((PORT + 3)) --bind-address=127.0.0.1 --skip-name-resolve \
     --log-error="$STATE/log/mariadbd.log" --init-file="$STATE/mariadb-init.sql" \
-    --innodb-buffer-pool-size=128M --innodb-lock-wait-timeout=900
+    "${MARIADB_OPTS[@]}"
   wait_for 60 "mariadbd on port $((PORT + 3))" port_open $((PORT + 3))
   alive mariadbd
 }
@@ -319,6 +332,31 @@ register_cluster() {
     # Adding the cluster also creates the root account and root's association: enough for jobs by
     # root to be accepted and accounted (AccountingStorageEnforce stays unset).
     sacctmgr -i add cluster "$CLUSTER" >&2
+  fi
+}
+
+# snakemake-executor-plugin-slurm-jobstep strips every SLURM_* variable, SLURM_CONF included,
+# before its srun inside the job; that srun then looks for /etc/slurm/slurm.conf and next for
+# /run/slurm/conf/slurm.conf (where a configless slurmd links its config cache). We take the
+# latter: one symlink in /run, removed again by `stop`, instead of a file in /etc/slurm.
+RUN_SLURM_CONF=/run/slurm/conf
+
+link_run_slurm_conf() {
+  if [ -e /etc/slurm/slurm.conf ]; then
+    log "warning: /etc/slurm/slurm.conf exists and wins over $RUN_SLURM_CONF for jobs' inner srun"
+  fi
+  if [ -e "$RUN_SLURM_CONF" ] && [ ! -L "$RUN_SLURM_CONF" ]; then
+    log "warning: $RUN_SLURM_CONF is a real directory (a configless slurmd?); leaving it alone"
+    return 0
+  fi
+  mkdir -p "$(dirname "$RUN_SLURM_CONF")"
+  ln -sfn "$STATE" "$RUN_SLURM_CONF"
+}
+
+unlink_run_slurm_conf() { # STATE_DIR
+  if [ -L "$RUN_SLURM_CONF" ] && [ "$(readlink "$RUN_SLURM_CONF")" = "$1" ]; then
+    rm -f "$RUN_SLURM_CONF"
+    rmdir "$(dirname "$RUN_SLURM_CONF")" 2>/dev/null || true
   fi
 }
 
@@ -346,11 +384,14 @@ cmd_stop() {
   local dir=${1:-}
   [[ $dir == /* ]] || die "stop needs an absolute STATE_DIR"
   dir=${dir%/}
-  [ -d "$dir" ] || die "no such STATE_DIR: $dir"
+  if [ ! -d "$dir" ]; then
+    log "nothing to stop: no $dir"
+    return 0
+  fi
 
   # Jobs outlive slurmd (slurmstepd is detached), so cancel them while the controller still answers.
   if pid_of "$dir" slurmctld >/dev/null && [ -f "$dir/slurm.conf" ]; then
-    SLURM_CONF="$dir/slurm.conf" scancel --quiet --user=root 2>/dev/null || true
+    SLURM_CONF="$dir/slurm.conf" scancel --quiet --partition="$PARTITION" 2>/dev/null || true
     local i
     for ((i = 0; i < 50; i++)); do
       [ -z "$(SLURM_CONF="$dir/slurm.conf" squeue -h -o %i 2>/dev/null)" ] && break
@@ -382,6 +423,7 @@ cmd_stop() {
     rm -f "$dir/$d.pid"
   done
 
+  unlink_run_slurm_conf "$dir"
   # Only a run directory we made under /tmp is removed; the one inside STATE_DIR stays with it.
   if [ -s "$dir/run.path" ]; then
     local run

@@ -1,4 +1,5 @@
 # Shared set-up: config validation, the study design, the participant list and path helpers.
+import os
 import sys
 from pathlib import Path
 
@@ -73,8 +74,9 @@ wildcard_constraints:
 
 
 def package_code(*modules):
-    """Source files of the `mimicry` modules a job runs, as inputs: editing one reruns the jobs that use it."""
-    return [str(SRC / "mimicry" / f"{module}.py") for module in modules]
+    """Source files of the `mimicry` modules a job runs, as inputs: editing one reruns the jobs that use it.
+    Relative paths, so that a project moved or copied elsewhere with its results is still up to date."""
+    return [os.path.relpath(SRC / "mimicry" / f"{module}.py") for module in modules]
 
 
 def recording(participant, root=None):
@@ -138,9 +140,9 @@ def notebook_inputs(wildcards=None):
         inputs |= {"table1": rules.table1.output.markdown, "table1_tests": rules.table1.output.tests}
     if not FROM_TABLES:
         inputs |= {
-            "emg_rejections": rules.gather_preprocessing.output.emg_rejections,
-            "rt_summary": rules.gather_preprocessing.output.rt_summary,
-            "rates": rules.gather_preprocessing.output.rates,
+            "emg_rejections": rules.gather_emg.output.emg_rejections,
+            "rt_summary": rules.gather_rt.output.rt_summary,
+            "rates": rules.rejection_rates.output.rates,
             "rejections_by_group": rules.rejections_by_group.output[0],
             "qc": expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS),
         }
@@ -157,7 +159,8 @@ def final_outputs():
     if PARTICIPANTS_TABLE:
         targets += rules.table1.output
     if not FROM_TABLES:
-        targets += ["results/dataset/validation.tsv", *rules.gather_preprocessing.output,
+        targets += ["results/dataset/validation.tsv", *rules.gather_emg.output, *rules.gather_rt.output,
+                    *rules.rejection_rates.output,
                     *rules.rejections_by_group.output]
         targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
     if SIMULATED:

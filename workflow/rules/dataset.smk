@@ -6,7 +6,7 @@ rule validate_dataset:
     input:
         participants=f"{BIDS_ROOT}/participants.tsv",
         recordings=all_recording_files,
-        schema=str(PARTICIPANTS_SCHEMA),
+        schema=os.path.relpath(PARTICIPANTS_SCHEMA),
         code=package_code("bids", "study", "errors"),
     output:
         report("results/dataset/validation.tsv", caption="../report/dataset.rst", category="1 Dataset"),

@@ -58,27 +58,22 @@ rule preprocess_rt:
         "../scripts/preprocess_rt.py"
 
 
-rule gather_preprocessing:
-    """Group tables: all trials x windows x muscles, time courses, RTs, rejection counts and rates."""
+rule gather_emg:
+    """Group EMG tables: all trials x windows x muscles, time courses, rejection counts per participant."""
     input:
         participants=f"{BIDS_ROOT}/participants.tsv",
         windows=expand(rules.preprocess_emg.output.windows, participant=PARTICIPANTS),
         timecourse=expand(rules.preprocess_emg.output.timecourse, participant=PARTICIPANTS),
         summaries=expand(rules.preprocess_emg.output.summary, participant=PARTICIPANTS),
-        rt=expand(rules.preprocess_rt.output[0], participant=PARTICIPANTS),
-        code=package_code("gather", "rt"),
+        code=package_code("gather"),
     output:
         windows=EMG_WINDOWS,
         timecourse="results/preprocessing/emg_timecourse.parquet",
-        rt=RT_TRIALS,
         emg_rejections="results/preprocessing/emg_rejections.tsv",
-        rt_summary="results/preprocessing/rt_summary.tsv",
-        rates=report("results/preprocessing/rejection_rates.tsv", caption="../report/rejection_rates.rst",
-                     category="2 Preprocessing"),
     log:
-        "results/logs/gather_preprocessing.log",
+        "results/logs/gather_emg.log",
     benchmark:
-        "results/benchmarks/gather_preprocessing/gather.tsv"
+        "results/benchmarks/gather/emg.tsv"
     conda:
         "../../envs/emg.yaml"
     threads: 1
@@ -86,4 +81,49 @@ rule gather_preprocessing:
         mem_mb=1500,
         runtime=5,
     script:
-        "../scripts/gather_preprocessing.py"
+        "../scripts/gather_emg.py"
+
+
+# Kept apart from the EMG tables so that a change to the EMG preprocessing does not rerun the RT models.
+rule gather_rt:
+    """Group RT tables: every trial's response and its cleaning, and the counts per participant."""
+    input:
+        participants=f"{BIDS_ROOT}/participants.tsv",
+        rt=expand(rules.preprocess_rt.output[0], participant=PARTICIPANTS),
+        code=package_code("gather", "rt"),
+    output:
+        rt=RT_TRIALS,
+        rt_summary="results/preprocessing/rt_summary.tsv",
+    log:
+        "results/logs/gather_rt.log",
+    benchmark:
+        "results/benchmarks/gather/rt.tsv"
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    script:
+        "../scripts/gather_rt.py"
+
+
+rule rejection_rates:
+    """Share of trials rejected (EMG outliers, RT outliers, responses not correct), overall and per group."""
+    input:
+        windows=EMG_WINDOWS,
+        rt=RT_TRIALS,
+        code=package_code("gather"),
+    output:
+        rates=report("results/preprocessing/rejection_rates.tsv", caption="../report/rejection_rates.rst",
+                     category="2 Preprocessing"),
+    log:
+        "results/logs/rejection_rates.log",
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/rejection_rates.py"

@@ -1,0 +1,132 @@
+"""Change-aware reruns and faults: after a complete run, a change reruns exactly what depends on it; a killed run
+resumes with only the remaining jobs."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import SNAKEMAKE, copy_project, run_snakemake, write_overlay
+
+TEST_CONFIG = "config/test/config.yaml"
+REPORT_JOBS = {"provenance", "methods_text", "study_notebook", "study_report_html"}
+BAYES_JOBS = {"bayes_fit", "bayes_compare", "bayes_figures"}
+
+
+def planned_jobs(project: Path, *args: str) -> dict[str, int]:
+    """Rule -> number of jobs that ``snakemake -n`` would run (empty when nothing is to be done)."""
+    result = run_snakemake(project, "-n", *args)
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text[text.index("Job stats:"):].split("\n\n")[0]
+    counts = dict(re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.MULTILINE))
+    return {rule: int(n) for rule, n in counts.items() if rule not in ("all", "total")}
+
+
+@pytest.fixture
+def finished(test_run: Path, tmp_path: Path) -> Path:
+    """A copy of the completed test run, with Snakemake's records (.snakemake/) and file times kept."""
+    project = tmp_path / "finished"
+    shutil.copytree(test_run, project, symlinks=True, ignore=shutil.ignore_patterns("conda", "singularity"))
+    return project
+
+
+def test_nothing_changed_means_nothing_to_do(finished: Path) -> None:
+    assert planned_jobs(finished, "--configfile", TEST_CONFIG) == {}
+
+
+def test_an_emg_filter_change_reruns_the_emg_branch_not_the_rt_branch(finished: Path) -> None:
+    overlay = write_overlay(finished, "filter.yaml", {"preprocessing": {"emg": {"bandpass": {"l_freq": 25.0}}}})
+    jobs = planned_jobs(finished, "--configfile", overlay)
+    assert jobs["preprocess_emg"] == 6 and jobs["gather_emg"] == 1
+    assert jobs["lmm_emg"] == 3 and jobs["bayes_fit"] == 4 and REPORT_JOBS <= set(jobs)
+    for untouched in ("simulate_participants", "simulate_recording", "validate_dataset", "preprocess_rt",
+                      "gather_rt", "lmm_rt", "table1", "software_versions"):
+        assert untouched not in jobs, untouched
+    # Snakemake says why: preprocess_emg's params changed (the rest follows from its outputs)
+    dry = run_snakemake(finished, "-n", "--configfile", overlay).stdout
+    assert dry.count("reason: Params have changed since last execution") == 6 + 1  # + provenance (the config)
+
+
+def test_a_prior_change_reruns_only_the_bayesian_models_and_the_report(finished: Path) -> None:
+    overlay = write_overlay(finished, "prior.yaml", {"statistics": {"bayes": {"priors": {"rate": {"sigma": 0.9}}}}})
+    jobs = planned_jobs(finished, "--configfile", overlay)
+    assert set(jobs) == BAYES_JOBS | REPORT_JOBS
+    assert jobs["bayes_fit"] == 4
+
+
+def test_an_edited_rule_script_reruns_that_rules_jobs(finished: Path) -> None:
+    script = finished / "workflow/scripts/preprocess_rt.py"
+    script.write_text(script.read_text() + "# edited\n")
+    jobs = planned_jobs(finished, "--configfile", TEST_CONFIG)
+    assert jobs["preprocess_rt"] == 6 and jobs["gather_rt"] == 1 and jobs["lmm_rt"] == 1
+    assert "preprocess_emg" not in jobs and "lmm_emg" not in jobs and "bayes_fit" not in jobs
+    changes = run_snakemake(finished, "--list-changes", "code", "--configfile", TEST_CONFIG).stdout
+    assert "results/preprocessing/rt/sub-001_rt.parquet" in changes
+
+
+def test_a_participant_added_runs_only_its_jobs_and_the_group_stages(test_run: Path, tmp_path: Path) -> None:
+    """A user's BIDS dataset analysed without sub-006, then with it: only sub-006's jobs and the group stages."""
+    dataset, held_back = tmp_path / "dataset", tmp_path / "sub-006"
+    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    shutil.move(dataset / "sub-006", held_back)
+    participants = (dataset / "participants.tsv").read_text()
+    (dataset / "participants.tsv").write_text("".join(line for line in participants.splitlines(keepends=True)
+                                                      if not line.startswith("sub-006")))
+    project = copy_project(tmp_path / "project")
+    overlay = write_overlay(project, "external.yaml", {"simulation": {"enabled": False},
+                                                      "dataset": {"bids_root": str(dataset)}})
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    assert len(pd.read_csv(project / "results/dataset/validation.tsv", sep="\t")) == 5
+
+    shutil.move(held_back, dataset / "sub-006")
+    (dataset / "participants.tsv").write_text(participants)
+    jobs = planned_jobs(project, "--configfile", overlay)
+    assert jobs["preprocess_emg"] == 1 and jobs["preprocess_rt"] == 1
+    assert {"validate_dataset", "gather_emg", "gather_rt", "table1", "lmm_emg", "bayes_fit"} <= set(jobs)
+    dry = run_snakemake(project, "-n", "--configfile", overlay).stdout
+    assert "wildcards: participant=006" in dry and "participant=005" not in dry
+
+
+def _finished_jobs(log: str, rule: str) -> int:
+    return len(re.findall(rf"^Finished jobid: \d+ \(Rule: {rule}\)", log, flags=re.MULTILINE))
+
+
+def test_a_killed_run_resumes_with_only_the_remaining_jobs(test_run: Path, tmp_path: Path) -> None:
+    project = copy_project(tmp_path / "project")
+    target = "results/preprocessing/emg_windows.parquet"
+    log_path = tmp_path / "killed.log"
+    env = {**os.environ, "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ['PATH']}"}
+    with open(log_path, "w") as log:
+        run = subprocess.Popen([SNAKEMAKE, "--cores", "2", target, "--configfile", TEST_CONFIG], cwd=project,
+                               stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while (_finished_jobs(log_path.read_text(), "preprocess_emg") < 2 and run.poll() is None
+               and time.monotonic() < deadline):
+            time.sleep(0.1)
+        assert run.poll() is None, "the run ended before it could be killed"
+        os.killpg(run.pid, signal.SIGKILL)  # as a crash or an out-of-memory kill: no clean-up at all
+        run.wait()
+    killed = log_path.read_text()
+    done_before = _finished_jobs(killed, "preprocess_emg")
+    assert 0 < done_before < 6
+
+    # a killed Snakemake leaves its lock behind: --unlock (the README says so), then the same command again
+    run_snakemake(project, "--unlock", "--configfile", TEST_CONFIG)
+    resumed = run_snakemake(project, "--cores", "2", target, "--configfile", TEST_CONFIG)
+    log = resumed.stdout + resumed.stderr
+    # each job that finished before the kill is not run again; the ones cut off are redone from scratch
+    assert _finished_jobs(log, "preprocess_emg") == 6 - done_before
+    assert _finished_jobs(log, "simulate_recording") == 6 - _finished_jobs(killed, "simulate_recording")
+    for name in ("emg_windows.parquet", "emg_rejections.tsv"):
+        assert (project / "results/preprocessing" / name).read_bytes() == \
+            (test_run / "results/preprocessing" / name).read_bytes(), name
