@@ -12,6 +12,7 @@ run: setup
 	.venv/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 test: setup
+	bash tools/setup-test-system.sh
 	.venv/bin/python tools/fetch-test-data.py
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 

@@ -29,11 +29,13 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def run_snakemake(project: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run Snakemake in ``project``; with ``check``, fail the test with Snakemake's output if it fails."""
+def run_snakemake(project: Path, *args: str, check: bool = True,
+                  env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake in ``project`` (``env`` added to the environment); with ``check``, fail the test with
+    Snakemake's output if it fails."""
     # the venv's bin/ first, as an activated venv has it: the notebook rule runs papermill, the report jupyter
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
-           "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+           "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
     result = subprocess.run([SNAKEMAKE, *args], cwd=project, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
         pytest.fail(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
