@@ -4,7 +4,7 @@ SNAKEMAKE_ARGS ?=
 # as an activated venv: rules call the venv's tools (papermill, jupyter) by name
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup run test benchmark benchmark-bayes brms-parity
+.PHONY: setup run test benchmark benchmark-bayes benchmark-cluster brms-parity
 setup:
 	bash tools/setup-env.sh
 
@@ -23,6 +23,12 @@ benchmark: setup
 # Re-sample the four nested Bayesian models and print time, ESS per second and memory beside brms's.
 benchmark-bayes: setup
 	.venv/bin/python tools/benchmark_bayes.py --run --cores $(CORES)
+
+# The test configuration locally and through SLURM (a single-node cluster on this machine; root), and
+# `snakemake -n` on the default configuration (run `make run` first).
+benchmark-cluster: setup
+	bash tools/slurm-cluster.sh install
+	.venv/bin/python tools/benchmark_cluster.py --cores $(CORES)
 
 # Optional: the same model in R brms (needs apt-get install r-cran-brms; ~20 min) against the brms variant.
 brms-parity: setup

@@ -73,6 +73,21 @@ wildcard_constraints:
     participant="[0-9A-Za-z]+",
 
 
+# Jobs of a second or two that only gather, compare or write text: on a cluster they run where Snakemake runs,
+# as a queued job would spend longer waiting and starting than working.
+localrules:
+    software_versions,
+    provenance,
+    methods_text,
+    gather_emg,
+    gather_rt,
+    rejection_rates,
+    rejections_by_group,
+    table1,
+    bayes_compare,
+    study_report_html,
+
+
 def package_code(*modules):
     """Source files of the `mimicry` modules a job runs, as inputs: editing one reruns the jobs that use it.
     Relative paths, so that a project moved or copied elsewhere with its results is still up to date."""
