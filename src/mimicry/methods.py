@@ -156,6 +156,8 @@ def bayes_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> s
     nested = "; ".join(f"{MODEL_LABELS[m].lower()} ({', '.join(NESTED_MODELS[m]) or 'none'})" for m in NESTED_MODELS)
     draws = bayes["iterations"] - bayes["warmup"]
     divergences = "no" if gate["max_divergences"] == 0 else f"at most {gate['max_divergences']}"
+    verdict = ("a fit that missed a criterion was kept and reported as not converged" if gate["on_failure"] == "mark"
+               else "a fit that missed a criterion stopped the analysis")
     return (
         f"The time course of {level} was modelled with a Bayesian asymptotic regression (Korb et al., 2023), "
         f"y = a − (a − b)·exp(−exp(c)·t) with t = window − 1, a the asymptote, b the start and c the log rate, "
@@ -170,8 +172,8 @@ def bayes_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> s
         f"acceptance {_number(bayes['target_accept'])}, seed {bayes['seed']}. A fit was accepted when every "
         f"population-level parameter had a rank-normalised R-hat below {_number(gate['max_rhat'])} and a bulk "
         f"effective sample size of at least {_number(gate['min_ess_bulk'])}, with "
-        f"{divergences} divergent transitions (ArviZ {versions.get('arviz', '')}; Kumar et al., 2019). Posterior "
-        f"summaries are "
+        f"{divergences} divergent transitions (ArviZ {versions.get('arviz', '')}; Kumar et al., 2019); {verdict}. "
+        f"Posterior summaries are "
         f"means and {_number(100 * bayes['hdi_prob'])}% highest-density intervals. The models were compared by WAIC "
         f"and PSIS-LOO (Vehtari et al., 2017), with weights exp(−ΔIC/2) as brms's `model_weights` and stacking "
         f"weights, and by leave-one-participant-out cross-validation (each participant's effects integrated "
