@@ -29,13 +29,18 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+def snakemake_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment Snakemake runs in: the venv's bin/ first, as an activated venv has it (the notebook rule
+    runs papermill, the report rule jupyter), plus ``extra``."""
+    return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
+            "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ.get('PATH', '')}", **(extra or {})}
+
+
 def run_snakemake(project: Path, *args: str, check: bool = True,
                   env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """Run Snakemake in ``project`` (``env`` added to the environment); with ``check``, fail the test with
     Snakemake's output if it fails."""
-    # the venv's bin/ first, as an activated venv has it: the notebook rule runs papermill, the report jupyter
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1",
-           "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ.get('PATH', '')}", **(env or {})}
+    env = snakemake_env(env)
     result = subprocess.run([SNAKEMAKE, *args], cwd=project, capture_output=True, text=True, env=env)
     if check and result.returncode != 0:
         pytest.fail(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")

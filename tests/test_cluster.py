@@ -56,14 +56,13 @@ def test_the_slurm_profile_gives_the_local_results(slurm, test_run: Path, tmp_pa
     assert files == _comparable(cluster) and len(files) > 100
     differing = [f for f in files if (local / f).read_bytes() != (cluster / f).read_bytes()]
     for name in differing:
+        a, b = (pd.read_csv(root / name, sep="\t") for root in (local, cluster))
         # lme4 1.1-31 is not bit-reproducible on singular fits (two optima ~1e-4 apart on identical input, in
         # plain R too); every other difference may only be a timing column
         if name.parts[:2] == ("statistics", "lmm"):
-            a, b = (pd.read_csv(root / name, sep="\t") for root in (local, cluster))
             numeric = a.select_dtypes("number").columns.difference(list(TIMED))
             np.testing.assert_allclose(a[numeric], b[numeric], rtol=1e-3, err_msg=str(name))
         else:
-            a, b = (pd.read_csv(root / name, sep="\t") for root in (local, cluster))
             pd.testing.assert_frame_equal(a.drop(columns=list(TIMED & set(a))), b.drop(columns=list(TIMED & set(b))),
                                           obj=str(name))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import SNAKEMAKE, copy_project, run_snakemake, write_overlay
+from conftest import SNAKEMAKE, copy_project, run_snakemake, snakemake_env, write_overlay
 
 TEST_CONFIG = "config/test/config.yaml"
 REPORT_JOBS = {"provenance", "methods_text", "study_notebook", "study_report_html"}
@@ -105,10 +105,9 @@ def test_a_killed_run_resumes_with_only_the_remaining_jobs(test_run: Path, tmp_p
     project = copy_project(tmp_path / "project")
     target = "results/preprocessing/emg_windows.parquet"
     log_path = tmp_path / "killed.log"
-    env = {**os.environ, "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ['PATH']}"}
     with open(log_path, "w") as log:
         run = subprocess.Popen([SNAKEMAKE, "--cores", "2", target, "--configfile", TEST_CONFIG], cwd=project,
-                               stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+                               stdout=log, stderr=subprocess.STDOUT, env=snakemake_env(), start_new_session=True)
         deadline = time.monotonic() + 300
         while (_finished_jobs(log_path.read_text(), "preprocess_emg") < 2 and run.poll() is None
                and time.monotonic() < deadline):
