@@ -3,7 +3,8 @@
 Usage: .venv/bin/python tools/benchmark_lmm.py   (after the workflow ran on the study to benchmark)
 For each fitted model it exports the model's data and, one after the other on the same machine, times two
 fresh processes doing the same work (start, imports, fit, type-III ANOVA, emtrends): Python through the
-workflow's pymer4 route (`mimicry.lmm.fit_lmm`) and tools/reference_lmm.R. It prints rows, both wall times, their
+workflow's pymer4 route (`mimicry.lmm.fit_lmm`) and tools/reference_lmm.R, each started again until its lme4 has
+the default ordering (`mimicry.rsession`). It prints rows, both wall times, their
 ratio, the workflow job's peak memory (its Snakemake benchmark file), and the largest relative difference in F.
 """
 
@@ -17,12 +18,13 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from mimicry.lmm import emg_model_data, rt_model_data  # noqa: E402
+from mimicry.rsession import run_in_fresh_r  # noqa: E402
+from mimicry.settings import load_config  # noqa: E402
 
 RESULTS = ROOT / "results"
 # The pymer4 route in a fresh process, as the workflow's job runs it (data, formula, factors, trend as arguments).
@@ -48,7 +50,7 @@ def model_data(model: str, config: dict) -> pd.DataFrame:
 
 
 def main() -> None:
-    config = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+    config = load_config()
     rows = []
     for info_path in sorted((RESULTS / "statistics/lmm").glob("*_info.tsv")):
         model = info_path.name.removesuffix("_info.tsv")
@@ -64,7 +66,7 @@ def main() -> None:
                            capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
             py_wall = time.perf_counter() - start
             start = time.perf_counter()
-            subprocess.run(["Rscript", str(ROOT / "tools/reference_lmm.R"), str(data), used["formula"],
+            run_in_fresh_r(["Rscript", str(ROOT / "tools/reference_lmm.R"), str(data), used["formula"],
                             f"{scratch}/r", *trend], check=True, capture_output=True)
             r_wall = time.perf_counter() - start
             reference = pd.read_csv(f"{scratch}/r_anova.tsv", sep="\t").set_index("term")["F value"]

@@ -4,6 +4,8 @@ Every model is fitted once, with sum-to-zero contrasts for the factors (R's ``co
 type-III ANOVA (F tests with Satterthwaite df) is the one the paper reports, and the slope of time per emotion
 comes from ``emmeans::emtrends`` (asymptotic df, a z test, above emmeans' 3000-row limit, as in the paper).
 Every message R prints while fitting (convergence and singular-fit warnings) is kept with the results.
+Each fit runs in a fresh R process in which lme4 is known to give the same numbers for the same input
+(``mimicry.rsession``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
+
+from mimicry.rsession import call_in_fresh_r
+
 
 @dataclass
 class LmmResult:
@@ -75,7 +80,15 @@ def fit_lmm(data: pd.DataFrame, formula: str, factors: Mapping[str, Sequence[str
     ``trend = (variable, by)`` also estimates the slope of ``variable`` within each level of ``by``
     (``emmeans::emtrends``) with ``trend_df`` degrees of freedom (emmeans' ``lmer.df``: ``asymptotic``, the
     paper's z tests, ``satterthwaite`` or ``kenward-roger``, the last slow on large data).
+    The fit runs in a fresh R process (``mimicry.rsession``).
     """
+    return call_in_fresh_r(fit_lmm_here, data, formula, factors, trend, trend_df)
+
+
+def fit_lmm_here(data: pd.DataFrame, formula: str, factors: Mapping[str, Sequence[str]],
+                 trend: tuple[str, str] | None = None, trend_df: str = "asymptotic") -> LmmResult:
+    """``fit_lmm`` in this process's embedded R, which must have lme4's default ordering
+    (``rsession.lme4_default_ordering``)."""
     import rpy2.robjects as ro
     from pymer4.models import Lmer
     from rpy2.robjects.packages import importr
@@ -172,18 +185,23 @@ def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] =
     return {name: table[["model", *[c for c in table.columns if c != "model"]]] for name, table in tables.items()}
 
 
-
 def fit_with_fallbacks(data: pd.DataFrame, formulas: Sequence[str], factors: Mapping[str, Sequence[str]],
                        trend: tuple[str, str] | None = None,
                        trend_df: str = "asymptotic") -> tuple[LmmResult, list[LmmResult]]:
     """Fit the first formula; while a fit does not converge, try the next (``statistics.*.fallbacks``).
 
     Returns the result used (the first that converged, else the last tried) and every attempt, so the report
-    can say which model was fitted and why.
+    can say which model was fitted and why. All of them run in one fresh R process.
     """
+    return call_in_fresh_r(_fit_with_fallbacks_here, data, formulas, factors, trend, trend_df)
+
+
+def _fit_with_fallbacks_here(data: pd.DataFrame, formulas: Sequence[str], factors: Mapping[str, Sequence[str]],
+                             trend: tuple[str, str] | None,
+                             trend_df: str) -> tuple[LmmResult, list[LmmResult]]:
     attempts = []
     for formula in formulas:
-        attempts.append(fit_lmm(data, formula, factors, trend, trend_df))
+        attempts.append(fit_lmm_here(data, formula, factors, trend, trend_df))
         if attempts[-1].converged:
             break
     return attempts[-1], attempts
