@@ -1,35 +1,54 @@
-# Entry points. Both create the environment first (tools/setup-env.sh is idempotent).
+# Entry points. Each creates the environment first (tools/setup/env.sh is idempotent); tools/README.md lists
+# every script these targets run.
 CORES ?= all
 SNAKEMAKE_ARGS ?=
 # as an activated venv: rules call the venv's tools (papermill, jupyter) by name
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
+STYLED := src workflow/scripts workflow/notebooks tests tools
 
-.PHONY: setup run test benchmark benchmark-bayes benchmark-cluster brms-parity
+.PHONY: setup run test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-cluster brms-parity
 setup:
-	bash tools/setup-env.sh
+	bash tools/setup/env.sh
 
 run: setup
 	.venv/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
+# Everything (the README's second command): the test system (chromium, SLURM; root), then every tier.
 test: setup
-	bash tools/setup-test-system.sh
-	.venv/bin/python tools/fetch-test-data.py
+	bash tools/setup/test-system.sh
+	.venv/bin/python tools/setup/fetch-test-data.py
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# The unit tier alone: no workflow run, no root (about a minute).
+test-unit: setup
+	.venv/bin/python tools/setup/fetch-test-data.py
+	.venv/bin/python -m pytest -m unit $(PYTEST_ARGS)
+
+# Style and types, as the unit tier checks them (tests/test_style.py).
+lint: setup
+	.venv/bin/ruff check $(STYLED)
+	.venv/bin/ruff format --check $(STYLED)
+	.venv/bin/snakefmt --check Snakefile workflow/rules
+	.venv/bin/mypy
 
 # Re-run the default workflow and print wall time, CPU time and peak memory per rule.
 benchmark: setup
-	.venv/bin/python tools/benchmark.py --cores $(CORES)
+	.venv/bin/python tools/benchmarks/workflow.py --cores $(CORES)
+
+# Each LMM of the last run through pymer4 and through plain Rscript, in fresh processes (run `make run` first).
+benchmark-lmm: setup
+	.venv/bin/python tools/benchmarks/lmm.py
 
 # Re-sample the four nested Bayesian models and print time, ESS per second and memory beside brms's.
 benchmark-bayes: setup
-	.venv/bin/python tools/benchmark_bayes.py --run --cores $(CORES)
+	.venv/bin/python tools/benchmarks/bayes.py --run --cores $(CORES)
 
 # The test configuration locally and through SLURM (a single-node cluster on this machine; root), and
 # `snakemake -n` on the default configuration (run `make run` first).
 benchmark-cluster: setup
-	bash tools/slurm-cluster.sh install
-	.venv/bin/python tools/benchmark_cluster.py --cores $(CORES)
+	bash tools/setup/slurm-cluster.sh install
+	.venv/bin/python tools/benchmarks/cluster.py --cores $(CORES)
 
 # Optional: the same model in R brms (needs apt-get install r-cran-brms; ~20 min) against the brms variant.
 brms-parity: setup
-	.venv/bin/python tools/brms_parity.py
+	.venv/bin/python tools/reference/brms_parity.py

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import copy_project, run_snakemake, write_overlay
+from helpers import copy_project, run_snakemake, write_overlay
 
 EMG = "sub-{0}/emg/sub-{0}_task-mimicry_emg"
 
@@ -35,6 +35,7 @@ def _edit_participants(edit: Callable[[pd.DataFrame], pd.DataFrame]) -> Callable
     def apply(root: Path) -> None:
         table = pd.read_csv(root / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
         edit(table).to_csv(root / "participants.tsv", sep="\t", index=False)
+
     return apply
 
 
@@ -55,18 +56,33 @@ def _missing_channel(root: Path) -> None:
 
 
 BREAKAGES = {
-    "missing channel": (_missing_channel, ["participant sub-001", "sub-001_task-mimicry_channels.tsv",
-                                           "channel 'ZM' (zygomaticus) is not listed"]),
+    "missing channel": (
+        _missing_channel,
+        ["participant sub-001", "sub-001_task-mimicry_channels.tsv", "channel 'ZM' (zygomaticus) is not listed"],
+    ),
     "missing EDF": (_missing_edf, ["participant sub-003", "sub-003_task-mimicry_emg.edf", "file not found"]),
     "truncated EDF": (_truncated_edf, ["participant sub-002", "sub-002_task-mimicry_emg.edf", "truncated"]),
-    "wrong sampling rate": (_wrong_sampling_rate, ["participant sub-004", "sub-004_task-mimicry_emg.edf",
-                                                   "sampled at 1200 Hz", "declares SamplingFrequency 1000 Hz"]),
-    "unknown group": (_edit_participants(_unknown_group), ["participant sub-005", "participants.tsv",
-                                                            "unknown group 'caffeine'"]),
-    "duplicated participant": (_edit_participants(lambda t: pd.concat([t, t.iloc[[1]]])),
-                               ["participant sub-002", "participants.tsv", "listed more than once"]),
-    "events with missing trials": (_missing_trials, ["participant sub-006", "sub-006_task-mimicry_events.tsv",
-                                                     "has 86 experimental trials", "the study has 96"]),
+    "wrong sampling rate": (
+        _wrong_sampling_rate,
+        [
+            "participant sub-004",
+            "sub-004_task-mimicry_emg.edf",
+            "sampled at 1200 Hz",
+            "declares SamplingFrequency 1000 Hz",
+        ],
+    ),
+    "unknown group": (
+        _edit_participants(_unknown_group),
+        ["participant sub-005", "participants.tsv", "unknown group 'caffeine'"],
+    ),
+    "duplicated participant": (
+        _edit_participants(lambda t: pd.concat([t, t.iloc[[1]]])),
+        ["participant sub-002", "participants.tsv", "listed more than once"],
+    ),
+    "events with missing trials": (
+        _missing_trials,
+        ["participant sub-006", "sub-006_task-mimicry_events.tsv", "has 86 experimental trials", "the study has 96"],
+    ),
 }
 
 
@@ -76,14 +92,18 @@ def external(test_run: Path, tmp_path: Path) -> tuple[Path, Path, str]:
     dataset = tmp_path / "dataset"
     shutil.copytree(test_run / "results/simulated/bids", dataset)
     project = copy_project(tmp_path / "project")
-    overlay = write_overlay(project, "external.yaml", {"simulation": {"enabled": False},
-                                                      "dataset": {"bids_root": str(dataset)}})
+    overlay = write_overlay(
+        project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
+    )
     return project, dataset, overlay
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_an_external_dataset_is_analysed(external) -> None:

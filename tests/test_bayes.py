@@ -3,19 +3,24 @@ parameter recovery on planted effects, and the workflow's outputs on the test co
 
 from __future__ import annotations
 
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 
-from conftest import planted_window_trials
+from helpers import DEFAULT, copy_project, planted_window_trials, run_snakemake, write_overlay
 from mimicry import asymptotic as bayes
+from mimicry.nested import NESTED_MODELS, formulas
+from mimicry.settings import Diagnostics, Priors, Sampling
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
 MUSCLES = ["corrugator", "zygomaticus"]
 EMOTIONS = ["AngryToHappy", "HappyToAngry"]
-QUICK = bayes.Sampling(chains=2, warmup=300, draws=300, cores=2, seed=7)
+BAYES = DEFAULT["statistics"]["bayes"]
+PRIORS = Priors.from_config(BAYES["priors"])  # the paper's
+QUICK = dataclasses.replace(Sampling.from_config(BAYES, cores=2), chains=2, warmup=300, draws=300, seed=7)
 
 
 def _windows(n_per_group: int = 2, seed: int = 0) -> pd.DataFrame:
@@ -30,10 +35,21 @@ def _windows(n_per_group: int = 2, seed: int = 0) -> pd.DataFrame:
                     for emotion in EMOTIONS:
                         for window in range(1, 6):
                             number = 1 + trial + 3 * EMOTIONS.index(emotion)  # unique within a participant
-                            rows.append((participant, group, number, emotion, muscle, window,
-                                         0.1 * np.tanh(window - 1) + rng.normal(0, 0.05), trial == 2))
-    return pd.DataFrame(rows, columns=["participant", "group", "trial", "emotion", "muscle", "window", "log_emg",
-                                       "rejected"])
+                            rows.append(
+                                (
+                                    participant,
+                                    group,
+                                    number,
+                                    emotion,
+                                    muscle,
+                                    window,
+                                    0.1 * np.tanh(window - 1) + rng.normal(0, 0.05),
+                                    trial == 2,
+                                )
+                            )
+    return pd.DataFrame(
+        rows, columns=["participant", "group", "trial", "emotion", "muscle", "window", "log_emg", "rejected"]
+    )
 
 
 def _cells(data: pd.DataFrame) -> bayes.Cells:
@@ -49,10 +65,18 @@ def test_model_data_averages_kept_trials_and_starts_time_at_the_first_window() -
     assert list(data.columns) == bayes.DATA_COLUMNS
     assert len(data) == 6 * 2 * 2 * 5
     kept = windows[~windows["rejected"]]
-    one = kept[(kept["participant"] == "100") & (kept["muscle"] == "zygomaticus") & (kept["emotion"] == "HappyToAngry")
-               & (kept["window"] == 3)]
-    row = data[(data["participant"] == "100") & (data["muscle"] == "zygomaticus")
-               & (data["emotion"] == "HappyToAngry") & (data["window"] == 3)]
+    one = kept[
+        (kept["participant"] == "100")
+        & (kept["muscle"] == "zygomaticus")
+        & (kept["emotion"] == "HappyToAngry")
+        & (kept["window"] == 3)
+    ]
+    row = data[
+        (data["participant"] == "100")
+        & (data["muscle"] == "zygomaticus")
+        & (data["emotion"] == "HappyToAngry")
+        & (data["window"] == 3)
+    ]
     assert row["log_emg"].item() == pytest.approx(one["log_emg"].mean())
     assert sorted(data["time"].unique()) == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert len(bayes.model_data(windows, "trial")) == len(kept)
@@ -68,11 +92,11 @@ def test_curve_starts_at_b_and_approaches_a_at_rate_exp_c() -> None:
 
 
 def test_nested_model_formulas_drop_the_drug_where_the_paper_does() -> None:
-    assert bayes.formulas("full")["a"].startswith("0 + drug:muscle:emotion")
-    assert bayes.formulas("rate")["a"].startswith("0 + muscle:emotion +")
-    assert bayes.formulas("rate")["c"].startswith("0 + drug:muscle:emotion")
-    assert "drug" not in bayes.formulas("no_drug")["a"] + bayes.formulas("no_drug")["c"]
-    assert bayes.formulas("full")["b"] == "0 + (0 + muscle:emotion | participant)"
+    assert formulas("full")["a"].startswith("0 + drug:muscle:emotion")
+    assert formulas("rate")["a"].startswith("0 + muscle:emotion +")
+    assert formulas("rate")["c"].startswith("0 + drug:muscle:emotion")
+    assert "drug" not in formulas("no_drug")["a"] + formulas("no_drug")["c"]
+    assert formulas("full")["b"] == "0 + (0 + muscle:emotion | participant)"
 
 
 # --- information criteria and weights ---------------------------------------------------------------------------
@@ -101,7 +125,8 @@ def test_waic_and_loo_agree_with_the_exact_leave_one_out_of_a_conjugate_normal_m
     # exact LOO predictive: y_i ~ N(mean(y_-i), sigma^2 (1 + 1/(n-1)))
     loo_mean = (y.sum() - y) / (n - 1)
     exact = -0.5 * np.log(2 * np.pi * sigma**2 * (1 + 1 / (n - 1))) - (y - loo_mean) ** 2 / (
-        2 * sigma**2 * (1 + 1 / (n - 1)))
+        2 * sigma**2 * (1 + 1 / (n - 1))
+    )
     waic = bayes.waic_pointwise(log_lik)["elpd_waic"].sum()
     loo = bayes.loo_pointwise(log_lik, posterior)
     assert waic == pytest.approx(exact.sum(), abs=0.15)
@@ -126,8 +151,12 @@ def test_stacking_weights_match_arviz_compare() -> None:
     for name, (mean, sd) in {"right": (0.3, 1.0), "shifted": (0.0, 1.0), "wide": (0.3, 2.0)}.items():
         mu = rng.normal(mean, 0.1, size=(2, 500))
         log_lik = -0.5 * np.log(2 * np.pi * sd**2) - (y[None, None, :] - mu[..., None]) ** 2 / (2 * sd**2)
-        tree = xr.DataTree.from_dict({"posterior": xr.Dataset({"mu": (("chain", "draw"), mu)}),
-                                      "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), log_lik)})})
+        tree = xr.DataTree.from_dict(
+            {
+                "posterior": xr.Dataset({"mu": (("chain", "draw"), mu)}),
+                "log_likelihood": xr.Dataset({"y": (("chain", "draw", "obs"), log_lik)}),
+            }
+        )
         trees[name] = tree
         elpd.append(bayes.loo_pointwise(log_lik.reshape(-1, 80), tree["posterior"].to_dataset())["elpd_loo"])
     ours = bayes.stacking_weights(np.column_stack(elpd))
@@ -149,9 +178,24 @@ def test_thinning_keeps_chains_and_bounds_the_log_likelihood_memory() -> None:
 
 
 def _summary(r_hat: float = 1.001, ess: float = 2000.0) -> pd.DataFrame:
-    rows = [dict(model="full", parameter=p, drug="", muscle="zygomaticus", emotion="AngryToHappy", participant="",
-                 mean=0.0, sd=1.0, hdi_low=-2, hdi_high=2, r_hat=1.001, ess_bulk=2000.0, ess_tail=2000.0)
-            for p in bayes.POPULATION]
+    rows = [
+        dict(
+            model="full",
+            parameter=p,
+            drug="",
+            muscle="zygomaticus",
+            emotion="AngryToHappy",
+            participant="",
+            mean=0.0,
+            sd=1.0,
+            hdi_low=-2,
+            hdi_high=2,
+            r_hat=1.001,
+            ess_bulk=2000.0,
+            ess_tail=2000.0,
+        )
+        for p in bayes.POPULATION
+    ]
     rows[0].update(r_hat=r_hat, ess_bulk=ess, drug="placebo")
     # a participant effect with a poor R-hat is reported, not gated (brms's summary does not show them either)
     rows.append(dict(rows[1], parameter="effect_a", participant="001", r_hat=1.2, ess_bulk=10.0))
@@ -159,7 +203,7 @@ def _summary(r_hat: float = 1.001, ess: float = 2000.0) -> pd.DataFrame:
 
 
 def test_gate_passes_a_good_fit_and_names_every_failure() -> None:
-    gate = bayes.Diagnostics()
+    gate = Diagnostics.from_config(BAYES["diagnostics"])
     assert bayes.check_diagnostics(_summary(), 0, gate) == []
     problems = bayes.check_diagnostics(_summary(r_hat=1.02, ess=150.0), 3, gate)
     assert len(problems) == 3
@@ -176,16 +220,20 @@ def test_gate_passes_a_good_fit_and_names_every_failure() -> None:
 def small_fits() -> dict:
     data = bayes.model_data(_windows(n_per_group=3))
     cells = _cells(data)
-    fits = {variant: bayes.fit(data, cells, "rate", bayes.Priors(), QUICK.__class__(**{**QUICK.__dict__,
-                                                                                       "variant": variant}))
-            for variant in ("bambi", "brms")}
+    fits = {
+        variant: bayes.fit(data, cells, "rate", PRIORS, dataclasses.replace(QUICK, variant=variant))
+        for variant in ("bambi", "brms")
+    }
     return {"data": data, "cells": cells, "fits": fits}
 
 
 def test_both_implementations_give_the_same_posterior_layout(small_fits: dict) -> None:
     bambi, brms = small_fits["fits"]["bambi"].posterior, small_fits["fits"]["brms"].posterior
-    assert set(bambi.data_vars) == set(brms.data_vars) == {"asymptote", "rate", "effect_a", "effect_b", "effect_c",
-                                                           "sd_a", "sd_b", "sd_c", "sigma"}
+    assert (
+        set(bambi.data_vars)
+        == set(brms.data_vars)
+        == {"asymptote", "rate", "effect_a", "effect_b", "effect_c", "sd_a", "sd_b", "sd_c", "sigma"}
+    )
     for name in bambi.data_vars:
         assert bambi[name].dims == brms[name].dims, name
         for dim in bambi[name].dims[2:]:
@@ -202,7 +250,7 @@ def test_log_likelihood_equals_pymc(small_fits: dict) -> None:
 
     data, cells, fitted = small_fits["data"], small_fits["cells"], small_fits["fits"]["brms"]
     ours = bayes.pointwise_log_likelihood(fitted.posterior, data)
-    with bayes.brms_model(data, cells, "rate", bayes.Priors()):
+    with bayes.brms_model(data, cells, "rate", PRIORS):
         reference = pm.compute_log_likelihood(fitted.raw, extend_inferencedata=False, progressbar=False)
     reference = reference["log_emg"].stack(sample=("chain", "draw")).transpose("sample", ...).values
     np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-10)
@@ -210,13 +258,13 @@ def test_log_likelihood_equals_pymc(small_fits: dict) -> None:
 
 def test_same_seed_same_draws(small_fits: dict) -> None:
     data, cells = small_fits["data"], small_fits["cells"]
-    again = bayes.fit(data, cells, "rate", bayes.Priors(), QUICK)
+    again = bayes.fit(data, cells, "rate", PRIORS, QUICK)
     xr.testing.assert_equal(again.posterior, small_fits["fits"]["bambi"].posterior)
 
 
 def test_prior_predictive_comes_from_the_priors(small_fits: dict) -> None:
     data, cells = small_fits["data"], small_fits["cells"]
-    predicted = bayes.prior_predictive(data, cells, "full", bayes.Priors(), QUICK, draws=400)
+    predicted = bayes.prior_predictive(data, cells, "full", PRIORS, QUICK, draws=400)
     assert predicted.shape == (400, len(data))
     # at the first window y = b + noise: b's SD is half-normal(0.1) and the residual SD half-normal(0.5)
     first = predicted[:, (data["time"] == 0).to_numpy()]
@@ -224,8 +272,14 @@ def test_prior_predictive_comes_from_the_priors(small_fits: dict) -> None:
     table = bayes.prior_predictive_table(data, predicted)
     assert len(table) == 2 * 2 * 5 and (table["observed_inside"] > 0.9).all()
     # a narrow prior on the residual cannot produce data this noisy
-    tight = bayes.prior_predictive(data, cells, "full", bayes.Priors(residual_sd=0.001, random_sd=0.001,
-                                                                     asymptote_sigma=0.001), QUICK, draws=400)
+    tight = bayes.prior_predictive(
+        data,
+        cells,
+        "full",
+        dataclasses.replace(PRIORS, residual_sd=0.001, random_sd=0.001, asymptote_sigma=0.001),
+        QUICK,
+        draws=400,
+    )
     assert bayes.prior_predictive_table(data, tight)["observed_inside"].mean() < 0.5
 
 
@@ -241,13 +295,14 @@ def _planted(drug_effects: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _recover(drug_effects: list[dict]) -> dict:
     data, planted = _planted(drug_effects)
     cells = _cells(data)
-    sampling = bayes.Sampling(chains=2, warmup=500, draws=500, cores=2, seed=11)
-    fits = {model: bayes.fit(data, cells, model, bayes.Priors(), sampling) for model in ("full", "no_drug")}
+    sampling = dataclasses.replace(QUICK, warmup=500, draws=500, seed=11)
+    fits = {model: bayes.fit(data, cells, model, PRIORS, sampling) for model in ("full", "no_drug")}
     pointwise, participants = {}, {}
     for model, fitted in fits.items():
         log_lik = bayes.pointwise_log_likelihood(fitted.posterior, data)
-        pointwise[model] = pd.concat([bayes.waic_pointwise(log_lik), bayes.loo_pointwise(log_lik, fitted.posterior)],
-                                     axis=1)
+        pointwise[model] = pd.concat(
+            [bayes.waic_pointwise(log_lik), bayes.loo_pointwise(log_lik, fitted.posterior)], axis=1
+        )
         participants[model] = bayes.lopo_pointwise(fitted.posterior, data)
     table = bayes.compare_models(pointwise, 1000, participants).set_index("model")
     return {"fits": fits, "planted": planted, "table": table}
@@ -255,8 +310,12 @@ def _recover(drug_effects: list[dict]) -> dict:
 
 @pytest.fixture(scope="module")
 def planted_effect() -> dict:
-    return _recover([dict(group=g, muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.15, rate=0.0)
-                     for g in ("amisulpride", "naltrexone")])
+    return _recover(
+        [
+            dict(group=g, muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.15, rate=0.0)
+            for g in ("amisulpride", "naltrexone")
+        ]
+    )
 
 
 def test_full_model_recovers_a_planted_asymptote_effect(planted_effect: dict) -> None:
@@ -267,8 +326,12 @@ def test_full_model_recovers_a_planted_asymptote_effect(planted_effect: dict) ->
     asymptote = planted_effect["fits"]["full"].posterior["asymptote"]
     planted = planted_effect["planted"].set_index(["group", "muscle", "emotion"])["a"]
     hdi = az.hdi(asymptote, prob=0.95)
-    covered = [float(hdi.sel(drug=g, muscle=m, emotion=e, ci_bound="lower")) <= planted[(g, m, e)]
-               <= float(hdi.sel(drug=g, muscle=m, emotion=e, ci_bound="upper")) for g, m, e in planted.index]
+    covered = [
+        float(hdi.sel(drug=g, muscle=m, emotion=e, ci_bound="lower"))
+        <= planted[(g, m, e)]
+        <= float(hdi.sel(drug=g, muscle=m, emotion=e, ci_bound="upper"))
+        for g, m, e in planted.index
+    ]
     assert sum(covered) >= 10, f"only {sum(covered)} of 12 planted asymptotes inside their 95% HDI"
     cell = asymptote.sel(muscle="zygomaticus", emotion="AngryToHappy")
     for drug in ("amisulpride", "naltrexone"):
@@ -311,9 +374,12 @@ def test_participant_likelihood_integrates_the_participant_effects(small_fits: d
     total = 0.0
     for (muscle, emotion), cell in data[data["participant"] == participant].groupby(["muscle", "emotion"]):
         at = {"muscle": muscle, "emotion": emotion}
-        values = {name: float(draw[name].sel(**at).squeeze()) if "drug" not in draw[name].dims
-                  else float(draw[name].sel(drug=cell["drug"].iloc[0], **at).squeeze())
-                  for name in ("asymptote", "rate", "sd_a", "sd_b", "sd_c")}
+        values = {
+            name: float(draw[name].sel(**at).squeeze())
+            if "drug" not in draw[name].dims
+            else float(draw[name].sel(drug=cell["drug"].iloc[0], **at).squeeze())
+            for name in ("asymptote", "rate", "sd_a", "sd_b", "sd_c")
+        }
         m = 200_000
         a = rng.normal(values["asymptote"], values["sd_a"], m)
         b = rng.normal(0.0, values["sd_b"], m)
@@ -329,7 +395,7 @@ def test_participant_likelihood_integrates_the_participant_effects(small_fits: d
 
 def test_workflow_writes_every_bayesian_output(test_run) -> None:
     results = test_run / "results/bayes"
-    for model in bayes.NESTED_MODELS:
+    for model in NESTED_MODELS:
         diagnostics = pd.read_csv(results / model / "diagnostics.tsv", sep="\t")
         assert diagnostics.loc[0, "chains"] == 2 and diagnostics.loc[0, "draws"] == 200
         # the test run is far too short to converge: the gate (on_failure: mark) says so everywhere
@@ -346,7 +412,7 @@ def test_workflow_writes_every_bayesian_output(test_run) -> None:
     assert len(n_fixed) == 2 * 3 * 2 * 2
     assert len(pd.read_csv(results / "no_drug/fixed_effects.tsv", sep="\t")) == 2 * 2 * 2
     table2 = pd.read_csv(results / "table2.tsv", sep="\t")
-    assert list(table2["model"]) == list(bayes.NESTED_MODELS)
+    assert list(table2["model"]) == list(NESTED_MODELS)
     for column in ("weight_waic", "weight_loo", "weight_stacking", "weight_lopo", "weight_lopo_stacking"):
         assert table2[column].sum() == pytest.approx(1.0)
     assert "No effect of drug" in (results / "table2.md").read_text()
@@ -355,27 +421,45 @@ def test_workflow_writes_every_bayesian_output(test_run) -> None:
         assert (results / f"{figure}.png").stat().st_size > 20_000
 
 
+@pytest.mark.workflow
 def test_gate_failure_stops_the_job_and_leaves_no_output(tmp_path) -> None:
-    from conftest import copy_project, run_snakemake, write_overlay
-
     project = copy_project(tmp_path / "project")
     # the tables stage needs no recordings: a tiny exported window table is enough
     windows = _windows(n_per_group=2)
     windows.insert(3, "face", "f01")
     (project / "input").mkdir()
     windows.to_csv(project / "input/emg_windows.tsv", sep="\t", index=False)
-    rt = pd.DataFrame({"participant": ["000"], "group": ["amisulpride"], "trial": [1], "emotion": ["AngryToHappy"],
-                       "face": ["f01"], "response_time": [2.5], "rt_included": [True]})
+    rt = pd.DataFrame(
+        {
+            "participant": ["000"],
+            "group": ["amisulpride"],
+            "trial": [1],
+            "emotion": ["AngryToHappy"],
+            "face": ["f01"],
+            "response_time": [2.5],
+            "rt_included": [True],
+        }
+    )
     rt.to_csv(project / "input/rt_trials.tsv", sep="\t", index=False)
-    overlay = write_overlay(project, "gate.yaml", {
-        "simulation": {"enabled": False},
-        "dataset": {"tables": {"emg_windows": "input/emg_windows.tsv", "rt_trials": "input/rt_trials.tsv"}},
-        "statistics": {"bayes": {"chains": 2, "iterations": 60, "warmup": 30,
-                                 "diagnostics": {"max_rhat": 1.01, "min_ess_bulk": 400, "max_divergences": 0,
-                                                 "on_failure": "fail"}}},
-    })
-    result = run_snakemake(project, "results/bayes/full/summary.tsv", "--cores", "2", "--configfile", overlay,
-                           check=False)
+    overlay = write_overlay(
+        project,
+        "gate.yaml",
+        {
+            "simulation": {"enabled": False},
+            "dataset": {"tables": {"emg_windows": "input/emg_windows.tsv", "rt_trials": "input/rt_trials.tsv"}},
+            "statistics": {
+                "bayes": {
+                    "chains": 2,
+                    "iterations": 60,
+                    "warmup": 30,
+                    "diagnostics": {"max_rhat": 1.01, "min_ess_bulk": 400, "max_divergences": 0, "on_failure": "fail"},
+                }
+            },
+        },
+    )
+    result = run_snakemake(
+        project, "results/bayes/full/summary.tsv", "--cores", "2", "--configfile", overlay, check=False
+    )
     assert result.returncode != 0, result.stdout + result.stderr
     assert (project / "results/logs/bayes/full.log").exists(), result.stdout + result.stderr
     log = (project / "results/logs/bayes/full.log").read_text()

@@ -1,44 +1,115 @@
-"""The shipped configurations are valid, and config/README.md documents every key."""
+"""The configuration: one default per key (the schema), filled in and validated; config/README.md documents every
+key with that default; the package's settings take every value from the validated config."""
 
 from __future__ import annotations
 
-import jsonschema
+import re
+from pathlib import Path
+
 import pytest
 import yaml
 
-from conftest import ROOT
+from helpers import DEFAULT, ROOT, TEST_CONFIG
+from mimicry.settings import (
+    SCHEMA,
+    ConfigError,
+    Diagnostics,
+    EmgSettings,
+    Priors,
+    Sampling,
+    load_config,
+    validate_config,
+)
 
-SCHEMA = yaml.safe_load((ROOT / "workflow/schemas/config.schema.yaml").read_text())
-DEFAULT = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-# keys whose children are data (muscle, emotion or group names), documented by pattern
-DATA_KEYS = {"study.channels", "simulation.participants_per_group", "simulation.response",
-             "simulation.emg.baseline_amplitude_uv", "simulation.participant_sd"}
+SHIPPED = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+# the schema's defaults alone: only the study keys the schema requires given
+REQUIRED_STUDY = yaml.safe_load(SCHEMA.read_text())["properties"]["study"]["required"]
+SCHEMA_DEFAULTS = validate_config({"study": {key: SHIPPED["study"][key] for key in REQUIRED_STUDY}})
+# keys whose children are data (muscle, emotion or group names): documented as one value
+DATA_KEYS = {
+    "study.channels",
+    "simulation.participants_per_group",
+    "simulation.response",
+    "simulation.emg.baseline_amplitude_uv",
+    "simulation.participant_sd",
+}
 
 
-def _keys(node: dict, prefix: str = "") -> list[str]:
-    keys = []
+def _keys(node: dict, prefix: str = "") -> dict[str, object]:
+    """Dotted key -> value of every setting (data keys as one value)."""
+    keys = {}
     for key, value in node.items():
         path = f"{prefix}{key}"
-        keys.append(path)
         if isinstance(value, dict) and path not in DATA_KEYS:
-            keys += _keys(value, f"{path}.")
+            keys |= _keys(value, f"{path}.")
+        else:
+            keys[path] = value
     return keys
 
 
-def test_default_and_test_configs_are_valid() -> None:
-    jsonschema.validate(DEFAULT, SCHEMA)
-    overlay = yaml.safe_load((ROOT / "config/test/config.yaml").read_text())
-    jsonschema.validate({**DEFAULT, "simulation": {**DEFAULT["simulation"], **overlay["simulation"]}}, SCHEMA)
+def _documented() -> dict[str, str]:
+    """Dotted key -> the default column of its row in config/README.md (markdown's escaped pipes unescaped)."""
+    rows = {}
+    for line in (ROOT / "config/README.md").read_text().splitlines():
+        cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+        if len(cells) == 4 and re.fullmatch(r"`[\w.]+`", cells[0]):
+            rows[cells[0].strip("`")] = cells[2]
+    return rows
 
 
-def test_schema_rejects_a_wrong_type() -> None:
-    broken = {**DEFAULT, "simulation": {**DEFAULT["simulation"], "seed": "forty-two"}}
-    with pytest.raises(jsonschema.ValidationError, match="forty-two"):
-        jsonschema.validate(broken, SCHEMA)
+def test_the_shipped_config_states_only_the_study() -> None:
+    assert set(SHIPPED) == {"study"}
 
 
-@pytest.mark.parametrize("key", _keys(DEFAULT))
-def test_every_key_is_documented(key: str) -> None:
-    readme = (ROOT / "config/README.md").read_text()
-    parent = key.rsplit(".", 1)[0]
-    assert f"`{key}" in readme or (parent in DATA_KEYS and f"`{parent}." in readme), f"{key} undocumented"
+def test_defaults_fill_every_section_and_the_test_config_is_valid() -> None:
+    assert DEFAULT["statistics"]["bayes"]["diagnostics"]["on_failure"] == "mark"
+    assert DEFAULT["preprocessing"]["emg"]["bandpass"]["l_freq"] == 20.0
+    small = load_config(ROOT / TEST_CONFIG)
+    assert small["simulation"]["participants_per_group"] == {"amisulpride": 2, "naltrexone": 2, "placebo": 2}
+    assert small["simulation"]["seed"] == DEFAULT["simulation"]["seed"]  # the rest stays the default
+
+
+def test_a_wrong_type_is_named_by_its_key() -> None:
+    with pytest.raises(ConfigError, match=r"simulation\.seed: 'forty-two' is not of type 'integer'"):
+        load_config({"simulation": {"seed": "forty-two"}})
+    with pytest.raises(ConfigError, match=r"statistics\.bayes: Additional properties .*'chain' was unexpected"):
+        load_config({"statistics": {"bayes": {"chain": 4}}})
+
+
+@pytest.mark.parametrize("key", sorted(_keys(DEFAULT)))
+def test_every_key_is_documented_with_its_default(key: str) -> None:
+    documented = _documented()
+    assert key in documented, f"{key} is not in config/README.md"
+    cell = documented[key]
+    assert re.fullmatch(r"`[^`]+`", cell), f"{key}: the default column should be one `value`, not {cell!r}"
+    assert yaml.safe_load(cell.strip("`")) == _keys(SCHEMA_DEFAULTS)[key], f"{key}: README says {cell}"
+
+
+def test_every_documented_key_exists() -> None:
+    assert set(_documented()) <= set(_keys(DEFAULT))
+
+
+def _schema_with(tmp_path: Path, **defaults: object) -> Path:
+    """A copy of the schema with some defaults changed (dotted key under `properties` -> new default)."""
+    schema = yaml.safe_load(SCHEMA.read_text())
+    for key, value in defaults.items():
+        node = schema
+        for part in key.split("."):
+            node = node["properties"][part]
+        node["default"] = value
+    path = tmp_path / "config.schema.yaml"
+    path.write_text(yaml.safe_dump(schema))
+    return path
+
+
+def test_a_default_changed_in_the_schema_reaches_the_settings(tmp_path: Path) -> None:
+    """The settings classes have no defaults of their own: a default changed in the schema is what they get."""
+    schema = _schema_with(tmp_path, **{"preprocessing.emg.bandpass.l_freq": 25.0, "statistics.bayes.iterations": 3000})
+    config = validate_config({"study": SHIPPED["study"]}, schema)
+    assert EmgSettings.from_config(config["preprocessing"]["emg"]).l_freq == 25.0
+    sampling = Sampling.from_config(config["statistics"]["bayes"], cores=1)
+    assert (sampling.warmup, sampling.draws, sampling.iterations) == (2500, 500, 3000)
+    default = Sampling.from_config(DEFAULT["statistics"]["bayes"], cores=1)
+    assert default.draws == 5000 and default.iterations == 7500
+    assert Priors.from_config(DEFAULT["statistics"]["bayes"]["priors"]).rate_mu == -1.0
+    assert Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"]).on_failure == "mark"

@@ -1,4 +1,4 @@
-"""The simulated study on disk: BIDS-EMG that MNE-BIDS reads back, and a planted envelope that the raw signal carries."""
+"""The simulated study on disk: BIDS-EMG that MNE-BIDS reads back, and a planted envelope the raw signal carries."""
 
 from __future__ import annotations
 
@@ -7,23 +7,19 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import signal
 
-from conftest import ROOT, run_snakemake
+from helpers import STUDY, TEST_CONFIG, run_snakemake
 from mimicry.benchmarks import read_benchmarks, summarize
 from mimicry.bids import REQUIRED_SIDECAR_FIELDS, read_recording, recording_files, validate_dataset
-from mimicry.study import Study
 
-CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-STUDY = Study.from_config(CONFIG["study"])
 LABELS = ["001", "002", "003", "004", "005", "006"]
 
 
 def test_workflow_is_complete_and_lint_clean(test_run) -> None:
-    dry = run_snakemake(test_run, "-n", "--configfile", "config/test/config.yaml")
+    dry = run_snakemake(test_run, "-n", "--configfile", TEST_CONFIG)
     assert "Nothing to be done" in dry.stdout + dry.stderr
-    lint = run_snakemake(test_run, "--lint", "--configfile", "config/test/config.yaml")
+    lint = run_snakemake(test_run, "--lint", "--configfile", TEST_CONFIG)
     assert "Congratulations" in lint.stdout + lint.stderr
     summary = pd.read_csv(test_run / "results/dataset/validation.tsv", sep="\t", dtype={"participant": str})
     assert list(summary["participant"]) == LABELS
@@ -89,17 +85,30 @@ def recovered(test_run) -> pd.DataFrame:
             def outlier(values: np.ndarray) -> np.ndarray:
                 return np.abs(values - values.mean()) > 2 * values.std()
 
-            rejected = (outlier(percent.mean(1)) | outlier(percent.max(1)) | outlier(baseline.mean(1))
-                        | outlier(baseline.max(1)))
+            rejected = (
+                outlier(percent.mean(1))
+                | outlier(percent.max(1))
+                | outlier(baseline.mean(1))
+                | outlier(baseline.max(1))
+            )
             # FIR smoothing can ring below zero next to an artefact's edge: floor the ratio before the log
             windows = np.log(np.clip(response / level, 1e-3, None)).reshape(len(trials), 5, -1).mean(axis=2)
             planted = truth[truth["muscle"] == muscle].sort_values(["trial", "window"])
-            rows.append(pd.DataFrame({
-                "participant": label, "muscle": muscle, "trial": np.repeat(trials["trial"].to_numpy(), 5),
-                "emotion": np.repeat(trials["trial_type"].to_numpy(), 5), "window": np.tile(np.arange(1, 6), len(trials)),
-                "recovered": windows.ravel(), "planted": planted["planted_log_gain"].to_numpy(),
-                "artefact": planted["artefact"].to_numpy(), "rejected": np.repeat(rejected, 5),
-            }))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "participant": label,
+                        "muscle": muscle,
+                        "trial": np.repeat(trials["trial"].to_numpy(), 5),
+                        "emotion": np.repeat(trials["trial_type"].to_numpy(), 5),
+                        "window": np.tile(np.arange(1, 6), len(trials)),
+                        "recovered": windows.ravel(),
+                        "planted": planted["planted_log_gain"].to_numpy(),
+                        "artefact": planted["artefact"].to_numpy(),
+                        "rejected": np.repeat(rejected, 5),
+                    }
+                )
+            )
     return pd.concat(rows, ignore_index=True)
 
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from scipy import signal
 
-from conftest import ROOT
+from helpers import DEFAULT, ROOT
 from mimicry import emg
 from mimicry.emg import BadRecording, EmgSettings
 
 SFREQ = 1200.0
-SETTINGS = EmgSettings()
+SETTINGS = EmgSettings.from_config(DEFAULT["preprocessing"]["emg"])
 REAL_EMG = ROOT / ".venv" / "test-data" / "biosignalsnotebooks" / "emg_bursts.h5"
 
 
@@ -70,7 +70,9 @@ def test_envelope_tracks_the_amplitude_of_a_modulated_carrier() -> None:
     of a rectified Gaussian, sqrt(2/pi))."""
     rng = np.random.default_rng(2)
     n = int(60 * SFREQ)
-    carrier = signal.sosfiltfilt(signal.butter(4, [30, 300], "bandpass", fs=SFREQ, output="sos"), rng.standard_normal(n))
+    carrier = signal.sosfiltfilt(
+        signal.butter(4, [30, 300], "bandpass", fs=SFREQ, output="sos"), rng.standard_normal(n)
+    )
     carrier /= carrier.std()
     amplitude = np.where((np.arange(n) // int(5 * SFREQ)) % 2 == 0, 2e-6, 6e-6)
     raw = emg.envelope(_raw((amplitude * carrier)[None, :]), SETTINGS, 50.0)
@@ -118,37 +120,56 @@ def test_log_proportion_and_windows() -> None:
     assert floored.tolist() == [1] and log_emg[0, 0, 700] == pytest.approx(np.log(0.01))
 
 
-@pytest.mark.parametrize(("data", "sfreq", "problem"), [
-    (np.zeros((2, 12000)), SFREQ, "channel CS is flat"),
-    (np.where(np.arange(12000) == 99, np.nan, 1e-6 * np.random.default_rng(0).standard_normal(12000))[None, :]
-     .repeat(2, axis=0), SFREQ, "1 non-finite"),
-    (1e-6 * np.random.default_rng(0).standard_normal((2, 6000)), 600.0, "sampled at 600 Hz, too low"),
-])
+@pytest.mark.parametrize(
+    ("data", "sfreq", "problem"),
+    [
+        (np.zeros((2, 12000)), SFREQ, "channel CS is flat"),
+        (
+            np.where(np.arange(12000) == 99, np.nan, 1e-6 * np.random.default_rng(0).standard_normal(12000))[
+                None, :
+            ].repeat(2, axis=0),
+            SFREQ,
+            "1 non-finite",
+        ),
+        (1e-6 * np.random.default_rng(0).standard_normal((2, 6000)), 600.0, "sampled at 600 Hz, too low"),
+    ],
+)
 def test_bad_recordings_are_named(data: np.ndarray, sfreq: float, problem: str) -> None:
     with pytest.raises(BadRecording, match=problem) as caught:
-        emg.check_recording(data, ["CS", "ZM"], sfreq, SETTINGS, file="sub-042_task-mimicry_emg.edf",
-                            participant="sub-042")
+        emg.check_recording(
+            data, ["CS", "ZM"], sfreq, SETTINGS, file="sub-042_task-mimicry_emg.edf", participant="sub-042"
+        )
     assert str(caught.value).startswith("participant sub-042: sub-042_task-mimicry_emg.edf:")
 
 
 def _trials(onsets: list[float]) -> pd.DataFrame:
     n = len(onsets)
-    return pd.DataFrame({"onset": onsets, "trial": np.arange(1, n + 1), "video": "v01", "face": "f01", "block": 1,
-                         "trial_type": ["AngryToHappy", "HappyToAngry"] * (n // 2)})
+    return pd.DataFrame(
+        {
+            "onset": onsets,
+            "trial": np.arange(1, n + 1),
+            "video": "v01",
+            "face": "f01",
+            "block": 1,
+            "trial_type": ["AngryToHappy", "HappyToAngry"] * (n // 2),
+        }
+    )
 
 
 def test_trials_outside_the_recording_are_recorded_and_all_lost_excludes() -> None:
     rng = np.random.default_rng(4)
     data = 3e-6 * rng.standard_normal((2, int(120 * SFREQ)))
     onsets = [0.2] + [3.0 + 7.0 * i for i in range(15)]
-    result = emg.preprocess(_raw(data), _trials(onsets), {"corrugator": "EMG0", "zygomaticus": "EMG1"}, SETTINGS,
-                            50.0, "042")
+    result = emg.preprocess(
+        _raw(data), _trials(onsets), {"corrugator": "EMG0", "zygomaticus": "EMG1"}, SETTINGS, 50.0, "042"
+    )
     first = result.windows[result.windows["trial"] == 1]
     assert first["rejected"].all() and (first["reason"] == emg.OUTSIDE).all()
     assert (result.summary[emg.OUTSIDE] == 1).all()
     with pytest.raises(BadRecording, match="no trial's epoch"):
-        emg.preprocess(_raw(data), _trials([0.1, 0.2]), {"corrugator": "EMG0", "zygomaticus": "EMG1"}, SETTINGS,
-                       50.0, "042")
+        emg.preprocess(
+            _raw(data), _trials([0.1, 0.2]), {"corrugator": "EMG0", "zygomaticus": "EMG1"}, SETTINGS, 50.0, "042"
+        )
 
 
 def _plux_emg_mv(path: Path) -> tuple[np.ndarray, float]:
@@ -164,7 +185,7 @@ def _plux_emg_mv(path: Path) -> tuple[np.ndarray, float]:
 def test_real_recording_gives_a_sane_envelope() -> None:
     """Cyclic biceps contractions (biosignalsnotebooks' emg_bursts.h5): the envelope is finite, essentially
     non-negative, and separates the contractions from rest by far more than the noise."""
-    assert REAL_EMG.is_file(), "run tools/fetch-test-data.py first (make test does)"
+    assert REAL_EMG.is_file(), "run tools/setup/fetch-test-data.py first (make test does)"
     millivolts, sfreq = _plux_emg_mv(REAL_EMG)
     raw = emg.envelope(_raw(millivolts[None, :] * 1e-3, sfreq), SETTINGS, 50.0)
     env = raw.get_data()[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from helpers import ROOT
 
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 # conda-forge names that differ from the PyPI names in requirements.lock

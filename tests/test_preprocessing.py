@@ -10,14 +10,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import ROOT, copy_project, run_snakemake, write_overlay
-from mimicry.bids import read_recording, recording_files, write_recording
+from helpers import TEST_CONFIG, copy_project, rewrite_recording, run_snakemake, write_overlay
 from mimicry.emg import WINDOW_COLUMNS
-from mimicry.study import Study
 
-STUDY = Study.from_config(yaml.safe_load((ROOT / "config/config.yaml").read_text())["study"])
 LABELS = ["001", "002", "003", "004", "005", "006"]
 
 
@@ -28,8 +24,10 @@ def windows(test_run: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def with_truth(test_run: Path, windows: pd.DataFrame) -> pd.DataFrame:
-    truth = pd.concat(pd.read_parquet(test_run / f"results/simulated/ground_truth/trials/sub-{label}_trials.parquet")
-                      for label in LABELS)
+    truth = pd.concat(
+        pd.read_parquet(test_run / f"results/simulated/ground_truth/trials/sub-{label}_trials.parquet")
+        for label in LABELS
+    )
     keys = ["participant", "trial", "muscle", "window"]
     merged = windows.merge(truth[[*keys, "planted_log_gain", "artefact"]], on=keys, validate="one_to_one")
     assert len(merged) == len(windows) == 6 * 96 * 2 * 5
@@ -89,20 +87,21 @@ def test_same_input_and_config_give_byte_identical_tables(test_run: Path, tmp_pa
     project = copy_project(tmp_path / "again")
     shutil.copytree(test_run / "results", project / "results")
     before = {**_hashes(test_run / "results/preprocessing"), **_hashes(test_run / "results/preprocessing/emg")}
-    run_snakemake(project, "--cores", "2", "--configfile", "config/test/config.yaml", "--forcerun",
-                  "preprocess_emg", "preprocess_rt", "gather_emg", "gather_rt", "rejection_rates")
+    run_snakemake(
+        project,
+        "--cores",
+        "2",
+        "--configfile",
+        TEST_CONFIG,
+        "--forcerun",
+        "preprocess_emg",
+        "preprocess_rt",
+        "gather_emg",
+        "gather_rt",
+        "rejection_rates",
+    )
     after = {**_hashes(project / "results/preprocessing"), **_hashes(project / "results/preprocessing/emg")}
     assert before == after and len(before) > 20
-
-
-def _rewrite(root: Path, label: str, change) -> None:
-    """Rewrite one participant's EDF after ``change(data, sfreq) -> (data, sfreq)``; sidecars stay consistent."""
-    raw = read_recording(root, label, STUDY).load_data(verbose="error")
-    files = recording_files(root, label, STUDY.task)
-    events = pd.read_csv(files.events, sep="\t", dtype=str, keep_default_na=False)
-    data, sfreq = change(raw.get_data(), raw.info["sfreq"])
-    write_recording(files, data, raw.ch_names, list(STUDY.muscles), sfreq, events, task=STUDY.task,
-                    line_frequency=50.0)
 
 
 @pytest.fixture
@@ -116,21 +115,32 @@ def bad_dataset(test_run: Path, tmp_path: Path) -> tuple[Path, Path]:
         data[1] = 0.0
         return data, sfreq
 
-    _rewrite(dataset, "002", flat)
-    _rewrite(dataset, "004", lambda data, sfreq: (data[:, ::2], sfreq / 2))
+    rewrite_recording(dataset, "002", flat)
+    rewrite_recording(dataset, "004", lambda data, sfreq: (data[:, ::2], sfreq / 2))
     return dataset, copy_project(tmp_path / "project")
 
 
 def test_bad_recordings_are_excluded_and_recorded(bad_dataset: tuple[Path, Path]) -> None:
     dataset, project = bad_dataset
-    overlay = write_overlay(project, "external.yaml", {"simulation": {"enabled": False},
-                                                       "dataset": {"bids_root": str(dataset)}})
+    overlay = write_overlay(
+        project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
+    )
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
-    rejections = pd.read_csv(project / "results/preprocessing/emg_rejections.tsv", sep="\t",
-                             dtype={"participant": str}, keep_default_na=False)
+    rejections = pd.read_csv(
+        project / "results/preprocessing/emg_rejections.tsv",
+        sep="\t",
+        dtype={"participant": str},
+        keep_default_na=False,
+    )
     status = rejections.groupby("participant")["status"].first()
-    assert status.to_dict() == {"001": "ok", "002": "excluded", "003": "ok", "004": "excluded", "005": "ok",
-                                "006": "ok"}
+    assert status.to_dict() == {
+        "001": "ok",
+        "002": "excluded",
+        "003": "ok",
+        "004": "excluded",
+        "005": "ok",
+        "006": "ok",
+    }
     reasons = rejections.groupby("participant")["reason"].first()
     assert "channel ZM is flat" in reasons["002"] and "sub-002" in reasons["002"]
     assert "sampled at 600 Hz, too low" in reasons["004"]
@@ -141,9 +151,15 @@ def test_bad_recordings_are_excluded_and_recorded(bad_dataset: tuple[Path, Path]
 
 def test_bad_recordings_fail_clearly_and_spare_the_others(bad_dataset: tuple[Path, Path]) -> None:
     dataset, project = bad_dataset
-    overlay = write_overlay(project, "external.yaml", {
-        "simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)},
-        "preprocessing": {"emg": {"on_bad_recording": "fail"}}})
+    overlay = write_overlay(
+        project,
+        "external.yaml",
+        {
+            "simulation": {"enabled": False},
+            "dataset": {"bids_root": str(dataset)},
+            "preprocessing": {"emg": {"on_bad_recording": "fail"}},
+        },
+    )
     result = run_snakemake(project, "--cores", "2", "--keep-going", "--configfile", overlay, check=False)
     assert result.returncode != 0
     log = (project / "results/logs/preprocess_emg/sub-002.log").read_text()

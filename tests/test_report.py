@@ -17,11 +17,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import ROOT, run_snakemake
+from helpers import DEFAULT, ROOT, TEST_CONFIG, run_snakemake
 from mimicry import findings, methods, provenance
-
-DEFAULT = yaml.safe_load((ROOT / "config/config.yaml").read_text())
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Pure functions
@@ -30,16 +27,26 @@ DEFAULT = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 def test_p_values_and_f_tests_are_written_apa_style() -> None:
     assert findings.format_p(0.0004) == "p < .001"
     assert findings.format_p(0.04449) == "p = .044"
-    assert findings.format_f({"num_df": 2.0, "den_df": 126.31, "F": 1.4089, "p": 0.2444}) == "F(2, 126.3) = 1.41, p = .244"
+    assert (
+        findings.format_f({"num_df": 2.0, "den_df": 126.31, "F": 1.4089, "p": 0.2444}) == "F(2, 126.3) = 1.41, p = .244"
+    )
 
 
 def test_drug_terms_are_found_whoever_orders_the_factors() -> None:
-    anova = pd.DataFrame({"term": ["emotion", "drug", "emotion:drug", "time:drug:emotion", "drugged"],
-                          "num_df": 1.0, "den_df": 10.0, "F": 1.0, "p": [0.5, 0.2, 0.01, 0.3, 0.9]})
+    anova = pd.DataFrame(
+        {
+            "term": ["emotion", "drug", "emotion:drug", "time:drug:emotion", "drugged"],
+            "num_df": 1.0,
+            "den_df": 10.0,
+            "F": 1.0,
+            "p": [0.5, 0.2, 0.01, 0.3, 0.9],
+        }
+    )
     assert findings.drug_terms(anova)["term"].tolist() == ["drug", "emotion:drug", "time:drug:emotion"]
     said = findings.lmm_findings("Zygomaticus EMG", anova, alpha=0.05)
-    assert said == ["Zygomaticus EMG: terms involving the drug group at p < 0.05: emotion × drug, F(1, 10.0) = 1.00, "
-                    "p = .010."]
+    assert said == [
+        "Zygomaticus EMG: terms involving the drug group at p < 0.05: emotion × drug, F(1, 10.0) = 1.00, p = .010."
+    ]
     assert "no term involving the drug" in findings.lmm_findings("X", anova.assign(p=0.5), alpha=0.05)[0]
 
 
@@ -57,8 +64,9 @@ def test_input_checksums_are_sha256(tmp_path: Path) -> None:
     table = provenance.input_checksums([tmp_path / "b.tsv", tmp_path / "a.edf"])
     assert table["path"].tolist() == [str(tmp_path / "a.edf"), str(tmp_path / "b.tsv")]
     assert table["bytes"].tolist() == [1_280_000, 4]
-    assert table["sha256"].tolist() == [hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
-                                        for name in ("a.edf", "b.tsv")]
+    assert table["sha256"].tolist() == [
+        hashlib.sha256((tmp_path / name).read_bytes()).hexdigest() for name in ("a.edf", "b.tsv")
+    ]
 
 
 @pytest.mark.parametrize("env", ["emg", "stats", "bayes", "report"])
@@ -128,8 +136,13 @@ def test_the_notebook_ran_every_cell_without_error(executed) -> None:
 def test_the_summary_is_the_findings_table(test_run: Path, executed) -> None:
     table = pd.read_csv(test_run / "results/report/findings.tsv", sep="\t")
     summary = _cell_output(executed, "summary")
-    assert set(table["topic"]) >= {"Dataset", "Table 1", "Excluded trials", "Linear mixed models",
-                                   "Bayesian asymptotic regression"}
+    assert set(table["topic"]) >= {
+        "Dataset",
+        "Table 1",
+        "Excluded trials",
+        "Linear mixed models",
+        "Bayesian asymptotic regression",
+    }
     for row in table.itertuples():
         assert f"**{row.topic}.** {row.statement}" in summary
 
@@ -161,7 +174,9 @@ def test_the_numbers_the_notebook_prints_are_the_result_tables(test_run: Path, e
 
     table2 = pd.read_csv(results / "bayes/table2.tsv", sep="\t").set_index("model")
     best = table2["weight_lopo"].idxmax()
-    assert f"leave-one-participant-out: '{table2.loc[best, 'label']}' ({table2.loc[best, 'weight_lopo']:.3f})" in summary
+    assert (
+        f"leave-one-participant-out: '{table2.loc[best, 'label']}' ({table2.loc[best, 'weight_lopo']:.3f})" in summary
+    )
     diagnostics = pd.concat(pd.read_csv(path, sep="\t") for path in sorted(results.glob("bayes/*/diagnostics.tsv")))
     assert f"largest R-hat {diagnostics['max_rhat'].max():.3f}" in summary
     # the test configuration's short chains do not converge: the summary says so rather than hiding it
@@ -206,15 +221,28 @@ def _near(pixels: np.ndarray, rgb: tuple[int, int, int], tolerance: int = 12) ->
     return int((np.abs(pixels[..., :3].astype(int) - np.array(rgb)).max(axis=-1) <= tolerance).sum())
 
 
+@pytest.mark.browser
 def test_the_html_renders_in_a_headless_browser_with_its_figures(test_run: Path, tmp_path: Path) -> None:
     import matplotlib.image
 
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert chromium, "Debian's chromium is needed (make test installs it: tools/setup-test-system.sh)"
+    assert chromium, "Debian's chromium is needed (make test installs it: tools/setup/test-system.sh)"
     screenshot = tmp_path / "study_report.png"
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                    "--window-size=1280,9000", f"--screenshot={screenshot}",
-                    (test_run / "results/study_report.html").as_uri()], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1280,9000",
+            f"--screenshot={screenshot}",
+            (test_run / "results/study_report.html").as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     pixels = np.round(matplotlib.image.imread(screenshot) * 255)
     assert pixels.shape[:2] == (9000, 1280)
     # tab:blue and tab:orange are the amisulpride and naltrexone curves of Figures 1, S2 and 3: the screenshot
@@ -225,7 +253,7 @@ def test_the_html_renders_in_a_headless_browser_with_its_figures(test_run: Path,
 
 
 def test_snakemake_report_has_every_stage_with_captions(test_run: Path) -> None:
-    run_snakemake(test_run, "--report", "snakemake_report.html", "--configfile", "config/test/config.yaml")
+    run_snakemake(test_run, "--report", "snakemake_report.html", "--configfile", TEST_CONFIG)
     html = (test_run / "snakemake_report.html").read_text()
     for category in ("1 Dataset", "2 Preprocessing", "3 Frequentist statistics", "4 Bayesian models", "5 Report"):
         assert category in html

@@ -3,6 +3,7 @@ resumes with only the remaining jobs."""
 
 from __future__ import annotations
 
+import modulefinder
 import os
 import re
 import shutil
@@ -14,9 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import SNAKEMAKE, copy_project, run_snakemake, snakemake_env, write_overlay
+from helpers import ROOT, SNAKEMAKE, TEST_CONFIG, copy_project, run_snakemake, snakemake_env, write_overlay
 
-TEST_CONFIG = "config/test/config.yaml"
 REPORT_JOBS = {"provenance", "methods_text", "study_notebook", "study_report_html"}
 BAYES_JOBS = {"bayes_fit", "bayes_compare", "bayes_figures"}
 
@@ -27,7 +27,7 @@ def planned_jobs(project: Path, *args: str) -> dict[str, int]:
     text = result.stdout + result.stderr
     if "Nothing to be done" in text:
         return {}
-    table = text[text.index("Job stats:"):].split("\n\n")[0]
+    table = text[text.index("Job stats:") :].split("\n\n")[0]
     counts = dict(re.findall(r"^(\w+)\s+(\d+)$", table, flags=re.MULTILINE))
     return {rule: int(n) for rule, n in counts.items() if rule not in ("all", "total")}
 
@@ -49,8 +49,16 @@ def test_an_emg_filter_change_reruns_the_emg_branch_not_the_rt_branch(finished: 
     jobs = planned_jobs(finished, "--configfile", overlay)
     assert jobs["preprocess_emg"] == 6 and jobs["gather_emg"] == 1
     assert jobs["lmm_emg"] == 3 and jobs["bayes_fit"] == 4 and REPORT_JOBS <= set(jobs)
-    for untouched in ("simulate_participants", "simulate_recording", "validate_dataset", "preprocess_rt",
-                      "gather_rt", "lmm_rt", "table1", "software_versions"):
+    for untouched in (
+        "simulate_participants",
+        "simulate_recording",
+        "validate_dataset",
+        "preprocess_rt",
+        "gather_rt",
+        "lmm_rt",
+        "table1",
+        "software_versions",
+    ):
         assert untouched not in jobs, untouched
     # Snakemake says why: preprocess_emg's params changed (the rest follows from its outputs)
     dry = run_snakemake(finished, "-n", "--configfile", overlay).stdout
@@ -62,6 +70,34 @@ def test_a_prior_change_reruns_only_the_bayesian_models_and_the_report(finished:
     jobs = planned_jobs(finished, "--configfile", overlay)
     assert set(jobs) == BAYES_JOBS | REPORT_JOBS
     assert jobs["bayes_fit"] == 4
+
+
+def _change_schema_default(project: Path, key: str, value: object) -> None:
+    import yaml
+
+    path = project / "workflow/schemas/config.schema.yaml"
+    schema = yaml.safe_load(path.read_text())
+    node = schema
+    for part in key.split("."):
+        node = node["properties"][part]
+    node["default"] = value
+    path.write_text(yaml.safe_dump(schema))
+
+
+def test_a_default_changed_in_the_schema_reruns_what_the_same_key_in_config_would(finished: Path) -> None:
+    """The schema is the one place a default lives: changing the band-pass edge or a prior there plans exactly
+    the jobs that setting the key in a config file plans."""
+    for key, value in (("preprocessing.emg.bandpass.l_freq", 25.0), ("statistics.bayes.priors.random_sd", 0.2)):
+        section, *middle, leaf = key.split(".")
+        nested: dict = {leaf: value}
+        for part in reversed(middle):
+            nested = {part: nested}
+        by_config = planned_jobs(finished, "--configfile", write_overlay(finished, "key.yaml", {section: nested}))
+        _change_schema_default(finished, key, value)
+        by_schema = planned_jobs(finished, "--configfile", TEST_CONFIG)
+        assert by_schema == by_config and by_schema, key
+        shutil.copy2(ROOT / "workflow/schemas/config.schema.yaml", finished / "workflow/schemas/config.schema.yaml")
+    assert planned_jobs(finished, "--configfile", TEST_CONFIG) == {}
 
 
 def test_an_edited_rule_script_reruns_that_rules_jobs(finished: Path) -> None:
@@ -80,11 +116,13 @@ def test_a_participant_added_runs_only_its_jobs_and_the_group_stages(test_run: P
     shutil.copytree(test_run / "results/simulated/bids", dataset)
     shutil.move(dataset / "sub-006", held_back)
     participants = (dataset / "participants.tsv").read_text()
-    (dataset / "participants.tsv").write_text("".join(line for line in participants.splitlines(keepends=True)
-                                                      if not line.startswith("sub-006")))
+    (dataset / "participants.tsv").write_text(
+        "".join(line for line in participants.splitlines(keepends=True) if not line.startswith("sub-006"))
+    )
     project = copy_project(tmp_path / "project")
-    overlay = write_overlay(project, "external.yaml", {"simulation": {"enabled": False},
-                                                      "dataset": {"bids_root": str(dataset)}})
+    overlay = write_overlay(
+        project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
+    )
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     assert len(pd.read_csv(project / "results/dataset/validation.tsv", sep="\t")) == 5
 
@@ -106,11 +144,20 @@ def test_a_killed_run_resumes_with_only_the_remaining_jobs(test_run: Path, tmp_p
     target = "results/preprocessing/emg_windows.parquet"
     log_path = tmp_path / "killed.log"
     with open(log_path, "w") as log:
-        run = subprocess.Popen([SNAKEMAKE, "--cores", "2", target, "--configfile", TEST_CONFIG], cwd=project,
-                               stdout=log, stderr=subprocess.STDOUT, env=snakemake_env(), start_new_session=True)
+        run = subprocess.Popen(
+            [SNAKEMAKE, "--cores", "2", target, "--configfile", TEST_CONFIG],
+            cwd=project,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=snakemake_env(),
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 300
-        while (_finished_jobs(log_path.read_text(), "preprocess_emg") < 2 and run.poll() is None
-               and time.monotonic() < deadline):
+        while (
+            _finished_jobs(log_path.read_text(), "preprocess_emg") < 2
+            and run.poll() is None
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         assert run.poll() is None, "the run ended before it could be killed"
         os.killpg(run.pid, signal.SIGKILL)  # as a crash or an out-of-memory kill: no clean-up at all
@@ -127,5 +174,73 @@ def test_a_killed_run_resumes_with_only_the_remaining_jobs(test_run: Path, tmp_p
     assert _finished_jobs(log, "preprocess_emg") == 6 - done_before
     assert _finished_jobs(log, "simulate_recording") == 6 - _finished_jobs(killed, "simulate_recording")
     for name in ("emg_windows.parquet", "emg_rejections.tsv"):
-        assert (project / "results/preprocessing" / name).read_bytes() == \
-            (test_run / "results/preprocessing" / name).read_bytes(), name
+        assert (project / "results/preprocessing" / name).read_bytes() == (
+            test_run / "results/preprocessing" / name
+        ).read_bytes(), name
+
+
+def _scripts_by_rule(project: Path) -> dict[str, Path]:
+    """Rule -> the script or notebook it runs, read from the rule files."""
+    found = {}
+    for rules in (project / "workflow/rules").glob("*.smk"):
+        for block in re.split(r"(?m)^(?=rule )", rules.read_text())[1:]:
+            script = re.search(r'(?:script|notebook):\n\s+"([^"]+)"', block)
+            if script:
+                found[block.split()[1].rstrip(":")] = (rules.parent / script.group(1)).resolve()
+    return found
+
+
+def _runs(script: Path, package: Path) -> set[Path]:
+    """What ``script`` runs of the package, found by the standard library's ModuleFinder (not the workflow's
+    own walker): its modules, and the package's other files that one of them names."""
+    if script.suffix == ".ipynb":
+        import json
+
+        cells = json.loads(script.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        script = script.with_suffix(".notebook.py")
+        script.write_text(code)
+    finder = modulefinder.ModuleFinder(path=[str(package.parent)])
+    finder.run_script(str(script))
+    modules = {Path(m.__file__) for name, m in finder.modules.items() if name.split(".")[0] == package.name}
+    named = {
+        data
+        for data in package.iterdir()
+        if data.suffix != ".py" and any(data.name in module.read_text() for module in modules)
+    }
+    return modules | named
+
+
+def _rerun_because_of(dry_run: str, changed: str) -> dict[str, int]:
+    """Rule -> jobs that ``snakemake -n`` plans because ``changed`` was updated (not because of another job)."""
+    rules: dict[str, int] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run):
+        reason = re.search(r"reason: Updated input files: (.*)", block)
+        if reason and changed in [f.strip() for f in reason.group(1).split(",")]:
+            rule = re.match(r"(?:local)?rule (\w+):", block.strip()).group(1)
+            rules[rule] = rules.get(rule, 0) + 1
+    return rules
+
+
+def test_editing_a_package_file_reruns_exactly_the_jobs_that_run_it(finished: Path) -> None:
+    """Each module (and the R probe) touched in turn: the jobs planned because of it are those whose script
+    runs it, directly or through other modules."""
+    package = finished / "src/mimicry"
+    scripts = _scripts_by_rule(finished)
+    everything = planned_jobs(finished, "-F", "--configfile", TEST_CONFIG)
+    mismatches = []
+    for path in sorted(p for p in package.iterdir() if p.suffix in {".py", ".R"}):
+        expected = {
+            rule: everything[rule]
+            for rule, script in scripts.items()
+            if rule in everything and path.resolve() in _runs(script, package.resolve())
+        }
+        before = path.stat()
+        os.utime(path, (time.time() + 60, time.time() + 60))
+        dry = run_snakemake(finished, "-n", "--configfile", TEST_CONFIG).stdout
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+        found = _rerun_because_of(dry, str(path.relative_to(finished)))
+        if found != expected:
+            mismatches.append(f"{path.name}: planned {found}, expected {expected}")
+    assert not mismatches, "\n".join(mismatches)
+    assert planned_jobs(finished, "--configfile", TEST_CONFIG) == {}

@@ -7,22 +7,18 @@ import copy
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import integrate
 
-from conftest import ROOT
+from helpers import DEFAULT, ROOT, STUDY
 from mimicry import simulate
 from mimicry.design import load_stimuli, longest_run, session_timeline, trial_order
-from mimicry.study import Study
 
-CONFIG = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
-STUDY = Study.from_config(CONFIG["study"])
 STIMULI = load_stimuli(ROOT / "resources" / "stimuli.tsv", STUDY.emotions)
 
 
 @pytest.fixture(scope="module")
 def paper_size() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return simulate.simulate_participants(CONFIG["simulation"], STUDY)
+    return simulate.simulate_participants(DEFAULT["simulation"], STUDY)
 
 
 def test_longest_run() -> None:
@@ -43,14 +39,15 @@ def test_trial_order_follows_the_papers_rules(seed: int) -> None:
 
 
 def test_trial_order_is_not_always_the_same() -> None:
-    first, second = (trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=np.random.default_rng(s))
-                     for s in (1, 2))
+    first, second = (
+        trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=np.random.default_rng(s)) for s in (1, 2)
+    )
     assert list(first["video"]) != list(second["video"])
 
 
 def test_session_timeline_timing() -> None:
     rng = np.random.default_rng(0)
-    timing = CONFIG["simulation"]["timing"]
+    timing = DEFAULT["simulation"]["timing"]
     trials = trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=rng)
     schedule, duration = session_timeline(trials, STIMULI, timing, rng)
     assert (schedule["block"] == 0).sum() == 4 and schedule.loc[schedule["block"] == 0, "trial"].isna().all()
@@ -66,7 +63,9 @@ def test_session_timeline_timing() -> None:
 def test_response_curve_window_means_equal_the_model() -> None:
     for a, b, c in [(0.1, 0.0, 0.25), (-0.09, 0.02, -0.35), (0.06, -0.01, -1.5)]:
         for window in range(1, 6):
-            mean, _ = integrate.quad(lambda tau: simulate.response_curve(tau, a, b, c), window - 1, window)
+            mean, _ = integrate.quad(
+                lambda tau, a=a, b=b, c=c: simulate.response_curve(tau, a, b, c), window - 1, window
+            )
             assert mean == pytest.approx(simulate.window_curve(window, a, b, c), abs=1e-12)
     # b is the value at the first window, a the asymptote
     assert simulate.window_curve(1, 0.1, 0.03, 0.25) == pytest.approx(0.03)
@@ -74,7 +73,7 @@ def test_response_curve_window_means_equal_the_model() -> None:
 
 
 def test_planted_conditions_default_to_no_drug_effect() -> None:
-    conditions = simulate.planted_conditions(CONFIG["simulation"], STUDY)
+    conditions = simulate.planted_conditions(DEFAULT["simulation"], STUDY)
     assert len(conditions) == 3 * 2 * 2
     assert (conditions[["drug_effect_a", "drug_effect_c"]] == 0).all().all()
     # the paper's mimicry pattern: ZM up for AngryToHappy, down for HappyToAngry; CS the mirror image
@@ -84,11 +83,12 @@ def test_planted_conditions_default_to_no_drug_effect() -> None:
 
 
 def test_planted_drug_effect_lands_on_one_cell() -> None:
-    simulation = copy.deepcopy(CONFIG["simulation"])
-    simulation["drug_effects"] = [dict(group="naltrexone", muscle="zygomaticus", emotion="AngryToHappy",
-                                       asymptote=-0.05, rate=0.4)]
+    simulation = copy.deepcopy(DEFAULT["simulation"])
+    simulation["drug_effects"] = [
+        dict(group="naltrexone", muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.05, rate=0.4)
+    ]
     conditions = simulate.planted_conditions(simulation, STUDY).set_index(["group", "muscle", "emotion"])
-    baseline = simulate.planted_conditions(CONFIG["simulation"], STUDY).set_index(["group", "muscle", "emotion"])
+    baseline = simulate.planted_conditions(DEFAULT["simulation"], STUDY).set_index(["group", "muscle", "emotion"])
     difference = conditions[["a", "c"]] - baseline[["a", "c"]]
     hit = ("naltrexone", "zygomaticus", "AngryToHappy")
     assert difference.loc[hit].tolist() == pytest.approx([-0.05, 0.4])
@@ -116,23 +116,24 @@ def test_participants_look_like_table_1(paper_size) -> None:
 
 
 def test_simulation_is_deterministic(paper_size) -> None:
-    again = simulate.simulate_participants(CONFIG["simulation"], STUDY)
+    again = simulate.simulate_participants(DEFAULT["simulation"], STUDY)
     for first, second in zip(paper_size, again, strict=True):
         pd.testing.assert_frame_equal(first, second)
-    other_seed = {**CONFIG["simulation"], "seed": CONFIG["simulation"]["seed"] + 1}
+    other_seed = {**DEFAULT["simulation"], "seed": DEFAULT["simulation"]["seed"] + 1}
     assert not simulate.simulate_participants(other_seed, STUDY)[2].equals(paper_size[2])
 
 
 def test_response_times_and_categories(paper_size) -> None:
     """Presses cluster on the change point; RT outliers by the paper's rule are close to its 2.44%."""
     _, parameters, _ = paper_size
-    timing = CONFIG["simulation"]["timing"]
+    timing = DEFAULT["simulation"]["timing"]
     outliers, categories, offsets = [], [], []
     for i, (_, row) in enumerate(parameters.set_index("participant").iterrows()):
         rng = np.random.default_rng(i)
         trials = trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=rng)
-        responses = simulate.simulate_responses(trials, row, video_s=timing["video_s"],
-                                                tail_s=CONFIG["simulation"]["responses"]["rt_tail_s"], rng=rng)
+        responses = simulate.simulate_responses(
+            trials, row, video_s=timing["video_s"], tail_s=DEFAULT["simulation"]["responses"]["rt_tail_s"], rng=rng
+        )
         correct = responses.loc[responses["response"] == "correct", "response_time"]
         z = (correct - correct.mean()) / correct.std()
         outliers.append((z.abs() > 2).sum() / len(trials))
@@ -147,10 +148,12 @@ def test_response_times_and_categories(paper_size) -> None:
 
 def test_group_means_match_table_1_on_average() -> None:
     """Averaged over 10 seeds (so sampling noise is small), each group's means are Table 1's."""
-    tables = [simulate.simulate_participants({**CONFIG["simulation"], "seed": seed}, STUDY)[0] for seed in range(10)]
+    tables = [simulate.simulate_participants({**DEFAULT["simulation"], "seed": seed}, STUDY)[0] for seed in range(10)]
     pooled = pd.concat(tables)
-    pooled = pooled.assign(panas_pos_change=pooled["panas_pos_t1"] - pooled["panas_pos_t2"],
-                           panas_neg_change=pooled["panas_neg_t1"] - pooled["panas_neg_t2"])
+    pooled = pooled.assign(
+        panas_pos_change=pooled["panas_pos_t1"] - pooled["panas_pos_t2"],
+        panas_neg_change=pooled["panas_neg_t1"] - pooled["panas_neg_t2"],
+    )
     means = pooled.groupby("group")[["age", "bmi", "hours_from_pill", "panas_pos_change", "panas_neg_change"]].mean()
     for group, table in simulate.TABLE1.items():
         assert means.loc[group, "age"] == pytest.approx(table["age"][0], abs=0.5)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 from scipy import stats
 
-from conftest import ROOT, planted_window_trials
+from helpers import DEFAULT, ROOT, planted_window_trials
 from mimicry.lmm import emg_model_data, fit_lmm
+from mimicry.rsession import run_in_fresh_r
 from mimicry.table1 import format_table1, table1
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
-EMG_FORMULA = yaml.safe_load((ROOT / "config/config.yaml").read_text())["statistics"]["emg"]["formula"]
+EMG_FORMULA = DEFAULT["statistics"]["emg"]["formula"]
 FACTORS = {"emotion": ["AngryToHappy", "HappyToAngry"], "drug": GROUPS}
 
 
@@ -27,10 +26,23 @@ def test_table1_tests_are_the_papers() -> None:
     rows = []
     for group, n in zip(GROUPS, (42, 44, 44), strict=True):
         for i in range(n):
-            rows.append(dict(participant=f"{group[:2]}{i}", group=group, sex="F" if i % 3 else "M",
-                             age=20 + rng.integers(0, 10), bmi=22.0, hours_from_pill=4.2, panas_pos_t1=30,
-                             panas_pos_t2=27, panas_neg_t1=12, panas_neg_t2=11, guess="placebo" if i % 2 else group,
-                             nausea_t1=1, nausea_t2=1))
+            rows.append(
+                dict(
+                    participant=f"{group[:2]}{i}",
+                    group=group,
+                    sex="F" if i % 3 else "M",
+                    age=20 + rng.integers(0, 10),
+                    bmi=22.0,
+                    hours_from_pill=4.2,
+                    panas_pos_t1=30,
+                    panas_pos_t2=27,
+                    panas_neg_t1=12,
+                    panas_neg_t2=11,
+                    guess="placebo" if i % 2 else group,
+                    nausea_t1=1,
+                    nausea_t2=1,
+                )
+            )
     participants = pd.DataFrame(rows)
     cells, tests = table1(participants, GROUPS, "placebo")
     n_test = tests.set_index("variable").loc["N"]
@@ -53,12 +65,23 @@ def zygomaticus(test_run: Path) -> pd.DataFrame:
 def test_pymer4_route_equals_plain_r(zygomaticus: pd.DataFrame, tmp_path: Path) -> None:
     """The paper's EMG model through the project (pymer4) and through a plain Rscript (lmerTest + emmeans) on
     the same data: F within 1e-4 (relative), Satterthwaite df within 1e-3, slopes and SEs within 1e-5."""
-    assert shutil.which("Rscript"), "R is missing: tools/setup-env.sh installs it (make test runs it)"
+    assert shutil.which("Rscript"), "R is missing: tools/setup/env.sh installs it (make test runs it)"
     ours = fit_lmm(zygomaticus, EMG_FORMULA, FACTORS, trend=("time", "emotion"))
     data = tmp_path / "zm.tsv"
     zygomaticus.to_csv(data, sep="\t", index=False)
-    subprocess.run(["Rscript", str(ROOT / "tools/reference_lmm.R"), str(data), EMG_FORMULA, str(tmp_path / "r"),
-                    "time", "emotion"], check=True, capture_output=True)
+    run_in_fresh_r(
+        [
+            "Rscript",
+            str(ROOT / "tools/reference/lmm.R"),
+            str(data),
+            EMG_FORMULA,
+            str(tmp_path / "r"),
+            "time",
+            "emotion",
+        ],
+        check=True,
+        capture_output=True,
+    )
     reference = pd.read_csv(tmp_path / "r_anova.tsv", sep="\t").set_index("term")
     anova = ours.anova.set_index("term").loc[reference.index]
     np.testing.assert_allclose(anova["F"], reference["F value"], rtol=1e-4)
@@ -108,7 +131,9 @@ def test_planted_drug_effect_is_detected_and_the_null_is_not() -> None:
     null = fit_lmm(_planted_study([]), EMG_FORMULA, FACTORS).anova.set_index("term")
     assert null.loc["emotion:time", "p"] < 1e-6
     assert (null.loc[[t for t in null.index if "drug" in t], "p"] > 0.01).all()
-    effect = [dict(group=g, muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.15, rate=0.0)
-              for g in ("amisulpride", "naltrexone")]
+    effect = [
+        dict(group=g, muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.15, rate=0.0)
+        for g in ("amisulpride", "naltrexone")
+    ]
     planted = fit_lmm(_planted_study(effect), EMG_FORMULA, FACTORS).anova.set_index("term")
     assert planted.loc["emotion:drug:time", "p"] < 0.01

@@ -7,14 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
 
-from conftest import ROOT, copy_project, run_snakemake, write_overlay
+from helpers import STUDY, copy_project, run_snakemake, write_overlay
 from mimicry.errors import DatasetError
-from mimicry.study import Study
 from mimicry.tables import EMG_REQUIRED, RT_REQUIRED, import_emg_table, import_rt_table
-
-STUDY = Study.from_config(yaml.safe_load((ROOT / "config/config.yaml").read_text())["study"])
 
 
 @pytest.fixture(scope="module")
@@ -29,14 +25,20 @@ def exported(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
     rt = pd.read_parquet(test_run / "results/preprocessing/rt_trials.parquet")
     rt[[*RT_REQUIRED, "response"]].to_csv(folder / "rt.csv", index=False)
     (folder / "participants.tsv").write_bytes((test_run / "results/simulated/bids/participants.tsv").read_bytes())
-    return {"emg_windows": folder / "emg.tsv", "rt_trials": folder / "rt.csv",
-            "participants": folder / "participants.tsv"}
+    return {
+        "emg_windows": folder / "emg.tsv",
+        "rt_trials": folder / "rt.csv",
+        "participants": folder / "participants.tsv",
+    }
 
 
 def test_statistics_from_tables_equal_those_from_recordings(test_run: Path, exported, tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
-    overlay = write_overlay(project, "tables.yaml", {"simulation": {"enabled": False},
-                                                     "dataset": {"tables": {k: str(v) for k, v in exported.items()}}})
+    overlay = write_overlay(
+        project,
+        "tables.yaml",
+        {"simulation": {"enabled": False}, "dataset": {"tables": {k: str(v) for k, v in exported.items()}}},
+    )
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     assert not (project / "results/simulated").exists() and not (project / "results/preprocessing/emg").exists()
     for model in ("emg_zygomaticus", "rt"):
@@ -53,15 +55,25 @@ def _write(table: pd.DataFrame, folder: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("breakage", "message"), [
-    (lambda t: t.drop(columns="log_emg"), "missing required column(s) ['log_emg']"),
-    (lambda t: t.assign(log_emg=t["log_emg"].astype(str).mask(t.index.isin([2, 7]), "high")),
-     "column log_emg: not a number in rows 3, 8"),
-    (lambda t: t.assign(emotion=t["emotion"].mask(t.index == 0, "Surprise")),
-     "column emotion: ['Surprise'] not among ['AngryToHappy', 'HappyToAngry'] in row 1"),
-    (lambda t: pd.concat([t, t.iloc[[4]]], ignore_index=True), "participant/trial/muscle/window repeated in rows 5, "),
-    (lambda t: t.assign(group=t["group"].mask(t.index == 3, "caffeine")), "column group: ['caffeine']"),
-])
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (lambda t: t.drop(columns="log_emg"), "missing required column(s) ['log_emg']"),
+        (
+            lambda t: t.assign(log_emg=t["log_emg"].astype(str).mask(t.index.isin([2, 7]), "high")),
+            "column log_emg: not a number in rows 3, 8",
+        ),
+        (
+            lambda t: t.assign(emotion=t["emotion"].mask(t.index == 0, "Surprise")),
+            "column emotion: ['Surprise'] not among ['AngryToHappy', 'HappyToAngry'] in row 1",
+        ),
+        (
+            lambda t: pd.concat([t, t.iloc[[4]]], ignore_index=True),
+            "participant/trial/muscle/window repeated in rows 5, ",
+        ),
+        (lambda t: t.assign(group=t["group"].mask(t.index == 3, "caffeine")), "column group: ['caffeine']"),
+    ],
+)
 def test_bad_emg_tables_name_the_column_and_rows(exported, tmp_path: Path, breakage, message: str) -> None:
     table = pd.read_csv(exported["emg_windows"], sep="\t").head(40)
     path = _write(breakage(table), tmp_path)

@@ -33,78 +33,27 @@ import pandas as pd
 import xarray as xr
 
 from mimicry.errors import InputError
+from mimicry.nested import MODEL_LABELS, NESTED_MODELS, formulas
+from mimicry.settings import Diagnostics, Priors, Sampling
 
-#: The nested models of Table 2: which non-linear parameters carry drug effects.
-NESTED_MODELS: dict[str, tuple[str, ...]] = {
-    "full": ("asymptote", "rate"),
-    "asymptote": ("asymptote",),
-    "rate": ("rate",),
-    "no_drug": (),
-}
-MODEL_LABELS = {
-    "full": "Full",
-    "asymptote": "Drug effects asymptote only",
-    "rate": "Drug effects rate only",
-    "no_drug": "No effect of drug",
-}
 #: Columns of the model data (one row per participant x muscle x emotion x window, or per trial x ... ).
 DATA_COLUMNS = ["participant", "drug", "muscle", "emotion", "window", "time", "log_emg"]
 #: Columns of the fixed-effects table.
-FIXED_COLUMNS = ["model", "parameter", "drug", "muscle", "emotion", "mean", "sd", "hdi_low", "hdi_high",
-                 "r_hat", "ess_bulk", "ess_tail", "converged"]
-
-
-@dataclass(frozen=True)
-class Priors:
-    """The paper's priors: normal on the fixed effects of a and c, half-normal on every SD."""
-
-    asymptote_mu: float = 0.0
-    asymptote_sigma: float = 0.2
-    rate_mu: float = -1.0
-    rate_sigma: float = 1.0
-    random_sd: float = 0.1
-    residual_sd: float = 0.5
-    lkj_eta: float = 1.0
-
-    @classmethod
-    def from_config(cls, priors: Mapping[str, Any]) -> Priors:
-        return cls(asymptote_mu=priors["asymptote"]["mu"], asymptote_sigma=priors["asymptote"]["sigma"],
-                   rate_mu=priors["rate"]["mu"], rate_sigma=priors["rate"]["sigma"],
-                   random_sd=priors["random_sd"], residual_sd=priors["residual_sd"], lkj_eta=priors["lkj_eta"])
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """How to sample: implementation, sampler and the paper's chains x iterations (half warm-up)."""
-
-    variant: str = "bambi"  #: bambi | brms
-    sampler: str = "nutpie"  #: nutpie | pymc
-    chains: int = 4
-    warmup: int = 2500
-    draws: int = 2500
-    target_accept: float = 0.8
-    seed: int = 20230721
-    cores: int = 1
-
-    @classmethod
-    def from_config(cls, bayes: Mapping[str, Any], cores: int) -> Sampling:
-        return cls(variant=bayes["variant"], sampler=bayes["sampler"], chains=bayes["chains"],
-                   warmup=bayes["warmup"], draws=bayes["iterations"] - bayes["warmup"],
-                   target_accept=bayes["target_accept"], seed=bayes["seed"], cores=cores)
-
-
-@dataclass(frozen=True)
-class Diagnostics:
-    """The convergence gate: what a fit must reach, and what to do when it does not (fail | mark)."""
-
-    max_rhat: float = 1.01
-    min_ess_bulk: float = 400.0
-    max_divergences: int = 0
-    on_failure: str = "fail"
-
-    @classmethod
-    def from_config(cls, diagnostics: Mapping[str, Any]) -> Diagnostics:
-        return cls(**diagnostics)
+FIXED_COLUMNS = [
+    "model",
+    "parameter",
+    "drug",
+    "muscle",
+    "emotion",
+    "mean",
+    "sd",
+    "hdi_low",
+    "hdi_high",
+    "r_hat",
+    "ess_bulk",
+    "ess_tail",
+    "converged",
+]
 
 
 class ConvergenceError(RuntimeError):
@@ -144,15 +93,6 @@ def curve(a: Any, b: Any, c: Any, t: Any) -> Any:
     return a - (a - b) * np.exp(-np.exp(c) * t)
 
 
-def formulas(model: str) -> dict[str, str]:
-    """The brms-style formulas of a nested model, as the Bambi implementation uses them."""
-    drug_terms = NESTED_MODELS[model]
-    random = "(0 + muscle:emotion | participant)"
-    fixed = {p: "drug:muscle:emotion" if p in drug_terms else "muscle:emotion" for p in ("asymptote", "rate")}
-    return {"a": f"0 + {fixed['asymptote']} + {random}", "b": f"0 + {random}",
-            "c": f"0 + {fixed['rate']} + {random}"}
-
-
 @dataclass
 class Cells:
     """Integer codes of the model data's factors (levels in the study's order)."""
@@ -166,14 +106,20 @@ class Cells:
     participant: np.ndarray = field(repr=False)
 
     @classmethod
-    def of(cls, data: pd.DataFrame, drugs: Sequence[str], muscles: Sequence[str],
-           emotions: Sequence[str]) -> Cells:
+    def of(cls, data: pd.DataFrame, drugs: Sequence[str], muscles: Sequence[str], emotions: Sequence[str]) -> Cells:
         participants = sorted(data["participant"].unique())
-        cell = (data["muscle"].map({m: i for i, m in enumerate(muscles)}) * len(emotions)
-                + data["emotion"].map({e: i for i, e in enumerate(emotions)}))
-        return cls(list(drugs), list(muscles), list(emotions), participants,
-                   data["drug"].map({d: i for i, d in enumerate(drugs)}).to_numpy(),
-                   cell.to_numpy(), data["participant"].map({p: i for i, p in enumerate(participants)}).to_numpy())
+        cell = data["muscle"].map({m: i for i, m in enumerate(muscles)}) * len(emotions) + data["emotion"].map(
+            {e: i for i, e in enumerate(emotions)}
+        )
+        return cls(
+            list(drugs),
+            list(muscles),
+            list(emotions),
+            participants,
+            data["drug"].map({d: i for i, d in enumerate(drugs)}).to_numpy(),
+            cell.to_numpy(),
+            data["participant"].map({p: i for i, p in enumerate(participants)}).to_numpy(),
+        )
 
     @property
     def names(self) -> list[str]:
@@ -187,8 +133,12 @@ class Cells:
 def _categorical(data: pd.DataFrame, cells: Cells) -> pd.DataFrame:
     """Factors as categoricals in the study's level order, so the posterior's coordinates follow it."""
     data = data.copy()
-    for column, levels in (("drug", cells.drugs), ("muscle", cells.muscles), ("emotion", cells.emotions),
-                           ("participant", cells.participants)):
+    for column, levels in (
+        ("drug", cells.drugs),
+        ("muscle", cells.muscles),
+        ("emotion", cells.emotions),
+        ("participant", cells.participants),
+    ):
         data[column] = pd.Categorical(data[column], categories=levels)
     return data
 
@@ -208,21 +158,21 @@ def bambi_model(data: pd.DataFrame, cells: Cells, model: str, priors: Priors) ->
     def asymptotic_normal(name: str, a: Any, b: Any, c: Any, sigma: Any, **kwargs: Any) -> Any:
         return pm.Normal(name, mu=a - (a - b) * pt.exp(-pt.exp(c) * time_s), sigma=sigma, **kwargs)
 
-    likelihood = bmb.Likelihood("AsymptoticNormal", params=["a", "b", "c", "sigma"], parent="a",
-                                dist=asymptotic_normal)
+    likelihood = bmb.Likelihood("AsymptoticNormal", params=["a", "b", "c", "sigma"], parent="a", dist=asymptotic_normal)
     family = bmb.Family("asymptotic", likelihood, link={"a": "identity", "b": "identity", "c": "identity"})
     terms = formulas(model)
     formula = bmb.Formula(f"log_emg ~ {terms['a']}", f"b ~ {terms['b']}", f"c ~ {terms['c']}")
     random_sd = bmb.Prior("HalfNormal", sigma=priors.random_sd)
     random = bmb.Prior("Normal", mu=0.0, sigma=random_sd, noncentered=True)  # as brms's Stan code
-    fixed = {p: "drug:muscle:emotion" if p in NESTED_MODELS[model] else "muscle:emotion"
-             for p in ("asymptote", "rate")}
+    fixed = {p: "drug:muscle:emotion" if p in NESTED_MODELS[model] else "muscle:emotion" for p in ("asymptote", "rate")}
     prior_spec = {
         fixed["asymptote"]: bmb.Prior("Normal", mu=priors.asymptote_mu, sigma=priors.asymptote_sigma),
         "muscle:emotion|participant": random,
         "b": {"muscle:emotion|participant": random},
-        "c": {fixed["rate"]: bmb.Prior("Normal", mu=priors.rate_mu, sigma=priors.rate_sigma),
-              "muscle:emotion|participant": random},
+        "c": {
+            fixed["rate"]: bmb.Prior("Normal", mu=priors.rate_mu, sigma=priors.rate_sigma),
+            "muscle:emotion|participant": random,
+        },
         "sigma": bmb.Prior("HalfNormal", sigma=priors.residual_sd),
     }
     # Unknown prior keys would be ignored with a mere warning: make that an error.
@@ -243,8 +193,10 @@ def brms_model(data: pd.DataFrame, cells: Cells, model: str, priors: Priors) -> 
     coords = {"drug": cells.drugs, "cell": cells.names, "participant": cells.participants}
     with pm.Model(coords=coords) as pymc_model:
         fixed = {}
-        for parameter, mu, sigma in (("asymptote", priors.asymptote_mu, priors.asymptote_sigma),
-                                     ("rate", priors.rate_mu, priors.rate_sigma)):
+        for parameter, mu, sigma in (
+            ("asymptote", priors.asymptote_mu, priors.asymptote_sigma),
+            ("rate", priors.rate_mu, priors.rate_sigma),
+        ):
             if parameter in drug_terms:
                 values = pm.Normal(f"{parameter}_fixed", mu, sigma, dims=("drug", "cell"))
                 fixed[parameter] = values[cells.drug, cells.cell]
@@ -253,9 +205,14 @@ def brms_model(data: pd.DataFrame, cells: Cells, model: str, priors: Priors) -> 
                 fixed[parameter] = values[cells.cell]
         participant_effects = {}
         for parameter in ("a", "b", "c"):
-            chol, _, _ = pm.LKJCholeskyCov(f"chol_{parameter}", n=n_cells, eta=priors.lkj_eta,
-                                           sd_dist=pm.HalfNormal.dist(priors.random_sd, shape=n_cells),
-                                           compute_corr=True, store_in_trace=True)
+            chol, _, _ = pm.LKJCholeskyCov(
+                f"chol_{parameter}",
+                n=n_cells,
+                eta=priors.lkj_eta,
+                sd_dist=pm.HalfNormal.dist(priors.random_sd, shape=n_cells),
+                compute_corr=True,
+                store_in_trace=True,
+            )
             z = pm.Normal(f"z_{parameter}", 0.0, 1.0, dims=("participant", "cell"))
             effects = pm.Deterministic(f"effect_{parameter}", pt.dot(z, chol.T), dims=("participant", "cell"))
             participant_effects[parameter] = effects[cells.participant, cells.cell]
@@ -264,8 +221,12 @@ def brms_model(data: pd.DataFrame, cells: Cells, model: str, priors: Priors) -> 
         c = fixed["rate"] + participant_effects["c"]
         sigma = pm.HalfNormal("sigma", priors.residual_sd)
         time_s = data["time"].to_numpy(dtype=float)
-        pm.Normal("log_emg", mu=a - (a - b) * pt.exp(-pt.exp(c) * time_s), sigma=sigma,
-                  observed=data["log_emg"].to_numpy(dtype=float))
+        pm.Normal(
+            "log_emg",
+            mu=a - (a - b) * pt.exp(-pt.exp(c) * time_s),
+            sigma=sigma,
+            observed=data["log_emg"].to_numpy(dtype=float),
+        )
     return pymc_model
 
 
@@ -289,8 +250,15 @@ def fit(data: pd.DataFrame, cells: Cells, model: str, priors: Priors, sampling: 
     import pymc as pm
 
     start = time.perf_counter()
-    options = dict(draws=sampling.draws, tune=sampling.warmup, chains=sampling.chains, cores=sampling.cores,
-                   random_seed=sampling.seed, target_accept=sampling.target_accept, progressbar=False)
+    options = dict(
+        draws=sampling.draws,
+        tune=sampling.warmup,
+        chains=sampling.chains,
+        cores=sampling.cores,
+        random_seed=sampling.seed,
+        target_accept=sampling.target_accept,
+        progressbar=False,
+    )
     if sampling.variant == "bambi":
         bambi = bambi_model(data, cells, model, priors)
         raw = bambi.fit(inference_method=sampling.sampler, **options)
@@ -329,8 +297,9 @@ def tidy_posterior(raw: Any, variant: str, cells: Cells) -> xr.Dataset:
             term = f"{prefix}muscle:emotion|participant"
             effects = posterior[term].rename({"participant__factor_dim": "participant"})
             tidy[f"effect_{parameter}"] = _split_cells(effects, f"{prefix}muscle:emotion__expr_dim", factors2, ", ")
-            tidy[f"sd_{parameter}"] = _split_cells(posterior[f"{term}_sigma"], f"{prefix}muscle:emotion__expr_dim",
-                                                   factors2, ", ")
+            tidy[f"sd_{parameter}"] = _split_cells(
+                posterior[f"{term}_sigma"], f"{prefix}muscle:emotion__expr_dim", factors2, ", "
+            )
     else:
         for name in ("asymptote", "rate"):
             tidy[name] = _split_cells(posterior[f"{name}_fixed"], "cell", factors2, ":")
@@ -354,9 +323,11 @@ def _at_rows(posterior: xr.Dataset, name: str, rows: pd.DataFrame) -> np.ndarray
 
 def observation_parameters(posterior: xr.Dataset, data: pd.DataFrame) -> dict[str, np.ndarray]:
     """a, b, c of every posterior draw (rows) at every observation (columns)."""
-    return {"a": _at_rows(posterior, "asymptote", data) + _at_rows(posterior, "effect_a", data),
-            "b": _at_rows(posterior, "effect_b", data),
-            "c": _at_rows(posterior, "rate", data) + _at_rows(posterior, "effect_c", data)}
+    return {
+        "a": _at_rows(posterior, "asymptote", data) + _at_rows(posterior, "effect_a", data),
+        "b": _at_rows(posterior, "effect_b", data),
+        "c": _at_rows(posterior, "rate", data) + _at_rows(posterior, "effect_c", data),
+    }
 
 
 def thin(posterior: xr.Dataset, max_draws: int) -> xr.Dataset:
@@ -387,8 +358,21 @@ def pointwise_log_likelihood(posterior: xr.Dataset, data: pd.DataFrame) -> np.nd
 #: The parameters brms's summary reports (and the paper's R-hat statement covers): fixed effects, the SDs of
 #: the participant effects and the residual SD. Participant effects are summarised too, but not gated.
 POPULATION = ("asymptote", "rate", "sd_a", "sd_b", "sd_c", "sigma")
-SUMMARY_COLUMNS = ["model", "parameter", "drug", "muscle", "emotion", "participant", "mean", "sd", "hdi_low",
-                   "hdi_high", "r_hat", "ess_bulk", "ess_tail"]
+SUMMARY_COLUMNS = [
+    "model",
+    "parameter",
+    "drug",
+    "muscle",
+    "emotion",
+    "participant",
+    "mean",
+    "sd",
+    "hdi_low",
+    "hdi_high",
+    "r_hat",
+    "ess_bulk",
+    "ess_tail",
+]
 
 
 def summary(posterior: xr.Dataset, model: str, hdi_prob: float = 0.95) -> pd.DataFrame:
@@ -407,8 +391,10 @@ def summary(posterior: xr.Dataset, model: str, hdi_prob: float = 0.95) -> pd.Dat
     statistics["hdi_high"] = hdi.sel(ci_bound="upper", drop=True)
     rows = []
     for parameter in posterior.data_vars:
-        columns = {name: values[parameter].to_series() if values[parameter].ndim else
-                   pd.Series([float(values[parameter])]) for name, values in statistics.items()}
+        columns = {
+            name: values[parameter].to_series() if values[parameter].ndim else pd.Series([float(values[parameter])])
+            for name, values in statistics.items()
+        }
         frame = pd.DataFrame(columns)
         frame = frame.reset_index().drop(columns="index", errors="ignore")
         frame.insert(0, "parameter", parameter)
@@ -434,13 +420,15 @@ def check_diagnostics(table: pd.DataFrame, n_divergent: int, gate: Diagnostics) 
     worst = population.loc[population["r_hat"].idxmax()]
     if worst["r_hat"] >= gate.max_rhat:
         count = int((population["r_hat"] >= gate.max_rhat).sum())
-        problems.append(f"R-hat >= {gate.max_rhat} for {count} parameter(s), worst {worst['r_hat']:.4f} "
-                        f"({_label(worst)})")
+        problems.append(
+            f"R-hat >= {gate.max_rhat} for {count} parameter(s), worst {worst['r_hat']:.4f} ({_label(worst)})"
+        )
     low = population.loc[population["ess_bulk"].idxmin()]
     if low["ess_bulk"] < gate.min_ess_bulk:
         count = int((population["ess_bulk"] < gate.min_ess_bulk).sum())
-        problems.append(f"bulk ESS < {gate.min_ess_bulk:g} for {count} parameter(s), lowest {low['ess_bulk']:.0f} "
-                        f"({_label(low)})")
+        problems.append(
+            f"bulk ESS < {gate.min_ess_bulk:g} for {count} parameter(s), lowest {low['ess_bulk']:.0f} ({_label(low)})"
+        )
     if n_divergent > gate.max_divergences:
         problems.append(f"{n_divergent} divergent transitions (at most {gate.max_divergences} allowed)")
     return problems
@@ -451,21 +439,31 @@ def _label(row: pd.Series) -> str:
     return row["parameter"] + (f"[{', '.join(cells)}]" if cells else "")
 
 
-def diagnostics_row(fitted: Fit, table: pd.DataFrame, sampling: Sampling, gate: Diagnostics,
-                    n_observations: int) -> dict[str, Any]:
+def diagnostics_row(
+    fitted: Fit, table: pd.DataFrame, sampling: Sampling, gate: Diagnostics, n_observations: int
+) -> dict[str, Any]:
     """One line per model: sampler settings, time, divergences, worst R-hat / ESS, and the gate's verdict."""
     n_divergent = divergences(fitted.raw)
     problems = check_diagnostics(table, n_divergent, gate)
     population = table[table["parameter"].isin(POPULATION)]
     return {
-        "model": fitted.model, "variant": sampling.variant, "sampler": sampling.sampler,
-        "chains": sampling.chains, "warmup": sampling.warmup, "draws": sampling.draws,
-        "observations": n_observations, "seconds": round(fitted.seconds, 2), "divergences": n_divergent,
-        "max_rhat": population["r_hat"].max(), "min_ess_bulk": population["ess_bulk"].min(),
-        "min_ess_tail": population["ess_tail"].min(), "max_rhat_all": table["r_hat"].max(),
+        "model": fitted.model,
+        "variant": sampling.variant,
+        "sampler": sampling.sampler,
+        "chains": sampling.chains,
+        "warmup": sampling.warmup,
+        "draws": sampling.draws,
+        "observations": n_observations,
+        "seconds": round(fitted.seconds, 2),
+        "divergences": n_divergent,
+        "max_rhat": population["r_hat"].max(),
+        "min_ess_bulk": population["ess_bulk"].min(),
+        "min_ess_tail": population["ess_tail"].min(),
+        "max_rhat_all": table["r_hat"].max(),
         "min_ess_bulk_all": table["ess_bulk"].min(),
         "ess_bulk_per_s": population["ess_bulk"].min() / fitted.seconds,
-        "converged": not problems, "problems": "; ".join(problems),
+        "converged": not problems,
+        "problems": "; ".join(problems),
     }
 
 
@@ -507,8 +505,9 @@ def loo_pointwise(log_lik: np.ndarray, posterior: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame({"elpd_loo": np.asarray(result.elpd_i), "pareto_k": np.asarray(result.pareto_k)})
 
 
-def participant_log_likelihood(posterior: xr.Dataset, data: pd.DataFrame, nodes: int = 32,
-                               chunk: int = 50) -> np.ndarray:
+def participant_log_likelihood(
+    posterior: xr.Dataset, data: pd.DataFrame, nodes: int = 32, chunk: int = 50
+) -> np.ndarray:
     """Log density of each participant's data with their participant effects integrated out (draws x participants).
 
     This is the likelihood of a *new* participant of the same drug group, the unit of leave-one-participant-out
@@ -573,9 +572,14 @@ def lopo_pointwise(posterior: xr.Dataset, data: pd.DataFrame, max_draws: int = 4
     thinned = thin(posterior, max_draws)
     log_lik = participant_log_likelihood(thinned, data)
     result = loo_pointwise(log_lik, thinned)
-    return pd.DataFrame({"participant": sorted(data["participant"].unique()),
-                         "lpd": _logmeanexp(log_lik), "elpd_lopo": result["elpd_loo"],
-                         "pareto_k": result["pareto_k"]})
+    return pd.DataFrame(
+        {
+            "participant": sorted(data["participant"].unique()),
+            "lpd": _logmeanexp(log_lik),
+            "elpd_lopo": result["elpd_loo"],
+            "pareto_k": result["pareto_k"],
+        }
+    )
 
 
 def information_criteria(pointwise: pd.DataFrame) -> dict[str, float]:
@@ -627,8 +631,9 @@ def pareto_k_threshold(draws: int) -> float:
     return min(1.0 - 1.0 / np.log10(draws), 0.7)
 
 
-def compare_models(pointwise: Mapping[str, pd.DataFrame], draws: int,
-                   participants: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def compare_models(
+    pointwise: Mapping[str, pd.DataFrame], draws: int, participants: Mapping[str, pd.DataFrame]
+) -> pd.DataFrame:
     """Table 2: per nested model, WAIC and PSIS-LOO over observations (the paper's) with brms-style and stacking
     weights and Pareto k, and leave-one-participant-out (``participants``: :func:`lopo_pointwise` tables) with
     the same weights."""
@@ -637,14 +642,19 @@ def compare_models(pointwise: Mapping[str, pd.DataFrame], draws: int,
     for name in names:
         values, by_participant = pointwise[name], participants[name]
         elpd_lopo = by_participant["elpd_lopo"]
-        rows.append({"model": name, "label": MODEL_LABELS.get(name, name), **information_criteria(values),
-                     "waic_warnings": int((values["p_waic"] > 0.4).sum()),
-                     "pareto_k_max": float(values["pareto_k"].max()),
-                     "pareto_k_bad": int((values["pareto_k"] > pareto_k_threshold(draws)).sum()),
-                     "elpd_lopo": float(elpd_lopo.sum()),
-                     "se_elpd_lopo": float(np.sqrt(len(elpd_lopo) * elpd_lopo.var(ddof=1))),
-                     "lopo_pareto_k_bad": int((by_participant["pareto_k"] > pareto_k_threshold(
-                         min(draws, 4000))).sum())})
+        rows.append(
+            {
+                "model": name,
+                "label": MODEL_LABELS.get(name, name),
+                **information_criteria(values),
+                "waic_warnings": int((values["p_waic"] > 0.4).sum()),
+                "pareto_k_max": float(values["pareto_k"].max()),
+                "pareto_k_bad": int((values["pareto_k"] > pareto_k_threshold(draws)).sum()),
+                "elpd_lopo": float(elpd_lopo.sum()),
+                "se_elpd_lopo": float(np.sqrt(len(elpd_lopo) * elpd_lopo.var(ddof=1))),
+                "lopo_pareto_k_bad": int((by_participant["pareto_k"] > pareto_k_threshold(min(draws, 4000))).sum()),
+            }
+        )
     table = pd.DataFrame(rows)
     table["weight_waic"] = ic_weights(table["waic"])
     table["weight_loo"] = ic_weights(table["looic"])
@@ -659,12 +669,23 @@ def compare_models(pointwise: Mapping[str, pd.DataFrame], draws: int,
 # ---------------------------------------------------------------------------------------------------------------
 # Prior predictive check
 
-PRIOR_PREDICTIVE_COLUMNS = ["muscle", "emotion", "window", "observed_mean", "observed_low", "observed_high",
-                            "prior_low", "prior_median", "prior_high", "observed_inside"]
+PRIOR_PREDICTIVE_COLUMNS = [
+    "muscle",
+    "emotion",
+    "window",
+    "observed_mean",
+    "observed_low",
+    "observed_high",
+    "prior_low",
+    "prior_median",
+    "prior_high",
+    "observed_inside",
+]
 
 
-def prior_predictive(data: pd.DataFrame, cells: Cells, model: str, priors: Priors, sampling: Sampling,
-                     draws: int) -> np.ndarray:
+def prior_predictive(
+    data: pd.DataFrame, cells: Cells, model: str, priors: Priors, sampling: Sampling, draws: int
+) -> np.ndarray:
     """Draws x observations from the implemented model's prior predictive distribution (PyMC forward sampling)."""
     import pymc as pm
 
@@ -689,10 +710,20 @@ def prior_predictive_table(data: pd.DataFrame, predicted: np.ndarray, prob: floa
         simulated = predicted[:, group.index.to_numpy()].ravel()
         low, median, high = np.quantile(simulated, [tail, 0.5, 1.0 - tail])
         observed = group["log_emg"]
-        rows.append({"muscle": muscle, "emotion": emotion, "window": int(window),
-                     "observed_mean": observed.mean(), "observed_low": observed.quantile(tail),
-                     "observed_high": observed.quantile(1.0 - tail), "prior_low": low, "prior_median": median,
-                     "prior_high": high, "observed_inside": float(observed.between(low, high).mean())})
+        rows.append(
+            {
+                "muscle": muscle,
+                "emotion": emotion,
+                "window": int(window),
+                "observed_mean": observed.mean(),
+                "observed_low": observed.quantile(tail),
+                "observed_high": observed.quantile(1.0 - tail),
+                "prior_low": low,
+                "prior_median": median,
+                "prior_high": high,
+                "observed_inside": float(observed.between(low, high).mean()),
+            }
+        )
     return pd.DataFrame(rows, columns=PRIOR_PREDICTIVE_COLUMNS)
 
 
@@ -711,9 +742,13 @@ def population_curve_band(posterior: xr.Dataset, times: np.ndarray, prob: float)
     t = xr.DataArray(times, dims="time", coords={"time": times})
     mean_curve = curve(posterior["asymptote"], 0.0, posterior["rate"], t)
     hdi = az.hdi(xr.Dataset({"curve": mean_curve}), prob=prob)["curve"]
-    band = xr.Dataset({"median": mean_curve.median(("chain", "draw")),
-                       "hdi_low": hdi.sel(ci_bound="lower", drop=True),
-                       "hdi_high": hdi.sel(ci_bound="upper", drop=True)})
+    band = xr.Dataset(
+        {
+            "median": mean_curve.median(("chain", "draw")),
+            "hdi_low": hdi.sel(ci_bound="lower", drop=True),
+            "hdi_high": hdi.sel(ci_bound="upper", drop=True),
+        }
+    )
     return band.to_dataframe().reset_index()
 
 
@@ -726,13 +761,16 @@ def save_posterior(fitted: Fit, data: pd.DataFrame, path: str, attributes: Mappi
     posterior = fitted.posterior.assign_attrs({k: str(v) for k, v in attributes.items()})
     stats = fitted.raw["sample_stats"]
     stats = stats.to_dataset() if hasattr(stats, "to_dataset") else stats
-    stats = stats[[name for name in ("diverging", "tree_depth", "step_size", "energy", "lp", "n_steps")
-                   if name in stats]]
+    stats = stats[
+        [name for name in ("diverging", "tree_depth", "step_size", "energy", "lp", "n_steps") if name in stats]
+    ]
     observed = xr.Dataset.from_dataframe(data.reset_index(drop=True).rename_axis("observation"))
-    tree = xr.DataTree.from_dict({"posterior": posterior, "sample_stats": stats.drop_attrs(),
-                                  "observed_data": observed})
-    encoding = {"/posterior": {name: {"dtype": "float32", "zlib": True, "complevel": 4}
-                               for name in posterior.data_vars}}
+    tree = xr.DataTree.from_dict(
+        {"posterior": posterior, "sample_stats": stats.drop_attrs(), "observed_data": observed}
+    )
+    encoding = {
+        "/posterior": {name: {"dtype": "float32", "zlib": True, "complevel": 4} for name in posterior.data_vars}
+    }
     tree.to_netcdf(path, engine="h5netcdf", encoding=encoding)
 
 
@@ -748,16 +786,22 @@ def format_table2(table: pd.DataFrame) -> str:
     def weight(value: float) -> str:
         return "<0.001" if value < 0.001 else f"{value:.3f}"
 
-    lines = ["| Model | WAIC | LOO | Stacking | bad Pareto k | LOPO | LOPO stacking | elpd_lopo diff | converged |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| Model | WAIC | LOO | Stacking | bad Pareto k | LOPO | LOPO stacking | elpd_lopo diff | converged |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for row in table.itertuples():
-        lines.append(f"| {row.label} | {weight(row.weight_waic)} | {weight(row.weight_loo)} | "
-                     f"{weight(row.weight_stacking)} | {row.pareto_k_bad} | {weight(row.weight_lopo)} | "
-                     f"{weight(row.weight_lopo_stacking)} | {row.elpd_lopo_diff:.1f} | "
-                     f"{'yes' if row.converged else 'NO'} |")
+        lines.append(
+            f"| {row.label} | {weight(row.weight_waic)} | {weight(row.weight_loo)} | "
+            f"{weight(row.weight_stacking)} | {row.pareto_k_bad} | {weight(row.weight_lopo)} | "
+            f"{weight(row.weight_lopo_stacking)} | {row.elpd_lopo_diff:.1f} | "
+            f"{'yes' if row.converged else 'NO'} |"
+        )
     lines.append("")
-    lines.append("WAIC, LOO: model weights as brms's `model_weights(weights = \"waic\" | \"loo\")` (exp(-IC/2), "
-                 "normalised), over single window means, as in the paper; Stacking: stacking of those PSIS-LOO "
-                 "densities. LOPO: leave-one-participant-out (participant effects integrated out), the comparison "
-                 "that can see drug effects; weights exp(elpd), normalised, and stacking.")
+    lines.append(
+        'WAIC, LOO: model weights as brms\'s `model_weights(weights = "waic" | "loo")` (exp(-IC/2), '
+        "normalised), over single window means, as in the paper; Stacking: stacking of those PSIS-LOO "
+        "densities. LOPO: leave-one-participant-out (participant effects integrated out), the comparison "
+        "that can see drug effects; weights exp(elpd), normalised, and stacking."
+    )
     return "\n".join(lines) + "\n"

@@ -29,27 +29,55 @@ from mimicry.study import RESPONSE_CATEGORIES, Study
 
 BIDS_VERSION = "1.11.0"
 #: Fields BIDS 1.11 requires in ``*_emg.json``.
-REQUIRED_SIDECAR_FIELDS = ("TaskName", "EMGPlacementScheme", "EMGReference", "SamplingFrequency",
-                           "PowerLineFrequency", "RecordingType", "SoftwareFilters")
+REQUIRED_SIDECAR_FIELDS = (
+    "TaskName",
+    "EMGPlacementScheme",
+    "EMGReference",
+    "SamplingFrequency",
+    "PowerLineFrequency",
+    "RecordingType",
+    "SoftwareFilters",
+)
 CHANNELS_COLUMNS = ("name", "type", "units")
 EVENTS_COLUMNS = ("onset", "duration", "trial_type", "trial", "block", "video", "face", "response_time", "response")
-PARTICIPANTS_COLUMNS = ("participant_id", "group", "sex", "age", "bmi", "hours_from_pill", "panas_pos_t1",
-                        "panas_pos_t2", "panas_neg_t1", "panas_neg_t2", "guess", "nausea_t1", "nausea_t2")
+PARTICIPANTS_COLUMNS = (
+    "participant_id",
+    "group",
+    "sex",
+    "age",
+    "bmi",
+    "hours_from_pill",
+    "panas_pos_t1",
+    "panas_pos_t2",
+    "panas_neg_t1",
+    "panas_neg_t2",
+    "guess",
+    "nausea_t1",
+    "nausea_t2",
+)
 
 EVENTS_DESCRIPTION: dict[str, Any] = {
     "onset": {"Description": "Video onset from the start of the recording", "Units": "s"},
     "duration": {"Description": "Video duration", "Units": "s"},
-    "trial_type": {"Description": "Direction of the morph",
-                   "Levels": {"AngryToHappy": "an angry face turning happy", "HappyToAngry": "a happy face turning angry"}},
+    "trial_type": {
+        "Description": "Direction of the morph",
+        "Levels": {"AngryToHappy": "an angry face turning happy", "HappyToAngry": "a happy face turning angry"},
+    },
     "trial": {"Description": "Experimental trial number (1-based); n/a for practice trials"},
     "block": {"Description": "Block number; 0 marks the practice trials"},
     "video": {"Description": "Video id (resources/stimuli.tsv)"},
     "face": {"Description": "Face identity shown in the video"},
     "fixation_duration": {"Description": "Duration of the fixation cross before the video", "Units": "s"},
     "response_time": {"Description": "First key press after video onset; n/a for misses", "Units": "s"},
-    "response": {"Description": "Response category shown on the feedback screen",
-                 "Levels": {"correct": "the correct key, once", "miss": "no key press during the video",
-                            "wrong_button": "a key other than arrow-up", "multiple": "the correct key more than once"}},
+    "response": {
+        "Description": "Response category shown on the feedback screen",
+        "Levels": {
+            "correct": "the correct key, once",
+            "miss": "no key press during the video",
+            "wrong_button": "a key other than arrow-up",
+            "multiple": "the correct key more than once",
+        },
+    },
     "sample": {"Description": "Video onset as a sample index of the recording"},
 }
 
@@ -87,9 +115,13 @@ class RecordingFiles:
 def recording_files(root: str | Path, label: str, task: str) -> RecordingFiles:
     """Paths of participant ``label``'s recording (``label`` without the ``sub-`` prefix)."""
     stem = Path(root) / f"sub-{label}" / "emg" / f"sub-{label}_task-{task}"
-    return RecordingFiles(edf=Path(f"{stem}_emg.edf"), sidecar=Path(f"{stem}_emg.json"),
-                          channels=Path(f"{stem}_channels.tsv"), events=Path(f"{stem}_events.tsv"),
-                          events_sidecar=Path(f"{stem}_events.json"))
+    return RecordingFiles(
+        edf=Path(f"{stem}_emg.edf"),
+        sidecar=Path(f"{stem}_emg.json"),
+        channels=Path(f"{stem}_channels.tsv"),
+        events=Path(f"{stem}_events.tsv"),
+        events_sidecar=Path(f"{stem}_events.json"),
+    )
 
 
 def write_tsv(table: pd.DataFrame, path: str | Path) -> None:
@@ -102,14 +134,18 @@ def write_json(content: Mapping[str, Any], path: str | Path) -> None:
 
 
 def write_dataset_description(root: str | Path, name: str, generated_by: str) -> None:
-    write_json({"Name": name, "BIDSVersion": BIDS_VERSION, "DatasetType": "raw",
-                "GeneratedBy": [{"Name": generated_by}]}, Path(root) / "dataset_description.json")
+    write_json(
+        {"Name": name, "BIDSVersion": BIDS_VERSION, "DatasetType": "raw", "GeneratedBy": [{"Name": generated_by}]},
+        Path(root) / "dataset_description.json",
+    )
 
 
 def write_participants(participants: pd.DataFrame, root: str | Path) -> None:
     write_tsv(participants, Path(root) / "participants.tsv")
-    write_json({k: v for k, v in PARTICIPANTS_DESCRIPTION.items() if k in participants.columns},
-               Path(root) / "participants.json")
+    write_json(
+        {k: v for k, v in PARTICIPANTS_DESCRIPTION.items() if k in participants.columns},
+        Path(root) / "participants.json",
+    )
 
 
 def write_recording(
@@ -131,32 +167,51 @@ def write_recording(
     info = mne.create_info(channel_names, sfreq, ch_types="emg")
     raw = mne.io.RawArray(data, info, verbose="error")
     mne.export.export_raw(files.edf, raw, fmt="edf", physical_range="channelwise", overwrite=True, verbose="error")
-    write_json({
-        "TaskName": task,
-        "EMGPlacementScheme": "Other",
-        "EMGPlacementSchemeDescription": "Bipolar pairs after Fridlund & Cacioppo (1986), left face",
-        "EMGReference": "bipolar",
-        "EMGGround": "forehead",
-        "SamplingFrequency": sfreq,
-        "PowerLineFrequency": line_frequency,
-        "RecordingType": "continuous",
-        "RecordingDuration": data.shape[1] / sfreq,
-        "SoftwareFilters": "n/a",
-        "EMGChannelCount": len(channel_names),
-        **(sidecar_extra or {}),
-    }, files.sidecar)
-    write_tsv(pd.DataFrame({
-        "name": channel_names, "type": "EMG", "units": "µV", "target_muscle": muscles,
-        "low_cutoff": 0.0, "high_cutoff": sfreq / 2, "sampling_frequency": sfreq, "status": "good",
-    }), files.channels)
+    write_json(
+        {
+            "TaskName": task,
+            "EMGPlacementScheme": "Other",
+            "EMGPlacementSchemeDescription": "Bipolar pairs after Fridlund & Cacioppo (1986), left face",
+            "EMGReference": "bipolar",
+            "EMGGround": "forehead",
+            "SamplingFrequency": sfreq,
+            "PowerLineFrequency": line_frequency,
+            "RecordingType": "continuous",
+            "RecordingDuration": data.shape[1] / sfreq,
+            "SoftwareFilters": "n/a",
+            "EMGChannelCount": len(channel_names),
+            **(sidecar_extra or {}),
+        },
+        files.sidecar,
+    )
+    write_tsv(
+        pd.DataFrame(
+            {
+                "name": channel_names,
+                "type": "EMG",
+                "units": "µV",
+                "target_muscle": muscles,
+                "low_cutoff": 0.0,
+                "high_cutoff": sfreq / 2,
+                "sampling_frequency": sfreq,
+                "status": "good",
+            }
+        ),
+        files.channels,
+    )
     write_tsv(events, files.events)
     write_json({k: v for k, v in EVENTS_DESCRIPTION.items() if k in events.columns}, files.events_sidecar)
 
 
 def read_trials(events: str | Path) -> pd.DataFrame:
     """The experimental trials (block > 0) of an ``_events.tsv``, in trial order; ``n/a`` is missing."""
-    table = pd.read_csv(events, sep="\t", na_values=["n/a"], keep_default_na=False,
-                        dtype={"video": str, "face": str, "trial_type": str, "response": str})
+    table = pd.read_csv(
+        events,
+        sep="\t",
+        na_values=["n/a"],
+        keep_default_na=False,
+        dtype={"video": str, "face": str, "trial_type": str, "response": str},
+    )
     return table[table["block"] > 0].sort_values("trial").reset_index(drop=True)
 
 
@@ -164,8 +219,7 @@ def read_recording(root: str | Path, label: str, study: Study) -> Any:
     """Read one participant's recording with MNE-BIDS, picking the study's channels in muscle order."""
     import mne_bids
 
-    path = mne_bids.BIDSPath(subject=label, task=study.task, datatype="emg", suffix="emg", extension=".edf",
-                             root=root)
+    path = mne_bids.BIDSPath(subject=label, task=study.task, datatype="emg", suffix="emg", extension=".edf", root=root)
     raw = mne_bids.read_raw_bids(path, verbose="error")
     return raw.pick([study.channels[m] for m in study.muscles])
 
@@ -203,7 +257,7 @@ def read_edf_header(path: str | Path) -> EdfHeader:
             raise ValueError("header is truncated")
 
     def field(offset: int, width: int) -> list[str]:
-        return [rest[offset + i * width: offset + (i + 1) * width].decode("latin-1").strip() for i in range(ns)]
+        return [rest[offset + i * width : offset + (i + 1) * width].decode("latin-1").strip() for i in range(ns)]
 
     labels = field(0, 16)
     samples = [int(x) for x in field(ns * (16 + 80 + 8 * 5 + 80), 8)]
@@ -238,11 +292,17 @@ def validate_participants(
     for label in table.loc[table["participant_id"].duplicated(), "participant_id"].unique():
         problems.append(InputError("listed more than once", file=path, participant=label))
     for label in table.loc[~table["participant_id"].str.fullmatch(r"sub-[0-9A-Za-z]+"), "participant_id"]:
-        problems.append(InputError("participant_id must look like 'sub-<alphanumeric label>'", file=path,
-                                   participant=label))
+        problems.append(
+            InputError("participant_id must look like 'sub-<alphanumeric label>'", file=path, participant=label)
+        )
     for _, row in table[~table["group"].isin(study.groups)].iterrows():
-        problems.append(InputError(f"unknown group {row['group']!r}; the study's groups are {list(study.groups)}",
-                                   file=path, participant=row["participant_id"]))
+        problems.append(
+            InputError(
+                f"unknown group {row['group']!r}; the study's groups are {list(study.groups)}",
+                file=path,
+                participant=row["participant_id"],
+            )
+        )
     if schema is not None:
         import jsonschema
 
@@ -251,8 +311,11 @@ def validate_participants(
             present = {key: value for key, value in record.items() if not pd.isna(value)}
             for error in validator.iter_errors(present):
                 column = ".".join(str(part) for part in error.absolute_path) or "row"
-                problems.append(InputError(f"column {column}: {error.message}", file=path,
-                                           participant=str(record["participant_id"])))
+                problems.append(
+                    InputError(
+                        f"column {column}: {error.message}", file=path, participant=str(record["participant_id"])
+                    )
+                )
     return table, problems
 
 
@@ -300,8 +363,9 @@ def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict
             if name not in listed.index:
                 problem(f"channel {name!r} ({muscle}) is not listed", files.channels)
             elif str(listed.loc[name, "type"]).upper() != "EMG":
-                problem(f"channel {name!r} ({muscle}) has type {listed.loc[name, 'type']!r}, expected EMG",
-                        files.channels)
+                problem(
+                    f"channel {name!r} ({muscle}) has type {listed.loc[name, 'type']!r}, expected EMG", files.channels
+                )
 
     duration = math.nan
     try:
@@ -312,15 +376,22 @@ def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict
         size = files.edf.stat().st_size
         duration = header.duration
         if size < header.expected_bytes:
-            problem(f"truncated: {size} bytes, the header promises {header.expected_bytes} "
-                    f"({header.n_records} records of {header.record_duration} s)", files.edf)
+            problem(
+                f"truncated: {size} bytes, the header promises {header.expected_bytes} "
+                f"({header.n_records} records of {header.record_duration} s)",
+                files.edf,
+            )
         for name in wanted:
             if name not in header.labels:
                 problem(f"channel {name!r} is not in the recording (it has {list(header.labels)})", files.edf)
             elif declared_sfreq is not None and not math.isclose(
-                    header.sfreqs[header.labels.index(name)], declared_sfreq):
-                problem(f"channel {name!r} is sampled at {header.sfreqs[header.labels.index(name)]:g} Hz but "
-                        f"{files.sidecar.name} declares SamplingFrequency {declared_sfreq:g} Hz", files.edf)
+                header.sfreqs[header.labels.index(name)], declared_sfreq
+            ):
+                problem(
+                    f"channel {name!r} is sampled at {header.sfreqs[header.labels.index(name)]:g} Hz but "
+                    f"{files.sidecar.name} declares SamplingFrequency {declared_sfreq:g} Hz",
+                    files.edf,
+                )
 
     events = _read_tsv(files.events)
     n_trials = 0
@@ -331,8 +402,10 @@ def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict
         trials = events[events["block"] > 0]
         n_trials = len(trials)
         if study.trials_per_participant is not None and n_trials != study.trials_per_participant:
-            problem(f"has {n_trials} experimental trials (block > 0), the study has "
-                    f"{study.trials_per_participant}", files.events)
+            problem(
+                f"has {n_trials} experimental trials (block > 0), the study has {study.trials_per_participant}",
+                files.events,
+            )
         duplicated = trials.loc[trials["trial"].duplicated(), "trial"].unique()
         if len(duplicated):
             problem(f"trial number(s) {sorted(int(t) for t in duplicated)} appear more than once", files.events)
@@ -345,10 +418,14 @@ def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict
         if math.isfinite(duration):
             outside = events[(events["onset"] < 0) | (events["onset"] + events["duration"] > duration)]
             if len(outside):
-                problem(f"{len(outside)} event(s) fall outside the {duration:g}-s recording "
-                        f"(first onset {outside['onset'].iloc[0]:g} s)", files.events)
-    summary.update(sfreq=declared_sfreq, duration_s=duration, n_trials=n_trials,
-                   line_frequency=sidecar.get("PowerLineFrequency"))
+                problem(
+                    f"{len(outside)} event(s) fall outside the {duration:g}-s recording "
+                    f"(first onset {outside['onset'].iloc[0]:g} s)",
+                    files.events,
+                )
+    summary.update(
+        sfreq=declared_sfreq, duration_s=duration, n_trials=n_trials, line_frequency=sidecar.get("PowerLineFrequency")
+    )
     return summary, problems
 
 
@@ -371,8 +448,13 @@ def validate_dataset(
         listed = set(participants["participant_id"])
         for folder in sorted(root.glob("sub-*")):
             if folder.is_dir() and folder.name not in listed:
-                problems.append(InputError("has a folder in the dataset but is not listed in participants.tsv",
-                                           file=folder, participant=folder.name))
+                problems.append(
+                    InputError(
+                        "has a folder in the dataset but is not listed in participants.tsv",
+                        file=folder,
+                        participant=folder.name,
+                    )
+                )
         for _, person in participants.drop_duplicates("participant_id").iterrows():
             label = str(person["participant_id"]).removeprefix("sub-")
             if label in excluded:

@@ -25,7 +25,9 @@ def load_stimuli(path: str | Path, emotions: Sequence[str]) -> pd.DataFrame:
     if unknown:
         raise InputError(f"trial_type {unknown} not among the study's emotions {list(emotions)}", file=path)
     if stimuli["video"].duplicated().any():
-        raise InputError(f"duplicated video id(s) {sorted(stimuli.loc[stimuli['video'].duplicated(), 'video'])}", file=path)
+        raise InputError(
+            f"duplicated video id(s) {sorted(stimuli.loc[stimuli['video'].duplicated(), 'video'])}", file=path
+        )
     return stimuli
 
 

@@ -18,94 +18,93 @@ import numpy as np
 import pandas as pd
 
 from mimicry.errors import InputError
+from mimicry.settings import EmgSettings
 
 #: The outlier rules, in the order their names appear in a rejection reason.
 RULES = ("mean", "peak", "baseline_mean", "baseline_peak")
 OUTSIDE = "outside_recording"
 
-WINDOW_COLUMNS = {"participant": "string", "trial": "int64", "video": "string", "face": "string", "block": "int64",
-                  "emotion": "string", "muscle": "string", "window": "int64", "log_emg": "float64",
-                  "rejected": "bool", "reason": "string"}
-TIMECOURSE_COLUMNS = {"participant": "string", "trial": "int64", "emotion": "string", "muscle": "string",
-                      "time_s": "float64", "log_emg": "float64", "rejected": "bool"}
+WINDOW_COLUMNS = {
+    "participant": "string",
+    "trial": "int64",
+    "video": "string",
+    "face": "string",
+    "block": "int64",
+    "emotion": "string",
+    "muscle": "string",
+    "window": "int64",
+    "log_emg": "float64",
+    "rejected": "bool",
+    "reason": "string",
+}
+TIMECOURSE_COLUMNS = {
+    "participant": "string",
+    "trial": "int64",
+    "emotion": "string",
+    "muscle": "string",
+    "time_s": "float64",
+    "log_emg": "float64",
+    "rejected": "bool",
+}
 
 
 class BadRecording(InputError):
     """A recording that cannot be preprocessed (flat or missing channel, NaNs, too low a sampling rate, ...)."""
 
 
-@dataclass(frozen=True)
-class EmgSettings:
-    """The preprocessing choices (``preprocessing.emg`` in the config); defaults are the paper's."""
-
-    l_freq: float = 20.0
-    h_freq: float = 400.0
-    l_trans_bandwidth: float = 5.0
-    h_trans_bandwidth: float = 5.0
-    notch_harmonics: int = 1
-    smoothing_h_freq: float = 40.0
-    smoothing_trans_bandwidth: float = 10.0
-    tmin: float = -0.5
-    tmax: float = 5.0
-    n_sd: float = 2.0
-    rules: tuple[str, ...] = RULES
-    scope: str = "trial"
-    window_s: float = 1.0
-    n_windows: int = 5
-    timecourse_bin_s: float = 0.1
-    log_floor: float = 0.01
-    flat_sd_uv: float = 0.01
-
-    @classmethod
-    def from_config(cls, emg: Mapping[str, Any]) -> EmgSettings:
-        return cls(
-            l_freq=emg["bandpass"]["l_freq"], h_freq=emg["bandpass"]["h_freq"],
-            l_trans_bandwidth=emg["bandpass"]["l_trans_bandwidth"],
-            h_trans_bandwidth=emg["bandpass"]["h_trans_bandwidth"],
-            notch_harmonics=emg["notch_harmonics"],
-            smoothing_h_freq=emg["smoothing"]["h_freq"],
-            smoothing_trans_bandwidth=emg["smoothing"]["h_trans_bandwidth"],
-            tmin=emg["epoch"]["tmin"], tmax=emg["epoch"]["tmax"],
-            n_sd=emg["rejection"]["n_sd"], rules=tuple(emg["rejection"]["rules"]),
-            scope=emg["rejection"]["scope"],
-            window_s=emg["windows"]["length_s"], n_windows=emg["windows"]["count"],
-            timecourse_bin_s=emg["timecourse_bin_s"], log_floor=emg["log_floor"], flat_sd_uv=emg["flat_sd_uv"],
-        )
-
-    def min_sampling_frequency(self) -> float:
-        """The band-pass's upper transition band must fit below Nyquist."""
-        return 2.0 * (self.h_freq + self.h_trans_bandwidth / 2.0)
-
-
-def check_recording(data: np.ndarray, channel_names: list[str], sfreq: float, settings: EmgSettings,
-                    *, file: str, participant: str) -> None:
+def check_recording(
+    data: np.ndarray, channel_names: list[str], sfreq: float, settings: EmgSettings, *, file: str, participant: str
+) -> None:
     """Raise :class:`BadRecording` for a recording the pipeline cannot preprocess."""
     if sfreq < settings.min_sampling_frequency():
-        raise BadRecording(f"sampled at {sfreq:g} Hz, too low for a {settings.h_freq:g} Hz band-pass edge "
-                           f"(needs at least {settings.min_sampling_frequency():g} Hz)", file=file,
-                           participant=participant)
+        raise BadRecording(
+            f"sampled at {sfreq:g} Hz, too low for a {settings.h_freq:g} Hz band-pass edge "
+            f"(needs at least {settings.min_sampling_frequency():g} Hz)",
+            file=file,
+            participant=participant,
+        )
     for name, channel in zip(channel_names, data, strict=True):
         bad = int(np.count_nonzero(~np.isfinite(channel)))
         if bad:
-            raise BadRecording(f"channel {name} has {bad} non-finite (NaN or infinite) samples", file=file,
-                               participant=participant)
+            raise BadRecording(
+                f"channel {name} has {bad} non-finite (NaN or infinite) samples", file=file, participant=participant
+            )
         if np.std(channel) < settings.flat_sd_uv * 1e-6:
-            raise BadRecording(f"channel {name} is flat (SD {np.std(channel) * 1e6:.3g} µV)", file=file,
-                               participant=participant)
+            raise BadRecording(
+                f"channel {name} is flat (SD {np.std(channel) * 1e6:.3g} µV)", file=file, participant=participant
+            )
 
 
 def envelope(raw: Any, settings: EmgSettings, line_frequency: float) -> Any:
     """Band-pass, notch, rectify and smooth the EMG channels of ``raw`` in place; returns ``raw``."""
-    raw.filter(settings.l_freq, settings.h_freq, picks="emg", l_trans_bandwidth=settings.l_trans_bandwidth,
-               h_trans_bandwidth=settings.h_trans_bandwidth, fir_design="firwin", phase="zero", verbose="error")
+    raw.filter(
+        settings.l_freq,
+        settings.h_freq,
+        picks="emg",
+        l_trans_bandwidth=settings.l_trans_bandwidth,
+        h_trans_bandwidth=settings.h_trans_bandwidth,
+        fir_design="firwin",
+        phase="zero",
+        verbose="error",
+    )
     nyquist = raw.info["sfreq"] / 2.0
-    notches = [line_frequency * k for k in range(1, settings.notch_harmonics + 1)
-               if line_frequency * k < min(nyquist, settings.h_freq + settings.h_trans_bandwidth)]
+    notches = [
+        line_frequency * k
+        for k in range(1, settings.notch_harmonics + 1)
+        if line_frequency * k < min(nyquist, settings.h_freq + settings.h_trans_bandwidth)
+    ]
     if notches:
         raw.notch_filter(notches, picks="emg", verbose="error")
     raw.apply_function(np.abs, picks="emg")
-    raw.filter(None, settings.smoothing_h_freq, picks="emg", h_trans_bandwidth=settings.smoothing_trans_bandwidth,
-               fir_design="firwin", phase="zero", verbose="error")
+    raw.filter(
+        None,
+        settings.smoothing_h_freq,
+        picks="emg",
+        h_trans_bandwidth=settings.smoothing_trans_bandwidth,
+        fir_design="firwin",
+        phase="zero",
+        verbose="error",
+    )
     return raw
 
 
@@ -119,8 +118,19 @@ def epochs(raw: Any, onsets: np.ndarray, settings: EmgSettings) -> tuple[np.ndar
     sfreq = raw.info["sfreq"]
     samples = np.round(onsets * sfreq).astype(int) + raw.first_samp
     events = np.column_stack([samples, np.zeros_like(samples), np.arange(1, len(samples) + 1)])
-    cut = mne.Epochs(raw, events, event_id=None, tmin=settings.tmin, tmax=settings.tmax, baseline=None,
-                     picks="emg", preload=True, reject_by_annotation=False, proj=False, verbose="error")
+    cut = mne.Epochs(
+        raw,
+        events,
+        event_id=None,
+        tmin=settings.tmin,
+        tmax=settings.tmax,
+        baseline=None,
+        picks="emg",
+        preload=True,
+        reject_by_annotation=False,
+        proj=False,
+        verbose="error",
+    )
     kept = np.zeros(len(samples), dtype=bool)
     kept[cut.selection] = True
     data = np.full((len(samples), len(cut.ch_names), len(cut.times)), np.nan)
@@ -135,12 +145,17 @@ def trial_measures(data: np.ndarray, times: np.ndarray) -> dict[str, np.ndarray]
     before, after = times < 0, times >= 0
     level = data[:, :, before].mean(axis=2)
     percent = 100.0 * data[:, :, after] / level[:, :, None]
-    return {"mean": percent.mean(axis=2), "peak": percent.max(axis=2),
-            "baseline_mean": level, "baseline_peak": data[:, :, before].max(axis=2)}
+    return {
+        "mean": percent.mean(axis=2),
+        "peak": percent.max(axis=2),
+        "baseline_mean": level,
+        "baseline_peak": data[:, :, before].max(axis=2),
+    }
 
 
-def outlier_reasons(measures: Mapping[str, np.ndarray], valid: np.ndarray, rules: tuple[str, ...],
-                    n_sd: float) -> np.ndarray:
+def outlier_reasons(
+    measures: Mapping[str, np.ndarray], valid: np.ndarray, rules: tuple[str, ...], n_sd: float
+) -> np.ndarray:
     """Which rules reject each trial x channel: a '+'-joined string of rule names ('' = kept).
 
     A value is an outlier when it lies more than ``n_sd`` SDs (ddof=1, as MATLAB's ``std``) from the mean of
@@ -165,14 +180,14 @@ def apply_scope(reasons: np.ndarray, channel_names: list[str], scope: str) -> np
     if scope == "muscle":
         return reasons
     spread = reasons.copy()
-    for c, name in enumerate(channel_names):
+    for c in range(len(channel_names)):
         for other in range(len(channel_names)):
             lost_elsewhere = (reasons[:, other] != "") & (reasons[:, c] == "") & (other != c)
             spread[lost_elsewhere, c] = f"in {channel_names[other]}: " + reasons[lost_elsewhere, other]
     return spread
 
 
-def log_proportion(data: np.ndarray, times: np.ndarray, floor: float) -> tuple[np.ndarray, int]:
+def log_proportion(data: np.ndarray, times: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray]:
     """Natural log of the envelope as proportion of baseline (1 = the baseline level).
 
     The FIR smoothing can ring below zero next to a sharp artefact; proportions below ``floor`` are set to
@@ -184,8 +199,9 @@ def log_proportion(data: np.ndarray, times: np.ndarray, floor: float) -> tuple[n
     return np.log(np.where(low, floor, proportion)), np.count_nonzero(low & np.isfinite(proportion), axis=(0, 2))
 
 
-def bin_means(values: np.ndarray, times: np.ndarray, sfreq: float, start: float, width: float,
-              count: int) -> np.ndarray:
+def bin_means(
+    values: np.ndarray, times: np.ndarray, sfreq: float, start: float, width: float, count: int
+) -> np.ndarray:
     """Means over consecutive bins ``[start + k*width, start + (k+1)*width)``, k = 0..count-1 (last axis)."""
     sample = np.round(times * sfreq).astype(int)
     first, step = int(round(start * sfreq)), int(round(width * sfreq))
@@ -205,8 +221,14 @@ class Preprocessed:
     summary: pd.DataFrame  #: one row per muscle: trials, rejected, per-rule counts, floored samples
 
 
-def preprocess(raw: Any, trials: pd.DataFrame, channels: Mapping[str, str], settings: EmgSettings,
-               line_frequency: float, participant: str) -> Preprocessed:
+def preprocess(
+    raw: Any,
+    trials: pd.DataFrame,
+    channels: Mapping[str, str],
+    settings: EmgSettings,
+    line_frequency: float,
+    participant: str,
+) -> Preprocessed:
     """The whole per-participant EMG chain on a loaded MNE ``raw`` and its experimental trials.
 
     ``trials`` has one row per experimental trial (onset, trial, video, face, block, trial_type);
@@ -217,8 +239,10 @@ def preprocess(raw: Any, trials: pd.DataFrame, channels: Mapping[str, str], sett
     envelope(raw, settings, line_frequency)
     data, times, valid = epochs(raw, trials["onset"].to_numpy(float), settings)
     if not valid.any():
-        raise BadRecording(f"no trial's epoch ({settings.tmin:g} to {settings.tmax:g} s) fits inside the recording",
-                           participant=participant)
+        raise BadRecording(
+            f"no trial's epoch ({settings.tmin:g} to {settings.tmax:g} s) fits inside the recording",
+            participant=participant,
+        )
     reasons = outlier_reasons(trial_measures(data, times), valid, settings.rules, settings.n_sd)
     reasons = apply_scope(reasons, muscles, settings.scope)
     rejected = reasons != ""
@@ -238,36 +262,46 @@ def preprocess(raw: Any, trials: pd.DataFrame, channels: Mapping[str, str], sett
         return np.repeat(column.to_numpy(), n_muscles * repeat)
 
     n_w = settings.n_windows
-    window_table = pd.DataFrame({
-        "participant": participant,
-        "trial": tile_trials(trials["trial"], n_w),
-        "video": tile_trials(trials["video"], n_w),
-        "face": tile_trials(trials["face"], n_w),
-        "block": tile_trials(trials["block"], n_w),
-        "emotion": tile_trials(trials["trial_type"], n_w),
-        "muscle": np.tile(np.repeat(muscles, n_w), n_trials),
-        "window": np.tile(np.arange(1, n_w + 1), n_trials * n_muscles),
-        "log_emg": windows.reshape(-1),
-        "rejected": np.repeat(rejected.reshape(-1), n_w),
-        "reason": np.repeat(reasons.reshape(-1), n_w),
-    }).astype(WINDOW_COLUMNS)
-    course_table = pd.DataFrame({
-        "participant": participant,
-        "trial": np.repeat(trial_ids, n_muscles * n_bins),
-        "emotion": tile_trials(trials["trial_type"], n_bins),
-        "muscle": np.tile(np.repeat(muscles, n_bins), n_trials),
-        "time_s": np.tile(np.round(settings.tmin + settings.timecourse_bin_s * np.arange(n_bins), 6),
-                          n_trials * n_muscles),
-        "log_emg": course.reshape(-1),
-        "rejected": np.repeat(rejected.reshape(-1), n_bins),
-    }).astype(TIMECOURSE_COLUMNS)
+    window_table = pd.DataFrame(
+        {
+            "participant": participant,
+            "trial": tile_trials(trials["trial"], n_w),
+            "video": tile_trials(trials["video"], n_w),
+            "face": tile_trials(trials["face"], n_w),
+            "block": tile_trials(trials["block"], n_w),
+            "emotion": tile_trials(trials["trial_type"], n_w),
+            "muscle": np.tile(np.repeat(muscles, n_w), n_trials),
+            "window": np.tile(np.arange(1, n_w + 1), n_trials * n_muscles),
+            "log_emg": windows.reshape(-1),
+            "rejected": np.repeat(rejected.reshape(-1), n_w),
+            "reason": np.repeat(reasons.reshape(-1), n_w),
+        }
+    ).astype(WINDOW_COLUMNS)
+    course_table = pd.DataFrame(
+        {
+            "participant": participant,
+            "trial": np.repeat(trial_ids, n_muscles * n_bins),
+            "emotion": tile_trials(trials["trial_type"], n_bins),
+            "muscle": np.tile(np.repeat(muscles, n_bins), n_trials),
+            "time_s": np.tile(
+                np.round(settings.tmin + settings.timecourse_bin_s * np.arange(n_bins), 6), n_trials * n_muscles
+            ),
+            "log_emg": course.reshape(-1),
+            "rejected": np.repeat(rejected.reshape(-1), n_bins),
+        }
+    ).astype(TIMECOURSE_COLUMNS)
 
     summary_rows = []
     for m, muscle in enumerate(muscles):
-        row: dict[str, Any] = {"participant": participant, "muscle": muscle, "status": "ok", "reason": "",
-                               "trials": n_trials,
-                               "rejected": int(rejected[:, m].sum()),
-                               OUTSIDE: int((~valid).sum())}
+        row: dict[str, Any] = {
+            "participant": participant,
+            "muscle": muscle,
+            "status": "ok",
+            "reason": "",
+            "trials": n_trials,
+            "rejected": int(rejected[:, m].sum()),
+            OUTSIDE: int((~valid).sum()),
+        }
         for rule in settings.rules:
             row[f"rule_{rule}"] = int(sum(rule in r.split("+") for r in reasons[:, m] if not r.startswith("in ")))
         row["floored_samples"] = int(floored[m])
@@ -277,8 +311,24 @@ def preprocess(raw: Any, trials: pd.DataFrame, channels: Mapping[str, str], sett
 
 def excluded_outputs(participant: str, muscles: list[str], reason: str, rules: tuple[str, ...] = RULES) -> Preprocessed:
     """The outputs of a participant excluded from the analysis: empty tables and a summary saying why."""
-    summary = pd.DataFrame([{"participant": participant, "muscle": muscle, "status": "excluded", "reason": reason,
-                             "trials": 0, "rejected": 0, OUTSIDE: 0, **{f"rule_{rule}": 0 for rule in rules},
-                             "floored_samples": 0} for muscle in muscles])
-    return Preprocessed(pd.DataFrame(columns=list(WINDOW_COLUMNS)).astype(WINDOW_COLUMNS),
-                        pd.DataFrame(columns=list(TIMECOURSE_COLUMNS)).astype(TIMECOURSE_COLUMNS), summary)
+    summary = pd.DataFrame(
+        [
+            {
+                "participant": participant,
+                "muscle": muscle,
+                "status": "excluded",
+                "reason": reason,
+                "trials": 0,
+                "rejected": 0,
+                OUTSIDE: 0,
+                **{f"rule_{rule}": 0 for rule in rules},
+                "floored_samples": 0,
+            }
+            for muscle in muscles
+        ]
+    )
+    return Preprocessed(
+        pd.DataFrame(columns=list(WINDOW_COLUMNS)).astype(WINDOW_COLUMNS),
+        pd.DataFrame(columns=list(TIMECOURSE_COLUMNS)).astype(TIMECOURSE_COLUMNS),
+        summary,
+    )

@@ -1,14 +1,16 @@
 """Figures of the statistics stage (Figure 1, Figure S2). Each function returns a matplotlib Figure;
-:func:`save` writes it as PDF and PNG. Figures use matplotlib's object API, not pyplot: no global state."""
+``mimicry.qc.save`` writes it as PDF and PNG. Figures use matplotlib's object API, not pyplot: no global state."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mimicry.qc import save  # noqa: F401 (re-exported: one way to write every figure)
-
+if TYPE_CHECKING:
+    import xarray as xr
 
 MUSCLE_LABELS = {"corrugator": "CS", "zygomaticus": "ZM"}
 DRUG_STYLES = {"amisulpride": ("tab:blue", "s"), "naltrexone": ("tab:orange", "^"), "placebo": ("0.2", "o")}
@@ -31,9 +33,17 @@ def figure1(windows: pd.DataFrame) -> Figure:
     for ax, emotion in zip(axes, emotions, strict=True):
         for (muscle, group), cell in summary[summary["emotion"] == emotion].groupby(["muscle", "group"]):
             colour, marker = DRUG_STYLES.get(group, ("tab:gray", "o"))
-            ax.errorbar(cell["window"] + offsets[group], cell["mean"], yerr=cell["sem"], color=colour, marker=marker,
-                        ls="-" if muscle == "zygomaticus" else "--", capsize=2, ms=4,
-                        label=f"{MUSCLE_LABELS.get(muscle, muscle)}, {group}")
+            ax.errorbar(
+                cell["window"] + offsets[group],
+                cell["mean"],
+                yerr=cell["sem"],
+                color=colour,
+                marker=marker,
+                ls="-" if muscle == "zygomaticus" else "--",
+                capsize=2,
+                ms=4,
+                label=f"{MUSCLE_LABELS.get(muscle, muscle)}, {group}",
+            )
         ax.axhline(0, color="0.6", lw=0.6)
         ax.set_title(emotion)
         ax.set_xlabel("time window (s after video onset)")
@@ -58,8 +68,16 @@ def figure_s2(rt_trials: pd.DataFrame) -> Figure:
             values = means[(means["emotion"] == emotion) & (means["group"] == group)]["response_time"]
             colour, marker = DRUG_STYLES.get(group, ("tab:gray", "o"))
             ax.scatter(x + rng.uniform(-0.05, 0.05, len(values)), values, s=8, color=colour, alpha=0.35)
-            ax.errorbar(x, values.mean(), yerr=values.sem(), color=colour, marker=marker, ms=7, capsize=3,
-                        label=group if i == 0 else None)
+            ax.errorbar(
+                x,
+                values.mean(),
+                yerr=values.sem(),
+                color=colour,
+                marker=marker,
+                ms=7,
+                capsize=3,
+                label=group if i == 0 else None,
+            )
     ax.set_xticks(range(len(emotions)), emotions)
     ax.set_ylabel("response time (s from video onset)")
     ax.legend(frameon=False, fontsize=8)
@@ -71,19 +89,29 @@ MUSCLE_COLOURS = {"corrugator": "tab:red", "zygomaticus": "tab:green"}
 
 def _not_converged(figure: Figure, converged: bool) -> None:
     if not converged:
-        figure.suptitle("NOT CONVERGED: the posterior failed the diagnostics gate (see diagnostics.tsv)",
-                        color="tab:red", fontsize=9)
+        figure.suptitle(
+            "NOT CONVERGED: the posterior failed the diagnostics gate (see diagnostics.tsv)",
+            color="tab:red",
+            fontsize=9,
+        )
 
 
-def figure2(participant_means: pd.DataFrame, prior_curves: np.ndarray, times: np.ndarray, band: pd.DataFrame,
-            example: tuple[float, float, float], hdi_prob: float, converged: bool = True) -> Figure:
+def figure2(
+    participant_means: pd.DataFrame,
+    prior_curves: np.ndarray,
+    times: np.ndarray,
+    band: pd.DataFrame,
+    example: tuple[float, float, float],
+    hdi_prob: float,
+    converged: bool = True,
+) -> Figure:
     """Figure 2: (A) the asymptotic curve for ``example`` (a, b, c); (B) population curves drawn from the priors;
     (C) participants' mean log EMG per condition as boxplots, with the no-drug model's HDI band per muscle.
 
     Time on the x axes is the window (1..5); the model's t is window - 1.
     """
     figure = Figure(figsize=(11, 7), layout="constrained")
-    top, bottom = figure.subfigures(2, 1, height_ratios=[1, 1.2])
+    top, bottom = figure.subfigures(2, 1, height_ratios=[1, 1.2], squeeze=False)[:, 0]
     ax_a, ax_b = top.subplots(1, 2)
     windows = times + 1.0
     a, b, c = example
@@ -91,8 +119,11 @@ def figure2(participant_means: pd.DataFrame, prior_curves: np.ndarray, times: np
     ax_a.axhline(a, color="k", ls="--", lw=0.8)
     ax_a.set(title=f"A  a = {a:g}, b = {b:g}, c = {c:g}", xlabel="time window", ylabel="y")
     ax_b.plot(windows, prior_curves.T, color="tab:blue", alpha=0.15, lw=0.7)
-    ax_b.set(title=f"B  prior predictive population curves ({len(prior_curves)} draws)", xlabel="time window",
-             ylabel="log EMG")
+    ax_b.set(
+        title=f"B  prior predictive population curves ({len(prior_curves)} draws)",
+        xlabel="time window",
+        ylabel="log EMG",
+    )
     emotions = list(dict.fromkeys(participant_means["emotion"]))
     muscles = list(dict.fromkeys(participant_means["muscle"]))
     axes = bottom.subplots(1, len(emotions), sharey=True, squeeze=False)[0]
@@ -101,16 +132,30 @@ def figure2(participant_means: pd.DataFrame, prior_curves: np.ndarray, times: np
     for ax, emotion in zip(axes, emotions, strict=True):
         for k, muscle in enumerate(muscles):
             colour = MUSCLE_COLOURS.get(muscle, f"C{k}")
-            cell = participant_means[(participant_means["emotion"] == emotion)
-                                     & (participant_means["muscle"] == muscle)]
+            cell = participant_means[
+                (participant_means["emotion"] == emotion) & (participant_means["muscle"] == muscle)
+            ]
             ticks = sorted(cell["window"].unique())
             offset = 0.18 * (k - (len(muscles) - 1) / 2)
-            ax.boxplot([cell.loc[cell["window"] == w, "log_emg"] for w in ticks],
-                       positions=np.asarray(ticks) + offset, widths=0.3, showfliers=False, patch_artist=True,
-                       boxprops={"facecolor": colour, "alpha": 0.35}, medianprops={"color": colour})
+            ax.boxplot(
+                [cell.loc[cell["window"] == w, "log_emg"] for w in ticks],
+                positions=np.asarray(ticks) + offset,
+                widths=0.3,
+                showfliers=False,
+                patch_artist=True,
+                boxprops={"facecolor": colour, "alpha": 0.35},
+                medianprops={"color": colour},
+            )
             curve_band = band[(band["emotion"] == emotion) & (band["muscle"] == muscle)]
-            ax.fill_between(curve_band["time"] + 1.0, curve_band["hdi_low"], curve_band["hdi_high"], color=colour,
-                            alpha=0.35, lw=0, label=f"{MUSCLE_LABELS.get(muscle, muscle)}")
+            ax.fill_between(
+                curve_band["time"] + 1.0,
+                curve_band["hdi_low"],
+                curve_band["hdi_high"],
+                color=colour,
+                alpha=0.35,
+                lw=0,
+                label=f"{MUSCLE_LABELS.get(muscle, muscle)}",
+            )
         ax.axhline(0, color="0.6", lw=0.6)
         ax.set_xticks(ticks, [str(t) for t in ticks])
         ax.set(title=f"C  {emotion}", xlabel="time window", ylim=(low, high))
@@ -120,7 +165,7 @@ def figure2(participant_means: pd.DataFrame, prior_curves: np.ndarray, times: np
     return figure
 
 
-def figure3(posterior: "xr.Dataset", converged: bool = True) -> Figure:  # noqa: F821 (xarray type, lazy)
+def figure3(posterior: xr.Dataset, converged: bool = True) -> Figure:
     """Figure 3: posterior densities of the fixed effects of a (asymptote) and c (log rate) by drug, one panel per
     parameter x muscle x emotion."""
     from scipy.stats import gaussian_kde

@@ -8,8 +8,12 @@ from collections.abc import Mapping, Sequence
 import pandas as pd
 
 FINDING_COLUMNS = ["topic", "statement"]
-WEIGHT_LABELS = {"weight_lopo": "leave-one-participant-out", "weight_waic": "WAIC", "weight_loo": "PSIS-LOO",
-                 "weight_stacking": "PSIS-LOO stacking"}
+WEIGHT_LABELS = {
+    "weight_lopo": "leave-one-participant-out",
+    "weight_waic": "WAIC",
+    "weight_loo": "PSIS-LOO",
+    "weight_stacking": "PSIS-LOO stacking",
+}
 
 
 def format_p(p: float) -> str:
@@ -46,9 +50,11 @@ def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: 
     statement += f"; {excluded} recording(s) could not be preprocessed and were excluded." if excluded else "."
     emg = overall.loc["emg_trials_rejected_pct"]
     rt = overall.loc["rt_outliers_pct"]
-    statement += (f" The outlier rules rejected {emg['percent']:.1f}% of EMG trials (paper: "
-                  f"{emg['paper_percent']:g}%) and {rt['percent']:.1f}% of response times (paper: "
-                  f"{rt['paper_percent']:g}%).")
+    statement += (
+        f" The outlier rules rejected {emg['percent']:.1f}% of EMG trials (paper: "
+        f"{emg['paper_percent']:g}%) and {rt['percent']:.1f}% of response times (paper: "
+        f"{rt['paper_percent']:g}%)."
+    )
     return [statement]
 
 
@@ -58,17 +64,25 @@ def table1_findings(tests: pd.DataFrame, alpha: float) -> list[str]:
     differing = tested.loc[tested["p"] < alpha]
     if differing.empty:
         smallest = tested.loc[tested["p"].idxmin()]
-        return [f"The drug groups did not differ in any Table 1 variable at p < {alpha:g} (smallest: "
-                f"{smallest['variable']}, {format_p(smallest['p'])})."]
+        return [
+            f"The drug groups did not differ in any Table 1 variable at p < {alpha:g} (smallest: "
+            f"{smallest['variable']}, {format_p(smallest['p'])})."
+        ]
     listed = "; ".join(f"{row.variable} ({row.test}, {format_p(row.p)})" for row in differing.itertuples())
     return [f"The drug groups differed at p < {alpha:g} in: {listed}."]
 
 
 def rejection_findings(by_group: pd.DataFrame, alpha: float) -> list[str]:
-    words = {"emg_rejected_trials": "rejected EMG trials", "rt_outlier_trials": "RT outliers",
-             "rt_not_correct_trials": "trials without a correct response"}
-    parts = [f"{words.get(row['measure'], row['measure'])}: F({row['df1']:g}, {row['df2']:g}) = {row['F']:.2f}, "
-             f"{format_p(row['p'])}" for _, row in by_group.iterrows()]
+    words = {
+        "emg_rejected_trials": "rejected EMG trials",
+        "rt_outlier_trials": "RT outliers",
+        "rt_not_correct_trials": "trials without a correct response",
+    }
+    parts = [
+        f"{words.get(row['measure'], row['measure'])}: F({row['df1']:g}, {row['df2']:g}) = {row['F']:.2f}, "
+        f"{format_p(row['p'])}"
+        for _, row in by_group.iterrows()
+    ]
     differ = (by_group["p"] < alpha).any()
     verdict = "differed" if differ else "did not differ significantly"
     return [f"The number of excluded trials {verdict} between drug groups ({'; '.join(parts)})."]
@@ -88,8 +102,10 @@ def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFr
         verdict = "depended" if row["p"] < alpha else "did not depend significantly"
         statement = f"{name}: activity over time {verdict} on the emotion (emotion × time: {format_f(row)})"
         if trends is not None and not trends.empty:
-            slopes = "; ".join(f"{t.emotion} {t.slope:+.4f} per window ({t.test} = {t.statistic:.2f}, "
-                               f"{format_p(t.p)})" for t in trends.itertuples())
+            slopes = "; ".join(
+                f"{t.emotion} {t.slope:+.4f} per window ({t.test} = {t.statistic:.2f}, {format_p(t.p)})"
+                for t in trends.itertuples()
+            )
             statement += f"; slope of time: {slopes}"
         statements.append(statement + ".")
     drug = drug_terms(anova)
@@ -98,8 +114,10 @@ def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFr
     significant = drug.loc[drug["p"] < alpha]
     if significant.empty:
         smallest = drug.loc[drug["p"].idxmin()]
-        statements.append(f"{name}: no term involving the drug group reached p < {alpha:g} (smallest: "
-                          f"{term_words(smallest['term'])}, {format_f(smallest)}).")
+        statements.append(
+            f"{name}: no term involving the drug group reached p < {alpha:g} (smallest: "
+            f"{term_words(smallest['term'])}, {format_f(smallest)})."
+        )
     else:
         listed = "; ".join(f"{term_words(row['term'])}, {format_f(row)}" for _, row in significant.iterrows())
         statements.append(f"{name}: terms involving the drug group at p < {alpha:g}: {listed}.")
@@ -110,9 +128,12 @@ def bayes_findings(table2: pd.DataFrame, diagnostics: pd.DataFrame) -> list[str]
     """Did every model pass the convergence gate, and which model do the comparisons weigh most?"""
     failed = diagnostics.loc[~diagnostics["converged"].astype(bool), "model"].tolist()
     worst_rhat, lowest_ess = diagnostics["max_rhat"].max(), diagnostics["min_ess_bulk"].min()
-    gate = (f"All {len(diagnostics)} Bayesian models passed the convergence gate" if not failed else
-            f"{len(failed)} of {len(diagnostics)} Bayesian models did not pass the convergence gate "
-            f"({', '.join(failed)}): their estimates and weights are provisional")
+    gate = (
+        f"All {len(diagnostics)} Bayesian models passed the convergence gate"
+        if not failed
+        else f"{len(failed)} of {len(diagnostics)} Bayesian models did not pass the convergence gate "
+        f"({', '.join(failed)}): their estimates and weights are provisional"
+    )
     statements = [f"{gate} (largest R-hat {worst_rhat:.3f}, smallest bulk ESS {lowest_ess:.0f})."]
     labels = table2.set_index("model")["label"]
     parts = []
@@ -126,6 +147,7 @@ def bayes_findings(table2: pd.DataFrame, diagnostics: pd.DataFrame) -> list[str]
 
 def findings_table(topics: Mapping[str, list[str]]) -> pd.DataFrame:
     """One row per statement (FINDING_COLUMNS), topics in the order given."""
-    rows = [{"topic": topic, "statement": statement} for topic, statements in topics.items()
-            for statement in statements]
+    rows = [
+        {"topic": topic, "statement": statement} for topic, statements in topics.items() for statement in statements
+    ]
     return pd.DataFrame(rows, columns=FINDING_COLUMNS)

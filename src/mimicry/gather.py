@@ -27,8 +27,9 @@ def concat_tables(paths: Iterable[str | Path], participants: pd.DataFrame) -> pd
 
 
 def concat_summaries(paths: Iterable[str | Path], participants: pd.DataFrame) -> pd.DataFrame:
-    table = pd.concat([pd.read_csv(p, sep="\t", dtype={"participant": str}, keep_default_na=False) for p in paths],
-                      ignore_index=True)
+    table = pd.concat(
+        [pd.read_csv(p, sep="\t", dtype={"participant": str}, keep_default_na=False) for p in paths], ignore_index=True
+    )
     table.insert(1, "group", table["participant"].map(participants.set_index("participant")["group"]))
     return table
 
@@ -45,8 +46,15 @@ def rejection_rates(emg_windows: pd.DataFrame, rt_trials: pd.DataFrame) -> pd.Da
     rows = []
     for group, emg_part, trial_part, rt_part in [
         ("all", emg_trials, per_trial, rt_trials),
-        *[(g, emg_trials[emg_trials["group"] == g], per_trial[per_trial["group"] == g], rt_trials[rt_trials["group"] == g])
-          for g in sorted(emg_trials["group"].dropna().unique())],
+        *[
+            (
+                g,
+                emg_trials[emg_trials["group"] == g],
+                per_trial[per_trial["group"] == g],
+                rt_trials[rt_trials["group"] == g],
+            )
+            for g in sorted(emg_trials["group"].dropna().unique())
+        ],
     ]:
         rows += [
             (group, "emg_trials_rejected_pct", 100 * trial_part["rejected"].mean(), len(trial_part)),

@@ -73,8 +73,13 @@ def _to_pandas(r_frame) -> pd.DataFrame:
         return ro.conversion.get_conversion().rpy2py(r_frame)
 
 
-def fit_lmm(data: pd.DataFrame, formula: str, factors: Mapping[str, Sequence[str]],
-            trend: tuple[str, str] | None = None, trend_df: str = "asymptotic") -> LmmResult:
+def fit_lmm(
+    data: pd.DataFrame,
+    formula: str,
+    factors: Mapping[str, Sequence[str]],
+    trend: tuple[str, str] | None = None,
+    trend_df: str = "asymptotic",
+) -> LmmResult:
     """Fit ``formula`` (lme4 syntax) by REML with sum-to-zero contrasts for ``factors`` (column -> level order).
 
     ``trend = (variable, by)`` also estimates the slope of ``variable`` within each level of ``by``
@@ -85,8 +90,13 @@ def fit_lmm(data: pd.DataFrame, formula: str, factors: Mapping[str, Sequence[str
     return call_in_fresh_r(fit_lmm_here, data, formula, factors, trend, trend_df)
 
 
-def fit_lmm_here(data: pd.DataFrame, formula: str, factors: Mapping[str, Sequence[str]],
-                 trend: tuple[str, str] | None = None, trend_df: str = "asymptotic") -> LmmResult:
+def fit_lmm_here(
+    data: pd.DataFrame,
+    formula: str,
+    factors: Mapping[str, Sequence[str]],
+    trend: tuple[str, str] | None = None,
+    trend_df: str = "asymptotic",
+) -> LmmResult:
     """``fit_lmm`` in this process's embedded R, which must have lme4's default ordering
     (``rsession.lme4_default_ordering``)."""
     import rpy2.robjects as ro
@@ -111,20 +121,40 @@ def fit_lmm_here(data: pd.DataFrame, formula: str, factors: Mapping[str, Sequenc
     warnings = list(dict.fromkeys([*model.warnings, *_clean_messages(messages)]))
     seconds = time.perf_counter() - started
 
-    anova_table = pd.DataFrame({
-        "term": anova.index, "sum_sq": anova["SS"].to_numpy(float), "mean_sq": anova["MS"].to_numpy(float),
-        "num_df": anova["NumDF"].to_numpy(float), "den_df": anova["DenomDF"].to_numpy(float),
-        "F": anova["F-stat"].to_numpy(float), "p": anova["P-val"].to_numpy(float),
-    }).reset_index(drop=True)
+    anova_table = pd.DataFrame(
+        {
+            "term": anova.index,
+            "sum_sq": anova["SS"].to_numpy(float),
+            "mean_sq": anova["MS"].to_numpy(float),
+            "num_df": anova["NumDF"].to_numpy(float),
+            "den_df": anova["DenomDF"].to_numpy(float),
+            "F": anova["F-stat"].to_numpy(float),
+            "p": anova["P-val"].to_numpy(float),
+        }
+    ).reset_index(drop=True)
     coefs = model.coefs
-    fixed = pd.DataFrame({
-        "term": coefs.index, "estimate": coefs["Estimate"].to_numpy(float), "se": coefs["SE"].to_numpy(float),
-        "df": coefs["DF"].to_numpy(float), "t": coefs["T-stat"].to_numpy(float), "p": coefs["P-val"].to_numpy(float),
-    }).reset_index(drop=True)
-    if trends is not None:
+    fixed = pd.DataFrame(
+        {
+            "term": coefs.index,
+            "estimate": coefs["Estimate"].to_numpy(float),
+            "se": coefs["SE"].to_numpy(float),
+            "df": coefs["DF"].to_numpy(float),
+            "t": coefs["T-stat"].to_numpy(float),
+            "p": coefs["P-val"].to_numpy(float),
+        }
+    ).reset_index(drop=True)
+    if trend is not None and trends is not None:
         trends = _tidy_trends(trends, trend[0], trend[1])
-    return LmmResult(formula=formula, n_observations=len(frame), n_participants=frame["participant"].nunique(),
-                     anova=anova_table, fixed_effects=fixed, trends=trends, warnings=warnings, seconds=seconds)
+    return LmmResult(
+        formula=formula,
+        n_observations=len(frame),
+        n_participants=frame["participant"].nunique(),
+        anova=anova_table,
+        fixed_effects=fixed,
+        trends=trends,
+        warnings=warnings,
+        seconds=seconds,
+    )
 
 
 def _tidy_trends(table: pd.DataFrame, variable: str, by: str) -> pd.DataFrame:
@@ -132,62 +162,85 @@ def _tidy_trends(table: pd.DataFrame, variable: str, by: str) -> pd.DataFrame:
     low = next(c for c in table.columns if c in ("lower.CL", "asymp.LCL"))
     high = next(c for c in table.columns if c in ("upper.CL", "asymp.UCL"))
     statistic = next(c for c in table.columns if c in ("t.ratio", "z.ratio"))
-    return pd.DataFrame({
-        by: table[by].astype(str).to_numpy(),
-        "slope": table[f"{variable}.trend"].to_numpy(float),
-        "se": table["SE"].to_numpy(float),
-        "df": table["df"].to_numpy(float),
-        "test": "z" if statistic == "z.ratio" else "t",
-        "statistic": table[statistic].to_numpy(float),
-        "p": table["p.value"].to_numpy(float),
-        "ci_low": table[low].to_numpy(float),
-        "ci_high": table[high].to_numpy(float),
-    })
+    return pd.DataFrame(
+        {
+            by: table[by].astype(str).to_numpy(),
+            "slope": table[f"{variable}.trend"].to_numpy(float),
+            "se": table["SE"].to_numpy(float),
+            "df": table["df"].to_numpy(float),
+            "test": "z" if statistic == "z.ratio" else "t",
+            "statistic": table[statistic].to_numpy(float),
+            "p": table["p.value"].to_numpy(float),
+            "ci_low": table[low].to_numpy(float),
+            "ci_high": table[high].to_numpy(float),
+        }
+    )
 
 
 def emg_model_data(windows: pd.DataFrame, muscle: str) -> pd.DataFrame:
     """The EMG LMM's data for one muscle: kept trials, one row per trial x window."""
     kept = windows[(windows["muscle"] == muscle) & ~windows["rejected"] & windows["log_emg"].notna()]
-    return pd.DataFrame({
-        "participant": kept["participant"].astype(str).to_numpy(),
-        "drug": kept["group"].astype(str).to_numpy(),
-        "face": kept["face"].astype(str).to_numpy(),
-        "emotion": kept["emotion"].astype(str).to_numpy(),
-        "time": kept["window"].to_numpy(float),
-        "log_emg": kept["log_emg"].to_numpy(float),
-    })
+    return pd.DataFrame(
+        {
+            "participant": kept["participant"].astype(str).to_numpy(),
+            "drug": kept["group"].astype(str).to_numpy(),
+            "face": kept["face"].astype(str).to_numpy(),
+            "emotion": kept["emotion"].astype(str).to_numpy(),
+            "time": kept["window"].to_numpy(float),
+            "log_emg": kept["log_emg"].to_numpy(float),
+        }
+    )
 
 
 def rt_model_data(rt_trials: pd.DataFrame) -> pd.DataFrame:
     """The RT LMM's data: correct, non-outlier trials."""
     kept = rt_trials[rt_trials["rt_included"]]
-    return pd.DataFrame({
-        "participant": kept["participant"].astype(str).to_numpy(),
-        "drug": kept["group"].astype(str).to_numpy(),
-        "face": kept["face"].astype(str).to_numpy(),
-        "emotion": kept["emotion"].astype(str).to_numpy(),
-        "response_time": kept["response_time"].to_numpy(float),
-    })
+    return pd.DataFrame(
+        {
+            "participant": kept["participant"].astype(str).to_numpy(),
+            "drug": kept["group"].astype(str).to_numpy(),
+            "face": kept["face"].astype(str).to_numpy(),
+            "emotion": kept["emotion"].astype(str).to_numpy(),
+            "response_time": kept["response_time"].to_numpy(float),
+        }
+    )
 
 
 def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] = ()) -> dict[str, pd.DataFrame]:
     """The result's tables with a ``model`` column, ready to write; ``info`` has one row per fit attempted
     (formula, size, convergence, R's warnings, seconds) and marks the one whose tables these are."""
-    info = pd.DataFrame([{
-        "model": model, "formula": attempt.formula, "used": attempt is result, "observations": attempt.n_observations,
-        "participants": attempt.n_participants, "converged": attempt.converged,
-        "warnings": " | ".join(attempt.warnings), "seconds": round(attempt.seconds, 2),
-    } for attempt in (attempts or [result])])
-    tables = {"anova": result.anova.assign(model=model), "fixed_effects": result.fixed_effects.assign(model=model),
-              "info": info}
+    info = pd.DataFrame(
+        [
+            {
+                "model": model,
+                "formula": attempt.formula,
+                "used": attempt is result,
+                "observations": attempt.n_observations,
+                "participants": attempt.n_participants,
+                "converged": attempt.converged,
+                "warnings": " | ".join(attempt.warnings),
+                "seconds": round(attempt.seconds, 2),
+            }
+            for attempt in (attempts or [result])
+        ]
+    )
+    tables = {
+        "anova": result.anova.assign(model=model),
+        "fixed_effects": result.fixed_effects.assign(model=model),
+        "info": info,
+    }
     if result.trends is not None:
         tables["trends"] = result.trends.assign(model=model)
     return {name: table[["model", *[c for c in table.columns if c != "model"]]] for name, table in tables.items()}
 
 
-def fit_with_fallbacks(data: pd.DataFrame, formulas: Sequence[str], factors: Mapping[str, Sequence[str]],
-                       trend: tuple[str, str] | None = None,
-                       trend_df: str = "asymptotic") -> tuple[LmmResult, list[LmmResult]]:
+def fit_with_fallbacks(
+    data: pd.DataFrame,
+    formulas: Sequence[str],
+    factors: Mapping[str, Sequence[str]],
+    trend: tuple[str, str] | None = None,
+    trend_df: str = "asymptotic",
+) -> tuple[LmmResult, list[LmmResult]]:
     """Fit the first formula; while a fit does not converge, try the next (``statistics.*.fallbacks``).
 
     Returns the result used (the first that converged, else the last tried) and every attempt, so the report
@@ -196,9 +249,13 @@ def fit_with_fallbacks(data: pd.DataFrame, formulas: Sequence[str], factors: Map
     return call_in_fresh_r(_fit_with_fallbacks_here, data, formulas, factors, trend, trend_df)
 
 
-def _fit_with_fallbacks_here(data: pd.DataFrame, formulas: Sequence[str], factors: Mapping[str, Sequence[str]],
-                             trend: tuple[str, str] | None,
-                             trend_df: str) -> tuple[LmmResult, list[LmmResult]]:
+def _fit_with_fallbacks_here(
+    data: pd.DataFrame,
+    formulas: Sequence[str],
+    factors: Mapping[str, Sequence[str]],
+    trend: tuple[str, str] | None,
+    trend_df: str,
+) -> tuple[LmmResult, list[LmmResult]]:
     attempts = []
     for formula in formulas:
         attempts.append(fit_lmm_here(data, formula, factors, trend, trend_df))

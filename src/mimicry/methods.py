@@ -10,7 +10,8 @@ from typing import Any
 
 import pandas as pd
 
-from mimicry.asymptotic import MODEL_LABELS, NESTED_MODELS, formulas
+from mimicry.nested import MODEL_LABELS, NESTED_MODELS, formulas
+from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
 
 RULE_WORDS = {
     "mean": "the trial's mean response (percentage of its baseline)",
@@ -20,24 +21,23 @@ RULE_WORDS = {
 }
 REFERENCES = {
     "korb": "Korb, S., et al. (2023). Facial mimicry is not modulated by dopamine D2/3 and opioid receptor "
-            "antagonism. Psychopharmacology.",
-    "mne": "Gramfort, A., et al. (2013). MEG and EEG data analysis with MNE-Python. Frontiers in Neuroscience, "
-           "7, 267.",
+    "antagonism. Psychopharmacology.",
+    "mne": "Gramfort, A., et al. (2013). MEG and EEG data analysis with MNE-Python. Frontiers in Neuroscience, 7, 267.",
     "lme4": "Bates, D., Maechler, M., Bolker, B., & Walker, S. (2015). Fitting linear mixed-effects models using "
-            "lme4. Journal of Statistical Software, 67(1).",
+    "lme4. Journal of Statistical Software, 67(1).",
     "lmertest": "Kuznetsova, A., Brockhoff, P. B., & Christensen, R. H. B. (2017). lmerTest package: Tests in "
-                "linear mixed effects models. Journal of Statistical Software, 82(13).",
+    "linear mixed effects models. Journal of Statistical Software, 82(13).",
     "emmeans": "Lenth, R. V. emmeans: Estimated marginal means, aka least-squares means. R package.",
     "pymer4": "Jolly, E. (2018). Pymer4: Connecting R and Python for linear mixed modeling. Journal of Open "
-              "Source Software, 3(31), 862.",
+    "Source Software, 3(31), 862.",
     "bambi": "Capretto, T., et al. (2022). Bambi: A simple interface for fitting Bayesian linear models in "
-             "Python. Journal of Statistical Software, 103(15).",
+    "Python. Journal of Statistical Software, 103(15).",
     "pymc": "Abril-Pla, O., et al. (2023). PyMC: a modern, and comprehensive probabilistic programming framework "
-            "in Python. PeerJ Computer Science, 9, e1516.",
+    "in Python. PeerJ Computer Science, 9, e1516.",
     "arviz": "Kumar, R., Carroll, C., Hartikainen, A., & Martin, O. (2019). ArviZ a unified library for "
-             "exploratory analysis of Bayesian models in Python. Journal of Open Source Software, 4(33), 1143.",
+    "exploratory analysis of Bayesian models in Python. Journal of Open Source Software, 4(33), 1143.",
     "loo": "Vehtari, A., Gelman, A., & Gabry, J. (2017). Practical Bayesian model evaluation using leave-one-out "
-           "cross-validation and WAIC. Statistics and Computing, 27, 1413-1432.",
+    "cross-validation and WAIC. Statistics and Computing, 27, 1413-1432.",
     "snakemake": "Mölder, F., et al. (2021). Sustainable data analysis with Snakemake. F1000Research, 10, 33.",
 }
 
@@ -63,67 +63,85 @@ def data_paragraph(config: Mapping[str, Any]) -> str:
     muscles = [f"{muscle} (channel {channel})" for muscle, channel in study["channels"].items()]
     if simulation["enabled"]:
         counts = _list([f"{n} {group}" for group, n in simulation["participants_per_group"].items()])
-        source = (f"The data were simulated by the workflow's study simulator (seed {simulation['seed']}): "
-                  f"{counts} participants, EMG of the {_list(muscles)} sampled at "
-                  f"{_number(simulation['sampling_frequency'])} Hz with {_number(simulation['line_frequency'])}-Hz "
-                  f"line noise, written as a BIDS-EMG dataset.")
+        source = (
+            f"The data were simulated by the workflow's study simulator (seed {simulation['seed']}): "
+            f"{counts} participants, EMG of the {_list(muscles)} sampled at "
+            f"{_number(simulation['sampling_frequency'])} Hz with {_number(simulation['line_frequency'])}-Hz "
+            f"line noise, written as a BIDS-EMG dataset."
+        )
     elif config["dataset"]["tables"].get("emg_windows"):
-        source = ("The analysis started from already-preprocessed trial tables "
-                  f"({config['dataset']['tables']['emg_windows']}, {config['dataset']['tables']['rt_trials']}).")
+        source = (
+            "The analysis started from already-preprocessed trial tables "
+            f"({config['dataset']['tables']['emg_windows']}, {config['dataset']['tables']['rt_trials']})."
+        )
     else:
-        source = (f"The BIDS-EMG dataset at {config['dataset']['bids_root']} (task '{study['task']}') was validated "
-                  f"against the study design before analysis; EMG channels: {_list(muscles)}.")
+        source = (
+            f"The BIDS-EMG dataset at {config['dataset']['bids_root']} (task '{study['task']}') was validated "
+            f"against the study design before analysis; EMG channels: {_list(muscles)}."
+        )
     excluded = config["dataset"]["exclude_participants"]
     exclusion = f" Participants excluded by configuration: {', '.join(excluded)}." if excluded else ""
-    return (f"{source} Participants were in one of {len(groups)} drug groups ({_list(groups)}; reference: "
-            f"{study['reference_group']}) and watched {study['trials_per_participant']} videos of faces morphing "
-            f"between emotions ({_list(study['emotions'])}).{exclusion}")
+    return (
+        f"{source} Participants were in one of {len(groups)} drug groups ({_list(groups)}; reference: "
+        f"{study['reference_group']}) and watched {study['trials_per_participant']} videos of faces morphing "
+        f"between emotions ({_list(study['emotions'])}).{exclusion}"
+    )
 
 
-def emg_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
-    emg = config["preprocessing"]["emg"]
-    band, smoothing, epoch, rejection = emg["bandpass"], emg["smoothing"], emg["epoch"], emg["rejection"]
-    harmonics = emg["notch_harmonics"]
-    notch = ("at the line frequency given in each recording's sidecar" if harmonics == 1 else
-             f"at the line frequency given in each recording's sidecar and its harmonics up to {harmonics} times it")
-    rules = _list([RULE_WORDS[rule] for rule in rejection["rules"]], "or")
-    scope = ("a trial rejected in one muscle was dropped in both" if rejection["scope"] == "trial" else
-             "each muscle kept its own trials")
-    baseline_ms = _number(-1000 * epoch["tmin"])
-    windows = emg["windows"]
-    bad = ("excluded from the analysis, with the reason recorded" if emg["on_bad_recording"] == "exclude" else
-           "a reason to stop the run")
+def emg_paragraph(emg: EmgSettings, versions: Mapping[str, str]) -> str:
+    notch = (
+        "at the line frequency given in each recording's sidecar"
+        if emg.notch_harmonics == 1
+        else "at the line frequency given in each recording's sidecar and its harmonics up to "
+        f"{emg.notch_harmonics} times it"
+    )
+    rules = _list([RULE_WORDS[rule] for rule in emg.rules], "or")
+    scope = (
+        "a trial rejected in one muscle was dropped in both"
+        if emg.scope == "trial"
+        else "each muscle kept its own trials"
+    )
+    bad = (
+        "excluded from the analysis, with the reason recorded"
+        if emg.on_bad_recording == "exclude"
+        else "a reason to stop the run"
+    )
     return (
         f"EMG was preprocessed for each participant separately with MNE-Python {versions.get('mne', '')} "
-        f"(Gramfort et al., 2013). The signals were band-pass filtered between {_number(band['l_freq'])} and "
-        f"{_number(band['h_freq'])} Hz (zero-phase FIR filter, window design, transition bandwidths "
-        f"{_number(band['l_trans_bandwidth'])} and {_number(band['h_trans_bandwidth'])} Hz), notch filtered {notch}, "
-        f"full-wave rectified and smoothed with a {_number(smoothing['h_freq'])}-Hz zero-phase FIR low-pass filter "
-        f"(transition bandwidth {_number(smoothing['h_trans_bandwidth'])} Hz). Epochs from "
-        f"{_number(epoch['tmin'])} to {_number(epoch['tmax'])} s around each video onset were extracted. A trial was "
-        f"rejected as an outlier in a muscle when {"any of " if len(rejection["rules"]) > 1 else ""}{rules} lay more than {_number(rejection['n_sd'])} SD from the "
-        f"participant's mean for that muscle; {scope}. Each remaining trial was expressed as a proportion of its "
-        f"baseline (the mean of the {baseline_ms} ms before onset; proportions below {_number(emg['log_floor'])} set "
-        f"to {_number(emg['log_floor'])}), natural-log transformed and averaged in {windows['count']} consecutive "
-        f"{_number(windows['length_s'])}-s windows after video onset. Recordings that could not be preprocessed "
-        f"(a flat channel: SD below {_number(emg['flat_sd_uv'])} µV; missing channels; too low a sampling rate) "
-        f"were {bad}."
+        f"(Gramfort et al., 2013). The signals were band-pass filtered between {_number(emg.l_freq)} and "
+        f"{_number(emg.h_freq)} Hz (zero-phase FIR filter, window design, transition bandwidths "
+        f"{_number(emg.l_trans_bandwidth)} and {_number(emg.h_trans_bandwidth)} Hz), notch filtered {notch}, "
+        f"full-wave rectified and smoothed with a {_number(emg.smoothing_h_freq)}-Hz zero-phase FIR low-pass filter "
+        f"(transition bandwidth {_number(emg.smoothing_trans_bandwidth)} Hz). Epochs from "
+        f"{_number(emg.tmin)} to {_number(emg.tmax)} s around each video onset were extracted. A trial was "
+        f"rejected as an outlier in a muscle when {'any of ' if len(emg.rules) > 1 else ''}{rules} lay more than "
+        f"{_number(emg.n_sd)} SD from the participant's mean for that muscle; {scope}. Each remaining trial was "
+        f"expressed as a proportion of its baseline (the mean of the {_number(-1000 * emg.tmin)} ms before onset; "
+        f"proportions below {_number(emg.log_floor)} set to {_number(emg.log_floor)}), natural-log transformed and "
+        f"averaged in {emg.n_windows} consecutive {_number(emg.window_s)}-s windows after video onset. Recordings "
+        f"that could not be preprocessed (a flat channel: SD below {_number(emg.flat_sd_uv)} µV; missing channels; "
+        f"too low a sampling rate) were {bad}."
     )
 
 
 def rt_paragraph(config: Mapping[str, Any]) -> str:
     n_sd = _number(config["preprocessing"]["rt"]["n_sd"])
-    return ("Response times of correct trials were z-scored within each participant; trials more than "
-            f"{n_sd} SD from the participant's mean were excluded as outliers, as were trials without a correct "
-            "response (missed, wrong button, several responses).")
+    return (
+        "Response times of correct trials were z-scored within each participant; trials more than "
+        f"{n_sd} SD from the participant's mean were excluded as outliers, as were trials without a correct "
+        "response (missed, wrong button, several responses)."
+    )
 
 
 def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
     stats = config["statistics"]
     followup = stats["followup"]
     fallbacks = [f"`{f}`" for key in ("emg", "followup", "rt") for f in stats[key]["fallbacks"]]
-    fallback = (f" Models that did not converge were refitted with, in order: {', '.join(fallbacks)}."
-                if fallbacks else " Convergence and singular-fit warnings were kept with the results, not refitted.")
+    fallback = (
+        f" Models that did not converge were refitted with, in order: {', '.join(fallbacks)}."
+        if fallbacks
+        else " Convergence and singular-fit warnings were kept with the results, not refitted."
+    )
     return (
         f"Linear mixed models were fitted with lme4 {versions.get('lme4', '')} (Bates et al., 2015) in R "
         f"{versions.get('R', '')} through pymer4 {versions.get('pymer4', '')} (Jolly, 2018). Factors had "
@@ -137,41 +155,50 @@ def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> str
     )
 
 
-def bayes_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
-    bayes = config["statistics"]["bayes"]
-    priors, gate = bayes["priors"], bayes["diagnostics"]
+def bayes_paragraph(bayes: Mapping[str, Any], versions: Mapping[str, str]) -> str:
+    """``bayes``: the validated ``statistics.bayes`` section."""
+    priors, gate = Priors.from_config(bayes["priors"]), Diagnostics.from_config(bayes["diagnostics"])
+    sampling = Sampling.from_config(bayes, cores=1)  # the cores a fit had do not enter the text
     full = formulas("full")
-    if bayes["variant"] == "bambi":
-        implementation = (f"in Bambi {versions.get('bambi', '')} (Capretto et al., 2022) with a custom likelihood "
-                          "whose distributional parameters are a, b and c; the participant effects were independent")
+    if sampling.variant == "bambi":
+        implementation = (
+            f"in Bambi {versions.get('bambi', '')} (Capretto et al., 2022) with a custom likelihood "
+            "whose distributional parameters are a, b and c; the participant effects were independent"
+        )
         correlation = ""
     else:
-        implementation = (f"in PyMC {versions.get('pymc', '')} (Abril-Pla et al., 2023), with the participant "
-                          "effects of each parameter correlated as in brms")
-        correlation = f", and an LKJ({_number(priors['lkj_eta'])}) prior on their correlations"
-    sampler = (f"nutpie {versions.get('nutpie', '')}" if bayes["sampler"] == "nutpie"
-               else f"PyMC's NUTS sampler")
-    level = ("the mean log EMG per participant, muscle, emotion and window" if bayes["data_level"] == "participant"
-             else "every kept trial's window value")
+        implementation = (
+            f"in PyMC {versions.get('pymc', '')} (Abril-Pla et al., 2023), with the participant "
+            "effects of each parameter correlated as in brms"
+        )
+        correlation = f", and an LKJ({_number(priors.lkj_eta)}) prior on their correlations"
+    sampler = f"nutpie {versions.get('nutpie', '')}" if sampling.sampler == "nutpie" else "PyMC's NUTS sampler"
+    level = (
+        "the mean log EMG per participant, muscle, emotion and window"
+        if bayes["data_level"] == "participant"
+        else "every kept trial's window value"
+    )
     nested = "; ".join(f"{MODEL_LABELS[m].lower()} ({', '.join(NESTED_MODELS[m]) or 'none'})" for m in NESTED_MODELS)
-    draws = bayes["iterations"] - bayes["warmup"]
-    divergences = "no" if gate["max_divergences"] == 0 else f"at most {gate['max_divergences']}"
-    verdict = ("a fit that missed a criterion was kept and reported as not converged" if gate["on_failure"] == "mark"
-               else "a fit that missed a criterion stopped the analysis")
+    divergences = "no" if gate.max_divergences == 0 else f"at most {gate.max_divergences}"
+    verdict = (
+        "a fit that missed a criterion was kept and reported as not converged"
+        if gate.on_failure == "mark"
+        else "a fit that missed a criterion stopped the analysis"
+    )
     return (
         f"The time course of {level} was modelled with a Bayesian asymptotic regression (Korb et al., 2023), "
         f"y = a − (a − b)·exp(−exp(c)·t) with t = window − 1, a the asymptote, b the start and c the log rate, "
         f"implemented {implementation}. The non-linear parameters were a ~ `{full['a']}`, b ~ `{full['b']}` and "
         f"c ~ `{full['c']}`, with a Gaussian likelihood. Priors: a's fixed effects Normal("
-        f"{_number(priors['asymptote']['mu'])}, {_number(priors['asymptote']['sigma'])}), c's fixed effects "
-        f"Normal({_number(priors['rate']['mu'])}, {_number(priors['rate']['sigma'])}), every participant-effect SD "
-        f"Half-Normal({_number(priors['random_sd'])}), the residual SD Half-Normal("
-        f"{_number(priors['residual_sd'])}){correlation}. Four nested models were fitted, the drug entering the "
-        f"parameters named: {nested}. Each was sampled with {sampler}: {bayes['chains']} chains of "
-        f"{bayes['iterations']} iterations ({bayes['warmup']} warm-up, {draws} draws kept per chain), target "
-        f"acceptance {_number(bayes['target_accept'])}, seed {bayes['seed']}. A fit was accepted when every "
-        f"population-level parameter had a rank-normalised R-hat below {_number(gate['max_rhat'])} and a bulk "
-        f"effective sample size of at least {_number(gate['min_ess_bulk'])}, with "
+        f"{_number(priors.asymptote_mu)}, {_number(priors.asymptote_sigma)}), c's fixed effects "
+        f"Normal({_number(priors.rate_mu)}, {_number(priors.rate_sigma)}), every participant-effect SD "
+        f"Half-Normal({_number(priors.random_sd)}), the residual SD Half-Normal("
+        f"{_number(priors.residual_sd)}){correlation}. Four nested models were fitted, the drug entering the "
+        f"parameters named: {nested}. Each was sampled with {sampler}: {sampling.chains} chains of "
+        f"{sampling.iterations} iterations ({sampling.warmup} warm-up, {sampling.draws} draws kept per chain), "
+        f"target acceptance {_number(sampling.target_accept)}, seed {sampling.seed}. A fit was accepted when every "
+        f"population-level parameter had a rank-normalised R-hat below {_number(gate.max_rhat)} and a bulk "
+        f"effective sample size of at least {_number(gate.min_ess_bulk)}, with "
         f"{divergences} divergent transitions (ArviZ {versions.get('arviz', '')}; Kumar et al., 2019); {verdict}. "
         f"Posterior summaries are "
         f"means and {_number(100 * bayes['hdi_prob'])}% highest-density intervals. The models were compared by WAIC "
@@ -182,15 +209,31 @@ def bayes_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> s
 
 
 def software_paragraph(versions: Mapping[str, str]) -> str:
-    python = [f"{name} {versions[key]}" for name, key in (
-        ("NumPy", "numpy"), ("SciPy", "scipy"), ("pandas", "pandas"), ("MNE-Python", "mne"), ("MNE-BIDS", "mne-bids"),
-        ("pymer4", "pymer4"), ("rpy2", "rpy2"), ("Bambi", "bambi"), ("PyMC", "pymc"), ("nutpie", "nutpie"),
-        ("ArviZ", "arviz"), ("Matplotlib", "matplotlib")) if key in versions]
+    python = [
+        f"{name} {versions[key]}"
+        for name, key in (
+            ("NumPy", "numpy"),
+            ("SciPy", "scipy"),
+            ("pandas", "pandas"),
+            ("MNE-Python", "mne"),
+            ("MNE-BIDS", "mne-bids"),
+            ("pymer4", "pymer4"),
+            ("rpy2", "rpy2"),
+            ("Bambi", "bambi"),
+            ("PyMC", "pymc"),
+            ("nutpie", "nutpie"),
+            ("ArviZ", "arviz"),
+            ("Matplotlib", "matplotlib"),
+        )
+        if key in versions
+    ]
     r = [f"{name} {versions[name]}" for name in ("lme4", "lmerTest", "emmeans") if name in versions]
     python_part = f"Python {versions.get('python', '')}" + (f" ({_list(python)})" if python else "")
     r_part = f"R {versions.get('R', '')}" + (f" ({_list(r)})" if r else "")
-    return (f"The analysis ran as a Snakemake {versions.get('snakemake', '')} workflow (Mölder et al., 2021; "
-            f"workflow package mimicry {versions.get('mimicry', '')}) in {python_part} and {r_part}.")
+    return (
+        f"The analysis ran as a Snakemake {versions.get('snakemake', '')} workflow (Mölder et al., 2021; "
+        f"workflow package mimicry {versions.get('mimicry', '')}) in {python_part} and {r_part}."
+    )
 
 
 def methods_text(config: Mapping[str, Any], software: pd.DataFrame, config_sha256: str) -> str:
@@ -198,17 +241,21 @@ def methods_text(config: Mapping[str, Any], software: pd.DataFrame, config_sha25
     versions = _versions(software)
     sections = [
         ("Data", data_paragraph(config)),
-        ("EMG preprocessing", emg_paragraph(config, versions)),
+        ("EMG preprocessing", emg_paragraph(EmgSettings.from_config(config["preprocessing"]["emg"]), versions)),
         ("Response times", rt_paragraph(config)),
         ("Linear mixed models", lmm_paragraph(config, versions)),
-        ("Bayesian asymptotic regression", bayes_paragraph(config, versions)),
+        ("Bayesian asymptotic regression", bayes_paragraph(config["statistics"]["bayes"], versions)),
         ("Software", software_paragraph(versions)),
     ]
     if config["dataset"]["tables"].get("emg_windows"):
         sections = [s for s in sections if s[0] not in ("EMG preprocessing", "Response times")]
-    lines = ["# Methods", "",
-             "*Generated by the mimicry workflow from the configuration this run used (SHA-256 "
-             f"`{config_sha256[:16]}`); the numbers below are that configuration's, not defaults.*", ""]
+    lines = [
+        "# Methods",
+        "",
+        "*Generated by the mimicry workflow from the configuration this run used (SHA-256 "
+        f"`{config_sha256[:16]}`); the numbers below are that configuration's, not defaults.*",
+        "",
+    ]
     for title, text in sections:
         lines += [f"## {title}", "", text, ""]
     lines += ["## References", ""] + [f"- {reference}" for reference in REFERENCES.values()]

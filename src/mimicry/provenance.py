@@ -38,8 +38,10 @@ def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
 
 def input_checksums(paths: Iterable[str | Path]) -> pd.DataFrame:
     """One row per input file (sorted by path): path, size in bytes, SHA-256."""
-    rows = [{"path": str(path), "bytes": Path(path).stat().st_size, "sha256": file_sha256(path)}
-            for path in sorted({str(p) for p in paths})]
+    rows = [
+        {"path": str(path), "bytes": Path(path).stat().st_size, "sha256": file_sha256(path)}
+        for path in sorted({str(p) for p in paths})
+    ]
     return pd.DataFrame(rows, columns=["path", "bytes", "sha256"]).astype({"bytes": "int64"})
 
 
@@ -81,10 +83,12 @@ def python_version(package: str) -> str:
 def r_versions(packages: list[str], rscript: str = "Rscript") -> dict[str, str]:
     """Versions of R itself ("R") and of R packages, asked of ``Rscript`` in one call."""
     names = [p for p in packages if p != "R"]
-    code = ("cat('R', paste(R.version$major, R.version$minor, sep = '.'), sep = '\\t'); cat('\\n');"
-            f"for (p in c({', '.join(repr(n) for n in names)})) "
-            "cat(p, tryCatch(packageDescription(p)$Version, warning = function(w) 'not installed'), sep = '\\t', "
-            "fill = TRUE)")
+    code = (
+        "cat('R', paste(R.version$major, R.version$minor, sep = '.'), sep = '\\t'); cat('\\n');"
+        f"for (p in c({', '.join(repr(n) for n in names)})) "
+        "cat(p, tryCatch(packageDescription(p)$Version, warning = function(w) 'not installed'), sep = '\\t', "
+        "fill = TRUE)"
+    )
     try:
         output = subprocess.run([rscript, "-e", code], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
@@ -100,11 +104,26 @@ def software_versions(environment: str, env_file: str | Path) -> pd.DataFrame:
 
     packages = pinned_packages(env_file)
     packages.append({"kind": "python", "package": "snakemake", "pinned": ""})
-    r_found = r_versions([p["package"] for p in packages if p["kind"] == "R"]) if any(
-        p["kind"] == "R" for p in packages) else {}
-    rows = [{"environment": environment, **p,
-             "found": r_found[p["package"]] if p["kind"] == "R" else python_version(p["package"])}
-            for p in packages]
-    rows.append({"environment": environment, "kind": "python", "package": "mimicry", "pinned": mimicry.__version__,
-                 "found": mimicry.__version__})
+    r_found = (
+        r_versions([p["package"] for p in packages if p["kind"] == "R"])
+        if any(p["kind"] == "R" for p in packages)
+        else {}
+    )
+    rows = [
+        {
+            "environment": environment,
+            **p,
+            "found": r_found[p["package"]] if p["kind"] == "R" else python_version(p["package"]),
+        }
+        for p in packages
+    ]
+    rows.append(
+        {
+            "environment": environment,
+            "kind": "python",
+            "package": "mimicry",
+            "pinned": mimicry.__version__,
+            "found": mimicry.__version__,
+        }
+    )
     return pd.DataFrame(rows, columns=SOFTWARE_COLUMNS)

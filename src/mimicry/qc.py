@@ -48,13 +48,13 @@ def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) ->
             ax.set_xlim(times[0], times[-1])
             ax.axvline(0, color="0.4", ls=":")
             ax.axhline(0, color="0.4", lw=0.5)
-            lost = int(rejected.sum())
-            ax.set_title(f"{muscle}, {emotion}: {lost}/{len(rejected)} rejected", fontsize=9)
+            ax.set_title(f"{muscle}, {emotion}: {int(rejected.sum())}/{len(rejected)} rejected", fontsize=9)
             ax.set_ylim(-1.5, 1.5)
             if j == 0:
                 ax.set_ylabel("log proportion of baseline")
             if i == len(muscles) - 1:
                 ax.set_xlabel("time from video onset (s)")
-    figure.suptitle(f"sub-{participant}: EMG quality control (grey kept, red rejected, black mean of kept)",
-                    fontsize=10)
+    figure.suptitle(
+        f"sub-{participant}: EMG quality control (grey kept, red rejected, black mean of kept)", fontsize=10
+    )
     return figure

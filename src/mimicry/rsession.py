@@ -19,7 +19,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 #: The probe: defines ``lme4_default_ordering()`` and ``LME4_RETRY_STATUS`` (``source()`` it from R scripts).
 PROBE = Path(__file__).resolve().with_name("lme4_ordering.R")
@@ -27,8 +27,6 @@ PROBE = Path(__file__).resolve().with_name("lme4_ordering.R")
 RETRY_STATUS = 75
 #: Processes started before giving up: with address-space randomisation each passes with probability 1/2.
 ATTEMPTS = 16
-
-T = TypeVar("T")
 
 
 class FreshRError(RuntimeError):
@@ -63,7 +61,7 @@ def run_in_fresh_r(command: Sequence[str], attempts: int = ATTEMPTS, **run: Any)
     )
 
 
-def call_in_fresh_r(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def call_in_fresh_r[T](function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """``function(*args, **kwargs)`` (a module-level function) in a fresh Python process whose embedded R has
     lme4's default ordering; its return value or exception comes back by pickle."""
     package_parent = str(Path(__file__).resolve().parents[1])
@@ -71,8 +69,12 @@ def call_in_fresh_r(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     with tempfile.TemporaryDirectory(prefix="mimicry-r-") as scratch:
         request, result = Path(scratch) / "request.pickle", Path(scratch) / "result.pickle"
         request.write_bytes(pickle.dumps((function.__module__, function.__qualname__, args, kwargs)))
-        done = run_in_fresh_r([sys.executable, "-m", "mimicry.rsession", str(request), str(result)],
-                              capture_output=True, text=True, env=env)
+        done = run_in_fresh_r(
+            [sys.executable, "-m", "mimicry.rsession", str(request), str(result)],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if done.returncode != 0 or not result.is_file():
             raise FreshRError(f"the R worker process failed (exit status {done.returncode}):\n{done.stderr[-4000:]}")
         outcome, value = pickle.loads(result.read_bytes())

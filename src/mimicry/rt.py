@@ -10,9 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-RT_COLUMNS = {"participant": "string", "trial": "int64", "video": "string", "face": "string", "block": "int64",
-              "emotion": "string", "response": "string", "response_time": "float64", "rt_z": "float64",
-              "rt_outlier": "bool", "rt_included": "bool"}
+RT_COLUMNS = {
+    "participant": "string",
+    "trial": "int64",
+    "video": "string",
+    "face": "string",
+    "block": "int64",
+    "emotion": "string",
+    "response": "string",
+    "response_time": "float64",
+    "rt_z": "float64",
+    "rt_outlier": "bool",
+    "rt_included": "bool",
+}
 
 
 def clean_response_times(trials: pd.DataFrame, participant: str, n_sd: float = 2.0) -> pd.DataFrame:
@@ -21,19 +31,21 @@ def clean_response_times(trials: pd.DataFrame, participant: str, n_sd: float = 2
     rt = trials["response_time"].where(correct)
     z = (rt - rt.mean()) / rt.std(ddof=1)
     outlier = (z.abs() > n_sd).fillna(False).astype(bool)
-    return pd.DataFrame({
-        "participant": participant,
-        "trial": trials["trial"].to_numpy(),
-        "video": trials["video"].to_numpy(),
-        "face": trials["face"].to_numpy(),
-        "block": trials["block"].to_numpy(),
-        "emotion": trials["trial_type"].to_numpy(),
-        "response": trials["response"].to_numpy(),
-        "response_time": trials["response_time"].to_numpy(float),
-        "rt_z": z.to_numpy(float),
-        "rt_outlier": outlier.to_numpy(),
-        "rt_included": (correct & ~outlier).to_numpy(),
-    }).astype(RT_COLUMNS)
+    return pd.DataFrame(
+        {
+            "participant": participant,
+            "trial": trials["trial"].to_numpy(),
+            "video": trials["video"].to_numpy(),
+            "face": trials["face"].to_numpy(),
+            "block": trials["block"].to_numpy(),
+            "emotion": trials["trial_type"].to_numpy(),
+            "response": trials["response"].to_numpy(),
+            "response_time": trials["response_time"].to_numpy(float),
+            "rt_z": z.to_numpy(float),
+            "rt_outlier": outlier.to_numpy(),
+            "rt_included": (correct & ~outlier).to_numpy(),
+        }
+    ).astype(RT_COLUMNS)
 
 
 def summarize_response_times(table: pd.DataFrame) -> pd.DataFrame:
@@ -43,10 +55,12 @@ def summarize_response_times(table: pd.DataFrame) -> pd.DataFrame:
         if category not in counts:
             counts[category] = 0
     grouped = table.groupby("participant")
-    return pd.DataFrame({
-        "trials": grouped.size(),
-        **{category: counts[category] for category in ("correct", "miss", "wrong_button", "multiple")},
-        "rt_outliers": grouped["rt_outlier"].sum(),
-        "rt_included": grouped["rt_included"].sum(),
-        "mean_rt_s": grouped["response_time"].apply(lambda x: float(np.nanmean(x)) if x.notna().any() else np.nan),
-    }).reset_index()
+    return pd.DataFrame(
+        {
+            "trials": grouped.size(),
+            **{category: counts[category] for category in ("correct", "miss", "wrong_button", "multiple")},
+            "rt_outliers": grouped["rt_outlier"].sum(),
+            "rt_included": grouped["rt_included"].sum(),
+            "mean_rt_s": grouped["response_time"].apply(lambda x: float(np.nanmean(x)) if x.notna().any() else np.nan),
+        }
+    ).reset_index()

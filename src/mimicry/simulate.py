@@ -37,28 +37,50 @@ ARTEFACT_KINDS = ("burst", "spike", "baseline")
 # PANAS change (t1 - t2), guess probabilities and nausea scores (1-5) at t1/t2.
 TABLE1: dict[str, dict[str, Any]] = {
     "amisulpride": dict(
-        female=28 / 42, age=(23.7, 4.2), bmi=(22.67, 2.56), hours=(4.2, 0.2),
-        panas_pos_change=(3.5, 4.8), panas_neg_change=(1.2, 1.5),
+        female=28 / 42,
+        age=(23.7, 4.2),
+        bmi=(22.67, 2.56),
+        hours=(4.2, 0.2),
+        panas_pos_change=(3.5, 4.8),
+        panas_neg_change=(1.2, 1.5),
         guess={"placebo": 24 / 42, "amisulpride": 7 / 42, "naltrexone": 11 / 42},
-        nausea_t1={2: 0.05}, nausea_t2={},
+        nausea_t1={2: 0.05},
+        nausea_t2={},
     ),
     "naltrexone": dict(
-        female=30 / 44, age=(22.9, 2.8), bmi=(23.01, 2.31), hours=(4.2, 0.3),
-        panas_pos_change=(5.1, 4.9), panas_neg_change=(2.3, 5.5),
+        female=30 / 44,
+        age=(22.9, 2.8),
+        bmi=(23.01, 2.31),
+        hours=(4.2, 0.3),
+        panas_pos_change=(5.1, 4.9),
+        panas_neg_change=(2.3, 5.5),
         guess={"placebo": 18 / 44, "amisulpride": 13 / 44, "naltrexone": 13 / 44},
-        nausea_t1={2: 0.02}, nausea_t2={2: 0.08, 3: 0.06},
+        nausea_t1={2: 0.02},
+        nausea_t2={2: 0.08, 3: 0.06},
     ),
     "placebo": dict(
-        female=29 / 44, age=(22.9, 3.6), bmi=(22.15, 2.60), hours=(4.1, 0.2),
-        panas_pos_change=(2.7, 3.7), panas_neg_change=(1.0, 1.8),
+        female=29 / 44,
+        age=(22.9, 3.6),
+        bmi=(22.15, 2.60),
+        hours=(4.1, 0.2),
+        panas_pos_change=(2.7, 3.7),
+        panas_neg_change=(1.0, 1.8),
         guess={"placebo": 22 / 44, "amisulpride": 11 / 44, "naltrexone": 11 / 44},
-        nausea_t1={}, nausea_t2={},
+        nausea_t1={},
+        nausea_t2={},
     ),
 }
 # Groups a user names that the paper does not have get the paper's pooled figures and uniform guesses.
-POOLED = dict(
-    female=87 / 130, age=(23.2, 3.55), bmi=(22.6, 2.49), hours=(4.2, 0.25),
-    panas_pos_change=(3.7, 4.6), panas_neg_change=(1.44, 3.5), guess=None, nausea_t1={}, nausea_t2={},
+POOLED: dict[str, Any] = dict(
+    female=87 / 130,
+    age=(23.2, 3.55),
+    bmi=(22.6, 2.49),
+    hours=(4.2, 0.25),
+    panas_pos_change=(3.7, 4.6),
+    panas_neg_change=(1.44, 3.5),
+    guess=None,
+    nausea_t1={},
+    nausea_t2={},
 )
 PANAS_MISSING = 0.035  # the paper's PANAS tests have 4-5 fewer df than participants
 
@@ -89,12 +111,25 @@ def planted_conditions(simulation: Mapping[str, Any], study: Study) -> pd.DataFr
         for muscle in study.muscles:
             for emotion in study.emotions:
                 base = simulation["response"][muscle][emotion]
-                rows.append(dict(group=group, muscle=muscle, emotion=emotion, a=float(base["a"]), b=0.0,
-                                 c=float(base["c"]), drug_effect_a=0.0, drug_effect_c=0.0))
+                rows.append(
+                    dict(
+                        group=group,
+                        muscle=muscle,
+                        emotion=emotion,
+                        a=float(base["a"]),
+                        b=0.0,
+                        c=float(base["c"]),
+                        drug_effect_a=0.0,
+                        drug_effect_c=0.0,
+                    )
+                )
     conditions = pd.DataFrame(rows)
     for effect in simulation.get("drug_effects", []):
-        hit = ((conditions["group"] == effect["group"]) & (conditions["muscle"] == effect["muscle"])
-               & (conditions["emotion"] == effect["emotion"]))
+        hit = (
+            (conditions["group"] == effect["group"])
+            & (conditions["muscle"] == effect["muscle"])
+            & (conditions["emotion"] == effect["emotion"])
+        )
         if not hit.any():
             raise ValueError(f"drug effect {dict(effect)} names no group x muscle x emotion of the study")
         conditions.loc[hit, "drug_effect_a"] += float(effect.get("asymptote", 0.0))
@@ -160,21 +195,23 @@ def simulate_participants(
         neg_change = round(rng.normal(*table["panas_neg_change"]))
         panas_neg_t1 = max(panas_neg_t1, 10 + neg_change)  # a large drop needs a high start: the scale ends at 10
         panas_neg_t2 = int(np.clip(panas_neg_t1 - neg_change, 10, 50))
-        people.append(dict(
-            participant_id=f"sub-{label}",
-            group=group,
-            sex="F" if rng.random() < table["female"] else "M",
-            age=int(min(35, round(18 + _skewed(rng, table["age"][0] - 18, table["age"][1])))),
-            bmi=round(min(29.3, 17.7 + _skewed(rng, table["bmi"][0] - 17.7, table["bmi"][1])), 2),
-            hours_from_pill=round(_truncated_normal(rng, *table["hours"], 3.5, 5.0), 2),
-            panas_pos_t1=panas_pos_t1,
-            panas_pos_t2=pd.NA if rng.random() < PANAS_MISSING else panas_pos_t2,
-            panas_neg_t1=panas_neg_t1,
-            panas_neg_t2=pd.NA if rng.random() < PANAS_MISSING else panas_neg_t2,
-            guess=str(rng.choice(list(guess_p), p=list(guess_p.values()))),
-            nausea_t1=_categorical(rng, table["nausea_t1"], 1),
-            nausea_t2=_categorical(rng, table["nausea_t2"], 1),
-        ))
+        people.append(
+            dict(
+                participant_id=f"sub-{label}",
+                group=group,
+                sex="F" if rng.random() < table["female"] else "M",
+                age=int(min(35, round(18 + _skewed(rng, table["age"][0] - 18, table["age"][1])))),
+                bmi=round(min(29.3, 17.7 + _skewed(rng, table["bmi"][0] - 17.7, table["bmi"][1])), 2),
+                hours_from_pill=round(_truncated_normal(rng, table["hours"][0], table["hours"][1], 3.5, 5.0), 2),
+                panas_pos_t1=panas_pos_t1,
+                panas_pos_t2=pd.NA if rng.random() < PANAS_MISSING else panas_pos_t2,
+                panas_neg_t1=panas_neg_t1,
+                panas_neg_t2=pd.NA if rng.random() < PANAS_MISSING else panas_neg_t2,
+                guess=str(rng.choice(list(guess_p), p=list(guess_p.values()))),
+                nausea_t1=_categorical(rng, table["nausea_t1"], 1),
+                nausea_t2=_categorical(rng, table["nausea_t2"], 1),
+            )
+        )
     participants = pd.DataFrame(people)
     for column in ("panas_pos_t2", "panas_neg_t2"):
         participants[column] = participants[column].astype("Int64")
@@ -186,7 +223,9 @@ def simulate_participants(
         mains = emg["mains_amplitude_uv"] * rng.lognormal(0.0, 0.5)
         row: dict[str, Any] = dict(participant=label, group=group)
         for muscle in study.muscles:
-            row[f"amplitude_uv_{muscle}"] = emg["baseline_amplitude_uv"][muscle] * rng.lognormal(0.0, emg["amplitude_sd_log"])
+            row[f"amplitude_uv_{muscle}"] = emg["baseline_amplitude_uv"][muscle] * rng.lognormal(
+                0.0, emg["amplitude_sd_log"]
+            )
             row[f"dc_offset_uv_{muscle}"] = rng.normal(0.0, emg["dc_offset_sd_uv"])
             row[f"mains_uv_{muscle}"] = mains * rng.lognormal(0.0, 0.3)
         row["rt_shift_s"] = rng.normal(0.0, responses["change_point_sd_s"])
@@ -202,12 +241,17 @@ def simulate_participants(
         for muscle in study.muscles:
             for emotion in study.emotions:
                 population = conditions.loc[(group, muscle, emotion)]
-                effects.append(dict(
-                    participant=label, group=group, muscle=muscle, emotion=emotion,
-                    a=population["a"] + rng.normal(0.0, sd["a"]),
-                    b=population["b"] + rng.normal(0.0, sd["b"]),
-                    c=population["c"] + rng.normal(0.0, sd["c"]),
-                ))
+                effects.append(
+                    dict(
+                        participant=label,
+                        group=group,
+                        muscle=muscle,
+                        emotion=emotion,
+                        a=population["a"] + rng.normal(0.0, sd["a"]),
+                        b=population["b"] + rng.normal(0.0, sd["b"]),
+                        c=population["c"] + rng.normal(0.0, sd["c"]),
+                    )
+                )
     return participants, pd.DataFrame(parameters), pd.DataFrame(effects)
 
 
@@ -232,8 +276,12 @@ def simulate_responses(
     """
     p = {c: parameters[f"p_{c}"] for c in RESPONSE_CATEGORIES[1:]}
     categories = np.array([_categorical(rng, p, "correct") for _ in range(len(schedule))], dtype=object)
-    rt = (schedule["change_point_s"].to_numpy(float) + parameters["rt_shift_s"]
-          + rng.normal(0.0, parameters["rt_sd_s"], len(schedule)) + rng.exponential(tail_s, len(schedule)))
+    rt = (
+        schedule["change_point_s"].to_numpy(float)
+        + parameters["rt_shift_s"]
+        + rng.normal(0.0, parameters["rt_sd_s"], len(schedule))
+        + rng.exponential(tail_s, len(schedule))
+    )
     rt = np.maximum(rt, 0.25)
     categories[(rt >= video_s) & (categories != "miss")] = "miss"
     rt[categories == "miss"] = np.nan
@@ -269,11 +317,19 @@ def simulate_recording(
     """Simulate one participant's session: trial order, responses and the raw EMG of every muscle."""
     rng = np.random.default_rng([int(simulation["seed"]), 1, int(label)])
     design, timing = simulation["design"], simulation["timing"]
-    trials = trial_order(stimuli, repetitions=design["repetitions"], blocks=design["blocks"],
-                         max_run=design["max_same_emotion_in_a_row"], rng=rng)
+    trials = trial_order(
+        stimuli,
+        repetitions=design["repetitions"],
+        blocks=design["blocks"],
+        max_run=design["max_same_emotion_in_a_row"],
+        rng=rng,
+    )
     schedule, duration = session_timeline(trials, stimuli, timing, rng)
-    schedule = schedule.join(simulate_responses(schedule, parameters, video_s=timing["video_s"],
-                                                tail_s=simulation["responses"]["rt_tail_s"], rng=rng))
+    schedule = schedule.join(
+        simulate_responses(
+            schedule, parameters, video_s=timing["video_s"], tail_s=simulation["responses"]["rt_tail_s"], rng=rng
+        )
+    )
 
     sfreq = float(simulation["sampling_frequency"])
     n = int(round(duration * sfreq))
@@ -286,7 +342,9 @@ def simulate_recording(
     mains_phase = rng.uniform(0, 2 * np.pi, len(harmonics) + 1)
     mains_shape = (1.0 + 0.2 * np.sin(2 * np.pi * times / 47.0 + mains_phase[0])) * sum(
         weight * np.sin(2 * np.pi * h * line * times + phase)
-        for (h, weight), phase in zip(harmonics.items(), mains_phase[1:], strict=True) if h * line < sfreq / 2)
+        for (h, weight), phase in zip(harmonics.items(), mains_phase[1:], strict=True)
+        if h * line < sfreq / 2
+    )
     emg = simulation["emg"]
     artefact_rates = simulation["artefacts"]
     effects = effects.set_index(["muscle", "emotion"])
@@ -303,8 +361,11 @@ def simulate_recording(
             start = int(round(trial["onset"] * sfreq))
             a, b, c = effects.loc[(muscle, trial["trial_type"])][["a", "b", "c"]]
             weight = rng.normal(1.0, simulation["trial_response_sd"])
-            curve = np.where(response_span <= video_s, response_curve(response_span, a, b, c),
-                             response_curve(video_s, a, b, c) * np.exp(-(response_span - video_s) / decay_s))
+            curve = np.where(
+                response_span <= video_s,
+                response_curve(response_span, a, b, c),
+                response_curve(video_s, a, b, c) * np.exp(-(response_span - video_s) / decay_s),
+            )
             stop = min(n, start + len(curve))
             log_gain[start:stop] += weight * curve[: stop - start]
 
@@ -319,11 +380,13 @@ def simulate_recording(
             if artefact == "burst":  # e.g. a swallow, a blink or speech: a strong, short contraction
                 at = start + int(rng.uniform(0.0, video_s - 0.2) * sfreq)
                 length = int(rng.uniform(0.2, 0.8) * sfreq)
-                log_gain[at:at + length] += np.log(rng.uniform(2.5, 6.0)) * _hann_bump(len(log_gain[at:at + length]))
+                log_gain[at : at + length] += np.log(rng.uniform(2.5, 6.0)) * _hann_bump(
+                    len(log_gain[at : at + length])
+                )
             elif artefact == "baseline":  # a contraction in the 500 ms before the video
                 at = start - int(rng.uniform(0.2, 0.5) * sfreq)
                 length = int(rng.uniform(0.1, 0.3) * sfreq)
-                log_gain[at:at + length] += np.log(rng.uniform(2.0, 5.0)) * _hann_bump(length)
+                log_gain[at : at + length] += np.log(rng.uniform(2.0, 5.0)) * _hann_bump(length)
             elif artefact == "spike":  # an electrode pop: a step that decays within tens of ms
                 at = start + int(rng.uniform(0.0, video_s) * sfreq)
                 tail = np.exp(-np.arange(int(0.25 * sfreq)) / (0.03 * sfreq))
@@ -332,40 +395,80 @@ def simulate_recording(
 
             if experimental[i]:
                 for window in WINDOWS:
-                    truth_rows.append((label, int(trial["trial"]), int(trial["block"]), trial["video"], trial["face"],
-                                       trial["trial_type"], muscle, int(window), weight,
-                                       float(weight * window_curve(window, a, b, c)), artefact))
+                    truth_rows.append(
+                        (
+                            label,
+                            int(trial["trial"]),
+                            int(trial["block"]),
+                            trial["video"],
+                            trial["face"],
+                            trial["trial_type"],
+                            muscle,
+                            int(window),
+                            weight,
+                            float(weight * window_curve(window, a, b, c)),
+                            artefact,
+                        )
+                    )
 
         carrier = signal.sosfilt(muscle_band, rng.standard_normal(n))
         carrier /= carrier.std()
         amplitude = parameters[f"amplitude_uv_{muscle}"] * 1e-6
         drift = _slow_process(rng, times, emg["drift_sd_uv"] * 1e-6, 30.0)
-        data[m] = (amplitude * np.exp(log_gain) * carrier + spikes + drift
-                   + parameters[f"dc_offset_uv_{muscle}"] * 1e-6
-                   + parameters[f"mains_uv_{muscle}"] * 1e-6 * mains_shape
-                   + rng.normal(0.0, emg["amplifier_noise_uv"] * 1e-6, n))
+        data[m] = (
+            amplitude * np.exp(log_gain) * carrier
+            + spikes
+            + drift
+            + parameters[f"dc_offset_uv_{muscle}"] * 1e-6
+            + parameters[f"mains_uv_{muscle}"] * 1e-6 * mains_shape
+            + rng.normal(0.0, emg["amplifier_noise_uv"] * 1e-6, n)
+        )
 
-    events = pd.DataFrame({
-        "onset": schedule["onset"].round(4),
-        "duration": schedule["duration"],
-        "trial_type": schedule["trial_type"],
-        "trial": schedule["trial"],
-        "block": schedule["block"],
-        "video": schedule["video"],
-        "face": schedule["face"],
-        "fixation_duration": schedule["fixation_s"].round(4),
-        "response_time": schedule["response_time"],
-        "response": schedule["response"],
-        "sample": (schedule["onset"].round(4) * sfreq).round().astype(int),
-    })
-    truth = pd.DataFrame(truth_rows, columns=["participant", "trial", "block", "video", "face", "emotion", "muscle",
-                                              "window", "response_weight", "planted_log_gain", "artefact"])
-    return SimulatedRecording(data=data, channel_names=[study.channels[m] for m in study.muscles], sfreq=sfreq,
-                              events=events, truth=truth)
+    events = pd.DataFrame(
+        {
+            "onset": schedule["onset"].round(4),
+            "duration": schedule["duration"],
+            "trial_type": schedule["trial_type"],
+            "trial": schedule["trial"],
+            "block": schedule["block"],
+            "video": schedule["video"],
+            "face": schedule["face"],
+            "fixation_duration": schedule["fixation_s"].round(4),
+            "response_time": schedule["response_time"],
+            "response": schedule["response"],
+            "sample": (schedule["onset"].round(4) * sfreq).round().astype(int),
+        }
+    )
+    truth = pd.DataFrame(
+        truth_rows,
+        columns=[
+            "participant",
+            "trial",
+            "block",
+            "video",
+            "face",
+            "emotion",
+            "muscle",
+            "window",
+            "response_weight",
+            "planted_log_gain",
+            "artefact",
+        ],
+    )
+    return SimulatedRecording(
+        data=data, channel_names=[study.channels[m] for m in study.muscles], sfreq=sfreq, events=events, truth=truth
+    )
 
 
-def window_trials(effects: pd.DataFrame, stimuli: pd.DataFrame, *, repetitions: int, trial_response_sd: float,
-                  noise_sd: float, seed: int) -> pd.DataFrame:
+def window_trials(
+    effects: pd.DataFrame,
+    stimuli: pd.DataFrame,
+    *,
+    repetitions: int,
+    trial_response_sd: float,
+    noise_sd: float,
+    seed: int,
+) -> pd.DataFrame:
     """Trial x window log-EMG values straight from the participants' planted curves, without simulating EMG.
 
     Each trial of each participant x muscle x emotion is the participant's curve scaled by a trial weight
@@ -382,8 +485,11 @@ def window_trials(effects: pd.DataFrame, stimuli: pd.DataFrame, *, repetitions: 
         for r in range(repetitions):
             for _, video in videos.iterrows():
                 values = rng.normal(1.0, trial_response_sd) * curve + rng.normal(0.0, noise_sd, len(WINDOWS))
-                rows += [(participant, group, f"{video['video']}-{r}", video["face"], emotion, muscle, int(w), v)
-                         for w, v in zip(WINDOWS, values, strict=True)]
-    table = pd.DataFrame(rows, columns=["participant", "group", "trial", "face", "emotion", "muscle", "window",
-                                        "log_emg"])
+                rows += [
+                    (participant, group, f"{video['video']}-{r}", video["face"], emotion, muscle, int(w), v)
+                    for w, v in zip(WINDOWS, values, strict=True)
+                ]
+    table = pd.DataFrame(
+        rows, columns=["participant", "group", "trial", "face", "emotion", "muscle", "window", "log_emg"]
+    )
     return table.assign(rejected=False)

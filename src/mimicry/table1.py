@@ -27,7 +27,9 @@ def _goodness_of_fit(counts: Sequence[float]) -> tuple[float, float, float]:
     return float(result.statistic), float(len(counts) - 1), float(result.pvalue)
 
 
-def table1(participants: pd.DataFrame, groups: Sequence[str], reference_group: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def table1(
+    participants: pd.DataFrame, groups: Sequence[str], reference_group: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Build Table 1. Returns ``(cells, tests)``.
 
     ``cells``: one row per variable x group (and ``Total``): n (participants with a value), value (count,
@@ -46,8 +48,9 @@ def table1(participants: pd.DataFrame, groups: Sequence[str], reference_group: s
             cells.append(dict(variable=label, group=g, n=len(by_group[g]), value=float(c), sd=np.nan))
         cells.append(dict(variable=label, group="Total", n=len(participants), value=float(sum(counts)), sd=np.nan))
         statistic, df, p = _goodness_of_fit(counts)
-        tests.append(dict(variable=label, test="chi-square goodness of fit", statistic=statistic, df1=df,
-                          df2=np.nan, p=p))
+        tests.append(
+            dict(variable=label, test="chi-square goodness of fit", statistic=statistic, df1=df, df2=np.nan, p=p)
+        )
 
     count_row("N", lambda p: pd.Series(True, index=p.index))
     count_row("N females", lambda p: p["sex"] == "F")
@@ -55,26 +58,45 @@ def table1(participants: pd.DataFrame, groups: Sequence[str], reference_group: s
     for label, compute in CONTINUOUS:
         samples = {g: compute(by_group[g]).dropna().astype(float) for g in groups}
         for g in groups:
-            cells.append(dict(variable=label, group=g, n=len(samples[g]), value=samples[g].mean(),
-                              sd=samples[g].std(ddof=1)))
+            cells.append(
+                dict(variable=label, group=g, n=len(samples[g]), value=samples[g].mean(), sd=samples[g].std(ddof=1))
+            )
         pooled = pd.concat(samples.values())
         cells.append(dict(variable=label, group="Total", n=len(pooled), value=pooled.mean(), sd=pooled.std(ddof=1)))
         anova = stats.f_oneway(*samples.values())
-        tests.append(dict(variable=label, test="one-way ANOVA", statistic=float(anova.statistic),
-                          df1=float(len(groups) - 1), df2=float(len(pooled) - len(groups)), p=float(anova.pvalue)))
+        tests.append(
+            dict(
+                variable=label,
+                test="one-way ANOVA",
+                statistic=float(anova.statistic),
+                df1=float(len(groups) - 1),
+                df2=float(len(pooled) - len(groups)),
+                p=float(anova.pvalue),
+            )
+        )
     count_row(f"N guess {reference_group}", lambda p: p["guess"] == reference_group)
 
     correct = {g: (by_group[g]["guess"] == g) for g in groups}
     for g in groups:
-        cells.append(dict(variable="% correct guess", group=g, n=len(correct[g]), value=100 * correct[g].mean(),
-                          sd=np.nan))
+        cells.append(
+            dict(variable="% correct guess", group=g, n=len(correct[g]), value=100 * correct[g].mean(), sd=np.nan)
+        )
     all_correct = pd.concat(correct.values())
-    cells.append(dict(variable="% correct guess", group="Total", n=len(all_correct), value=100 * all_correct.mean(),
-                      sd=np.nan))
+    cells.append(
+        dict(variable="% correct guess", group="Total", n=len(all_correct), value=100 * all_correct.mean(), sd=np.nan)
+    )
     contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in groups])
     chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
-    tests.append(dict(variable="% correct guess", test="chi-square contingency (group x correct)",
-                      statistic=float(chi2), df1=float(dof), df2=np.nan, p=float(p)))
+    tests.append(
+        dict(
+            variable="% correct guess",
+            test="chi-square contingency (group x correct)",
+            statistic=float(chi2),
+            df1=float(dof),
+            df2=np.nan,
+            p=float(p),
+        )
+    )
     order = list(dict.fromkeys(c["variable"] for c in cells))
     cells_table = pd.DataFrame(cells)
     tests_table = pd.DataFrame(tests).set_index("variable").loc[order].reset_index()
@@ -83,6 +105,7 @@ def table1(participants: pd.DataFrame, groups: Sequence[str], reference_group: s
 
 def format_table1(cells: pd.DataFrame, tests: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
     """The paper's layout: one row per variable, a column per group and Total ("mean (SD)" or a count), and p."""
+
     def show(row: pd.Series) -> str:
         if np.isnan(row["sd"]):
             return f"{row['value']:.1f}" if row["variable"].startswith("%") else f"{row['value']:.0f}"
@@ -94,8 +117,7 @@ def format_table1(cells: pd.DataFrame, tests: pd.DataFrame, groups: Sequence[str
     return wide.assign(p=p).reset_index()
 
 
-def rejections_by_group(emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame,
-                        groups: Sequence[str]) -> pd.DataFrame:
+def rejections_by_group(emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
     """Do the numbers of rejected trials differ between drug groups? One-way ANOVA per measure.
 
     Measures per participant: EMG trials rejected (mean over muscles: with ``scope: trial`` both muscles lose
@@ -104,13 +126,26 @@ def rejections_by_group(emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame,
     analysed = emg_rejections[emg_rejections["status"] == "ok"]
     per_participant = analysed.groupby(["participant", "group"])["rejected"].mean().rename("emg_rejected_trials")
     rt = rt_summary.set_index(["participant", "group"])
-    measures = pd.concat([per_participant, rt["rt_outliers"].rename("rt_outlier_trials"),
-                          (rt["trials"] - rt["correct"]).rename("rt_not_correct_trials")], axis=1).reset_index()
+    measures = pd.concat(
+        [
+            per_participant,
+            rt["rt_outliers"].rename("rt_outlier_trials"),
+            (rt["trials"] - rt["correct"]).rename("rt_not_correct_trials"),
+        ],
+        axis=1,
+    ).reset_index()
     rows = []
     for measure in ("emg_rejected_trials", "rt_outlier_trials", "rt_not_correct_trials"):
         samples = [measures.loc[measures["group"] == g, measure].dropna() for g in groups]
         anova = stats.f_oneway(*samples)
-        rows.append({"measure": measure, **{f"mean_{g}": s.mean() for g, s in zip(groups, samples, strict=True)},
-                     "F": float(anova.statistic), "df1": len(groups) - 1,
-                     "df2": sum(len(s) for s in samples) - len(groups), "p": float(anova.pvalue)})
+        rows.append(
+            {
+                "measure": measure,
+                **{f"mean_{g}": s.mean() for g, s in zip(groups, samples, strict=True)},
+                "F": float(anova.statistic),
+                "df1": len(groups) - 1,
+                "df2": sum(len(s) for s in samples) - len(groups),
+                "p": float(anova.pvalue),
+            }
+        )
     return pd.DataFrame(rows)

@@ -33,12 +33,20 @@ def _rows(mask: pd.Series) -> str:
     """Row numbers as a user sees them in the file (header is line 1, first data row is row 1)."""
     rows = [str(i + 1) for i in np.flatnonzero(mask.to_numpy())]
     shown = ", ".join(rows[:MAX_ROWS_SHOWN])
-    return f"row{'s' if len(rows) > 1 else ''} {shown}" + (f" and {len(rows) - MAX_ROWS_SHOWN} more"
-                                                           if len(rows) > MAX_ROWS_SHOWN else "")
+    return f"row{'s' if len(rows) > 1 else ''} {shown}" + (
+        f" and {len(rows) - MAX_ROWS_SHOWN} more" if len(rows) > MAX_ROWS_SHOWN else ""
+    )
 
 
-def _check(table: pd.DataFrame, path: Path, required: Sequence[str], numeric: Sequence[str],
-           integer: Sequence[str], levels: dict[str, Sequence[str]], key: Sequence[str]) -> list[InputError]:
+def _check(
+    table: pd.DataFrame,
+    path: Path,
+    required: Sequence[str],
+    numeric: Sequence[str],
+    integer: Sequence[str],
+    levels: dict[str, Sequence[str]],
+    key: Sequence[str],
+) -> list[InputError]:
     problems = []
     missing = [c for c in required if c not in table.columns]
     if missing:
@@ -51,8 +59,12 @@ def _check(table: pd.DataFrame, path: Path, required: Sequence[str], numeric: Se
         values = pd.to_numeric(table[column], errors="coerce")
         bad = values.isna() & table[column].notna()
         if bad.any():
-            problems.append(InputError(f"column {column}: not a number in {_rows(bad)} "
-                                       f"(e.g. {table.loc[bad, column].iloc[0]!r})", file=path))
+            problems.append(
+                InputError(
+                    f"column {column}: not a number in {_rows(bad)} (e.g. {table.loc[bad, column].iloc[0]!r})",
+                    file=path,
+                )
+            )
     for column in integer:
         values = pd.to_numeric(table[column], errors="coerce")
         bad = values.notna() & (values != values.round())
@@ -62,8 +74,13 @@ def _check(table: pd.DataFrame, path: Path, required: Sequence[str], numeric: Se
         if column in table.columns:
             bad = table[column].notna() & ~table[column].isin(allowed)
             if bad.any():
-                problems.append(InputError(f"column {column}: {sorted(set(table.loc[bad, column]))} not among "
-                                           f"{list(allowed)} in {_rows(bad)}", file=path))
+                problems.append(
+                    InputError(
+                        f"column {column}: {sorted(set(table.loc[bad, column]))} not among "
+                        f"{list(allowed)} in {_rows(bad)}",
+                        file=path,
+                    )
+                )
     duplicated = table.duplicated(list(key), keep=False)
     if duplicated.any():
         problems.append(InputError(f"{'/'.join(key)} repeated in {_rows(duplicated)}", file=path))
@@ -85,9 +102,15 @@ def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
     """
     path = Path(path)
     table = read_table(path)
-    problems = _check(table, path, EMG_REQUIRED, numeric=("trial", "window", "log_emg"), integer=("trial", "window"),
-                      levels={"group": study.groups, "emotion": study.emotions, "muscle": study.muscles},
-                      key=("participant", "trial", "muscle", "window"))
+    problems = _check(
+        table,
+        path,
+        EMG_REQUIRED,
+        numeric=("trial", "window", "log_emg"),
+        integer=("trial", "window"),
+        levels={"group": study.groups, "emotion": study.emotions, "muscle": study.muscles},
+        key=("participant", "trial", "muscle", "window"),
+    )
     if problems:
         raise DatasetError(problems)
     for column, default in EMG_OPTIONAL.items():
@@ -96,8 +119,11 @@ def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
     table["rejected"] = _boolean(table["rejected"])
     table["participant"] = table["participant"].str.removeprefix("sub-")
     columns = {"group": "string", **WINDOW_COLUMNS}
-    return table.astype({c: t for c, t in columns.items() if t != "bool"}).astype({"rejected": bool})[
-        ["participant", "group", *list(WINDOW_COLUMNS)[1:]]].reset_index(drop=True)
+    return (
+        table.astype({c: t for c, t in columns.items() if t != "bool"})
+        .astype({"rejected": bool})[["participant", "group", *list(WINDOW_COLUMNS)[1:]]]
+        .reset_index(drop=True)
+    )
 
 
 def import_rt_table(path: str | Path, study: Study) -> pd.DataFrame:
@@ -110,9 +136,15 @@ def import_rt_table(path: str | Path, study: Study) -> pd.DataFrame:
     path = Path(path)
     table = read_table(path)
     required = [c for c in RT_REQUIRED if c != "response_time"]
-    problems = _check(table, path, required, numeric=("trial",), integer=("trial",),
-                      levels={"group": study.groups, "emotion": study.emotions, "response": RESPONSE_CATEGORIES},
-                      key=("participant", "trial"))
+    problems = _check(
+        table,
+        path,
+        required,
+        numeric=("trial",),
+        integer=("trial",),
+        levels={"group": study.groups, "emotion": study.emotions, "response": RESPONSE_CATEGORIES},
+        key=("participant", "trial"),
+    )
     if "response_time" not in table.columns:
         problems.insert(0, InputError("missing required column(s) ['response_time']", file=path))
     else:
@@ -135,5 +167,8 @@ def import_rt_table(path: str | Path, study: Study) -> pd.DataFrame:
     outlier = _boolean(table["rt_outlier"]) if given_outliers else (z.abs() > 2).fillna(False)
     table = table.assign(rt_z=z, rt_outlier=outlier.astype(bool), rt_included=(correct & ~outlier.astype(bool)))
     columns = {"group": "string", **RT_COLUMNS}
-    return table.assign(trial=pd.to_numeric(table["trial"]), block=pd.to_numeric(table["block"])).astype(columns)[
-        ["participant", "group", *list(RT_COLUMNS)[1:]]].reset_index(drop=True)
+    return (
+        table.assign(trial=pd.to_numeric(table["trial"]), block=pd.to_numeric(table["block"]))
+        .astype(columns)[["participant", "group", *list(RT_COLUMNS)[1:]]]
+        .reset_index(drop=True)
+    )

@@ -1,7 +1,7 @@
 # Stage 4: group statistics II (Bayesian): the paper's asymptotic regression and its nested models (Table 2),
 # the prior predictive check, Figures 2 and 3.
 BAYES = "results/bayes"
-BAYES_MODELS = ["full", "asymptote", "rate", "no_drug"]  # Table 2's nested models (mimicry.asymptotic)
+BAYES_MODELS = list(NESTED_MODELS)  # Table 2's nested models (mimicry.nested)
 BAYES_STUDY = {"groups": list(STUDY.groups), "muscles": list(STUDY.muscles), "emotions": list(STUDY.emotions)}
 
 
@@ -9,28 +9,39 @@ rule bayes_fit:
     """Sample one nested model; fail (or mark) a posterior that misses the diagnostics gate."""
     input:
         table=EMG_WINDOWS,
-        code=package_code("asymptotic"),
+        code=code_of("../scripts/fit_bayes.py"),
     output:
         posterior=f"{BAYES}/{{model}}/posterior.nc",
         summary=f"{BAYES}/{{model}}/summary.tsv",
-        fixed_effects=report(f"{BAYES}/{{model}}/fixed_effects.tsv", caption="../report/bayes_fixed_effects.rst",
-                             category="4 Bayesian models", subcategory="Fixed effects", labels={"model": "{model}"}),
-        diagnostics=report(f"{BAYES}/{{model}}/diagnostics.tsv", caption="../report/bayes_diagnostics.rst",
-                           category="4 Bayesian models", subcategory="Diagnostics", labels={"model": "{model}"}),
+        fixed_effects=report(
+            f"{BAYES}/{{model}}/fixed_effects.tsv",
+            caption="../report/bayes_fixed_effects.rst",
+            category="4 Bayesian models",
+            subcategory="Fixed effects",
+            labels={"model": "{model}"},
+        ),
+        diagnostics=report(
+            f"{BAYES}/{{model}}/diagnostics.tsv",
+            caption="../report/bayes_diagnostics.rst",
+            category="4 Bayesian models",
+            subcategory="Diagnostics",
+            labels={"model": "{model}"},
+        ),
         pointwise=f"{BAYES}/{{model}}/pointwise.parquet",
         participants=f"{BAYES}/{{model}}/participants.parquet",
-        prior_predictive=report(f"{BAYES}/{{model}}/prior_predictive.tsv", caption="../report/prior_predictive.rst",
-                                category="4 Bayesian models", subcategory="Prior predictive check",
-                                labels={"model": "{model}"}),
-    wildcard_constraints:
-        model="|".join(BAYES_MODELS),
-    params:
-        bayes=config["statistics"]["bayes"],
-        study=BAYES_STUDY,
+        prior_predictive=report(
+            f"{BAYES}/{{model}}/prior_predictive.tsv",
+            caption="../report/prior_predictive.rst",
+            category="4 Bayesian models",
+            subcategory="Prior predictive check",
+            labels={"model": "{model}"},
+        ),
     log:
         "results/logs/bayes/{model}.log",
     benchmark:
         "results/benchmarks/bayes/{model}.tsv"
+    wildcard_constraints:
+        model="|".join(BAYES_MODELS),
     conda:
         "../../envs/bayes.yaml"
     # chains run in parallel, one per thread (Snakemake lowers this to --cores when fewer)
@@ -38,6 +49,9 @@ rule bayes_fit:
     resources:
         mem_mb=4000,
         runtime=120,
+    params:
+        bayes=config["statistics"]["bayes"],
+        study=BAYES_STUDY,
     script:
         "../scripts/fit_bayes.py"
 
@@ -49,12 +63,10 @@ rule bayes_compare:
         pointwise=expand(f"{BAYES}/{{model}}/pointwise.parquet", model=BAYES_MODELS),
         participants=expand(f"{BAYES}/{{model}}/participants.parquet", model=BAYES_MODELS),
         diagnostics=expand(f"{BAYES}/{{model}}/diagnostics.tsv", model=BAYES_MODELS),
-        code=package_code("asymptotic"),
+        code=code_of("../scripts/compare_bayes.py"),
     output:
         table=report(f"{BAYES}/table2.tsv", caption="../report/table2.rst", category="4 Bayesian models"),
         markdown=f"{BAYES}/table2.md",
-    params:
-        models=BAYES_MODELS,
     log:
         "results/logs/bayes/compare.log",
     conda:
@@ -63,6 +75,8 @@ rule bayes_compare:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        models=BAYES_MODELS,
     script:
         "../scripts/compare_bayes.py"
 
@@ -74,14 +88,12 @@ rule bayes_figures:
         full=f"{BAYES}/full/posterior.nc",
         no_drug=f"{BAYES}/no_drug/posterior.nc",
         diagnostics=[f"{BAYES}/full/diagnostics.tsv", f"{BAYES}/no_drug/diagnostics.tsv"],
-        code=package_code("asymptotic", "figures", "qc"),
+        code=code_of("../scripts/bayes_figures.py"),
     output:
         figure2_pdf=f"{BAYES}/figure2.pdf",
         figure2_png=report(f"{BAYES}/figure2.png", caption="../report/figure2.rst", category="4 Bayesian models"),
         figure3_pdf=f"{BAYES}/figure3.pdf",
         figure3_png=report(f"{BAYES}/figure3.png", caption="../report/figure3.rst", category="4 Bayesian models"),
-    params:
-        bayes=config["statistics"]["bayes"],
     log:
         "results/logs/bayes/figures.log",
     conda:
@@ -90,5 +102,7 @@ rule bayes_figures:
     resources:
         mem_mb=2000,
         runtime=5,
+    params:
+        bayes=config["statistics"]["bayes"],
     script:
         "../scripts/bayes_figures.py"

@@ -5,20 +5,25 @@ from pathlib import Path
 
 import yaml
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
 # This file imports the project's `mimicry` package from src/. Rule scripts find it through the symlink
 # workflow/scripts/mimicry (Snakemake puts a script's folder on sys.path), in any environment: venv, conda, cluster.
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
-from mimicry.bids import recording_files, validate_dataset, validate_participants  # noqa: E402
-from mimicry.errors import DatasetError, InputError  # noqa: E402
-from mimicry.simulate import participant_labels  # noqa: E402
-from mimicry.study import Study  # noqa: E402
-from mimicry.tables import import_emg_table, import_rt_table  # noqa: E402
+from mimicry.bids import recording_files, validate_dataset, validate_participants
+from mimicry.codefiles import code_files
+from mimicry.errors import DatasetError, InputError
+from mimicry.nested import NESTED_MODELS
+from mimicry.settings import ConfigError, validate_config
+from mimicry.simulate import participant_labels
+from mimicry.study import Study
+from mimicry.tables import import_emg_table, import_rt_table
 
-validate(config, schema="../schemas/config.schema.yaml")
+try:  # fills in the schema's defaults: the one place a default lives
+    validate_config(config)
+except ConfigError as error:
+    raise WorkflowError(f"Invalid config: {error}") from None
 PARTICIPANTS_SCHEMA = Path(workflow.basedir) / "workflow/schemas/participants.schema.yaml"
 PARTICIPANTS_RULES = yaml.safe_load(PARTICIPANTS_SCHEMA.read_text())
 
@@ -45,7 +50,9 @@ try:
         BIDS_ROOT = SIMULATED_ROOT
         unknown = set(config["simulation"]["participants_per_group"]) ^ set(STUDY.groups)
         if unknown:
-            raise InputError(f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}")
+            raise InputError(
+                f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}"
+            )
         SIMULATED_PARTICIPANTS = participant_labels(config["simulation"])
         excluded = {label.removeprefix("sub-") for label in config["dataset"]["exclude_participants"]}
         PARTICIPANTS = [label for label in SIMULATED_PARTICIPANTS if label not in excluded]
@@ -69,6 +76,7 @@ EMG_WINDOWS = "results/preprocessing/emg_windows.parquet"
 RT_TRIALS = "results/preprocessing/rt_trials.parquet"
 PARTICIPANTS_TABLE = TABLES.get("participants") if FROM_TABLES else f"{BIDS_ROOT}/participants.tsv"
 
+
 wildcard_constraints:
     participant="[0-9A-Za-z]+",
 
@@ -88,10 +96,12 @@ localrules:
     study_report_html,
 
 
-def package_code(*modules):
-    """Source files of the `mimicry` modules a job runs, as inputs: editing one reruns the jobs that use it.
-    Relative paths, so that a project moved or copied elsewhere with its results is still up to date."""
-    return [os.path.relpath(SRC / "mimicry" / f"{module}.py") for module in modules]
+def code_of(script):
+    """The package files that ``script`` (as the rule's ``script:`` or ``notebook:`` names it) runs, found from its
+    imports: editing one reruns the jobs that use it. Relative paths, so that a project moved or copied elsewhere
+    with its results is still up to date."""
+    path = Path(workflow.basedir) / "workflow" / "rules" / script
+    return [os.path.relpath(file) for file in code_files(path, SRC / "mimicry")]
 
 
 def recording(participant, root=None):
@@ -174,9 +184,13 @@ def final_outputs():
     if PARTICIPANTS_TABLE:
         targets += rules.table1.output
     if not FROM_TABLES:
-        targets += ["results/dataset/validation.tsv", *rules.gather_emg.output, *rules.gather_rt.output,
-                    *rules.rejection_rates.output,
-                    *rules.rejections_by_group.output]
+        targets += [
+            "results/dataset/validation.tsv",
+            *rules.gather_emg.output,
+            *rules.gather_rt.output,
+            *rules.rejection_rates.output,
+            *rules.rejections_by_group.output,
+        ]
         targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
     if SIMULATED:
         targets += rules.simulate_participants.output

@@ -7,13 +7,9 @@ rule validate_dataset:
         participants=f"{BIDS_ROOT}/participants.tsv",
         recordings=all_recording_files,
         schema=os.path.relpath(PARTICIPANTS_SCHEMA),
-        code=package_code("bids", "study", "errors"),
+        code=code_of("../scripts/validate_dataset.py"),
     output:
         report("results/dataset/validation.tsv", caption="../report/dataset.rst", category="1 Dataset"),
-    params:
-        bids_root=lambda wildcards, input: Path(input.participants).parent,
-        study=config["study"],
-        exclude=config["dataset"]["exclude_participants"],
     log:
         "results/logs/validate_dataset.log",
     benchmark:
@@ -24,5 +20,9 @@ rule validate_dataset:
     resources:
         mem_mb=300,
         runtime=5,
+    params:
+        bids_root=lambda wildcards, input: Path(input.participants).parent,
+        study=config["study"],
+        exclude=config["dataset"]["exclude_participants"],
     script:
         "../scripts/validate_dataset.py"

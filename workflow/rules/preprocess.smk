@@ -7,20 +7,19 @@ rule preprocess_emg:
     draw its quality-control figure (time courses per muscle x emotion, rejected trials in red)."""
     input:
         **recording("{participant}"),
-        code=package_code("emg", "bids", "study", "errors", "qc"),
+        code=code_of("../scripts/preprocess_emg.py"),
     output:
         windows=f"{EMG_OUT}/sub-{{participant}}_windows.parquet",
         timecourse=f"{EMG_OUT}/sub-{{participant}}_timecourse.parquet",
         summary=f"{EMG_OUT}/sub-{{participant}}_rejections.tsv",
         qc_pdf="results/preprocessing/qc/sub-{participant}_emg_qc.pdf",
-        qc_png=report("results/preprocessing/qc/sub-{participant}_emg_qc.png", caption="../report/qc.rst",
-                      category="2 Preprocessing", subcategory="QC per participant",
-                      labels={"participant": "{participant}"}),
-    params:
-        study=config["study"],
-        emg=config["preprocessing"]["emg"],
-        on_bad_recording=config["preprocessing"]["emg"]["on_bad_recording"],
-        bids_root=lambda wildcards, input: Path(input.edf).parents[2],
+        qc_png=report(
+            "results/preprocessing/qc/sub-{participant}_emg_qc.png",
+            caption="../report/qc.rst",
+            category="2 Preprocessing",
+            subcategory="QC per participant",
+            labels={"participant": "{participant}"},
+        ),
     log:
         "results/logs/preprocess_emg/sub-{participant}.log",
     benchmark:
@@ -31,6 +30,10 @@ rule preprocess_emg:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        study=config["study"],
+        emg=config["preprocessing"]["emg"],
+        bids_root=lambda wildcards, input: Path(input.edf).parents[2],
     script:
         "../scripts/preprocess_emg.py"
 
@@ -39,11 +42,9 @@ rule preprocess_rt:
     """Z-score one participant's response times, flag outliers, keep correct trials for the RT models."""
     input:
         events=lambda wildcards: recording(wildcards.participant)["events"],
-        code=package_code("rt", "bids"),
+        code=code_of("../scripts/preprocess_rt.py"),
     output:
         "results/preprocessing/rt/sub-{participant}_rt.parquet",
-    params:
-        n_sd=config["preprocessing"]["rt"]["n_sd"],
     log:
         "results/logs/preprocess_rt/sub-{participant}.log",
     benchmark:
@@ -54,6 +55,8 @@ rule preprocess_rt:
     resources:
         mem_mb=200,
         runtime=2,
+    params:
+        n_sd=config["preprocessing"]["rt"]["n_sd"],
     script:
         "../scripts/preprocess_rt.py"
 
@@ -65,7 +68,7 @@ rule gather_emg:
         windows=expand(rules.preprocess_emg.output.windows, participant=PARTICIPANTS),
         timecourse=expand(rules.preprocess_emg.output.timecourse, participant=PARTICIPANTS),
         summaries=expand(rules.preprocess_emg.output.summary, participant=PARTICIPANTS),
-        code=package_code("gather"),
+        code=code_of("../scripts/gather_emg.py"),
     output:
         windows=EMG_WINDOWS,
         timecourse="results/preprocessing/emg_timecourse.parquet",
@@ -90,7 +93,7 @@ rule gather_rt:
     input:
         participants=f"{BIDS_ROOT}/participants.tsv",
         rt=expand(rules.preprocess_rt.output[0], participant=PARTICIPANTS),
-        code=package_code("gather", "rt"),
+        code=code_of("../scripts/gather_rt.py"),
     output:
         rt=RT_TRIALS,
         rt_summary="results/preprocessing/rt_summary.tsv",
@@ -113,10 +116,13 @@ rule rejection_rates:
     input:
         windows=EMG_WINDOWS,
         rt=RT_TRIALS,
-        code=package_code("gather"),
+        code=code_of("../scripts/rejection_rates.py"),
     output:
-        rates=report("results/preprocessing/rejection_rates.tsv", caption="../report/rejection_rates.rst",
-                     category="2 Preprocessing"),
+        rates=report(
+            "results/preprocessing/rejection_rates.tsv",
+            caption="../report/rejection_rates.rst",
+            category="2 Preprocessing",
+        ),
     log:
         "results/logs/rejection_rates.log",
     conda:

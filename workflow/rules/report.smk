@@ -8,13 +8,13 @@ rule software_versions:
     """What one environment pins beside what it has installed (run inside that environment)."""
     input:
         env="envs/{environment}.yaml",
-        code=package_code("provenance"),
+        code=code_of("../scripts/software_versions.py"),
     output:
         f"{PROVENANCE}/software/{{environment}}.tsv",
-    wildcard_constraints:
-        environment="|".join(ENVIRONMENTS),
     log:
         "results/logs/report/software_{environment}.log",
+    wildcard_constraints:
+        environment="|".join(ENVIRONMENTS),
     conda:
         "../../envs/{environment}.yaml"
     threads: 1
@@ -30,14 +30,12 @@ rule provenance:
     input:
         software=expand(rules.software_versions.output[0], environment=ENVIRONMENTS),
         data=input_files,
-        code=package_code("provenance"),
+        code=code_of("../scripts/provenance.py"),
     output:
         config=f"{PROVENANCE}/config.yaml",
         summary=f"{PROVENANCE}/provenance.json",
         software=f"{PROVENANCE}/software.tsv",
         inputs=report(f"{PROVENANCE}/inputs.tsv", caption="../report/inputs.rst", category="5 Report"),
-    params:
-        config=config,
     log:
         "results/logs/report/provenance.log",
     benchmark:
@@ -48,6 +46,8 @@ rule provenance:
     resources:
         mem_mb=300,
         runtime=10,
+    params:
+        config=config,
     script:
         "../scripts/provenance.py"
 
@@ -57,19 +57,19 @@ rule methods_text:
     input:
         software=rules.provenance.output.software,
         summary=rules.provenance.output.summary,
-        code=package_code("methods", "asymptotic"),
+        code=code_of("../scripts/methods_text.py"),
     output:
         report(f"{REPORT}/methods.md", caption="../report/methods.rst", category="5 Report"),
-    params:
-        config=config,
     log:
         "results/logs/report/methods_text.log",
     conda:
-        "../../envs/bayes.yaml"
+        "../../envs/report.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=2,
+    params:
+        config=config,
     script:
         "../scripts/methods_text.py"
 
@@ -78,14 +78,9 @@ rule study_notebook:
     """Execute the study notebook; what it concludes goes to findings.tsv, the executed notebook to the log."""
     input:
         unpack(notebook_inputs),
-        code=package_code("findings"),
+        code=code_of("../notebooks/study_report.py.ipynb"),
     output:
         findings=report(f"{REPORT}/findings.tsv", caption="../report/findings.rst", category="5 Report"),
-    params:
-        alpha=config["report"]["alpha"],
-        groups=list(STUDY.groups),
-        muscles=list(STUDY.muscles),
-        followup=config["statistics"]["followup"],
     log:
         notebook="results/logs/report/study_report.ipynb",
     benchmark:
@@ -96,6 +91,11 @@ rule study_notebook:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        alpha=config["report"]["alpha"],
+        groups=list(STUDY.groups),
+        muscles=list(STUDY.muscles),
+        followup=config["statistics"]["followup"],
     notebook:
         "../notebooks/study_report.py.ipynb"
 
@@ -108,10 +108,6 @@ rule study_report_html:
         template="workflow/notebooks/templates/offline/index.html.j2",
     output:
         report("results/study_report.html", caption="../report/study_report.rst", category="5 Report"),
-    params:
-        templates=lambda wildcards, input: Path(input.template).parents[1],
-        output_dir=lambda wildcards, output: Path(output[0]).parent,
-        name=lambda wildcards, output: Path(output[0]).stem,
     log:
         "results/logs/report/study_report_html.log",
     conda:
@@ -120,6 +116,10 @@ rule study_report_html:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        templates=lambda wildcards, input: Path(input.template).parents[1],
+        output_dir=lambda wildcards, output: Path(output[0]).parent,
+        name=lambda wildcards, output: Path(output[0]).stem,
     shell:
         "jupyter nbconvert --to html --no-input --template offline "
         "--TemplateExporter.extra_template_basedirs={params.templates:q} --output-dir {params.output_dir:q} "

@@ -5,7 +5,7 @@ SIMULATION_TRUTH = "results/simulated/ground_truth"
 rule simulate_participants:
     """Draw the participants (demographics, group) and their hidden parameters; write the dataset-level files."""
     input:
-        code=package_code("simulate", "bids", "study"),
+        code=code_of("../scripts/simulate_participants.py"),
     output:
         participants=f"{SIMULATED_ROOT}/participants.tsv",
         participants_sidecar=f"{SIMULATED_ROOT}/participants.json",
@@ -13,11 +13,9 @@ rule simulate_participants:
         readme=f"{SIMULATED_ROOT}/README",
         parameters=f"{SIMULATION_TRUTH}/participant_parameters.tsv",
         effects=f"{SIMULATION_TRUTH}/participant_effects.tsv",
-        conditions=report(f"{SIMULATION_TRUTH}/conditions.tsv", caption="../report/ground_truth.rst",
-                          category="1 Dataset"),
-    params:
-        study=config["study"],
-        simulation=config["simulation"],
+        conditions=report(
+            f"{SIMULATION_TRUTH}/conditions.tsv", caption="../report/ground_truth.rst", category="1 Dataset"
+        ),
     log:
         "results/logs/simulate_participants.log",
     conda:
@@ -26,6 +24,9 @@ rule simulate_participants:
     resources:
         mem_mb=300,
         runtime=5,
+    params:
+        study=config["study"],
+        simulation=config["simulation"],
     script:
         "../scripts/simulate_participants.py"
 
@@ -36,14 +37,11 @@ rule simulate_recording:
         parameters=rules.simulate_participants.output.parameters,
         effects=rules.simulate_participants.output.effects,
         stimuli=config["study"]["stimuli"],
-        code=package_code("simulate", "design", "bids", "study"),
+        code=code_of("../scripts/simulate_recording.py"),
     output:
         **recording("{participant}", SIMULATED_ROOT),
         events_sidecar=str(recording_files(SIMULATED_ROOT, "{participant}", STUDY.task).events_sidecar),
         truth=f"{SIMULATION_TRUTH}/trials/sub-{{participant}}_trials.parquet",
-    params:
-        study=config["study"],
-        simulation=config["simulation"],
     log:
         "results/logs/simulate_recording/sub-{participant}.log",
     benchmark:
@@ -54,5 +52,8 @@ rule simulate_recording:
     resources:
         mem_mb=600,
         runtime=5,
+    params:
+        study=config["study"],
+        simulation=config["simulation"],
     script:
         "../scripts/simulate_recording.py"

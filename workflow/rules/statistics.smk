@@ -6,15 +6,16 @@ rule table1:
     """Table 1: demographics, mood, blinding and nausea by drug group (chi-square and one-way ANOVA)."""
     input:
         participants=PARTICIPANTS_TABLE or [],
-        code=package_code("table1", "gather"),
+        code=code_of("../scripts/table1.py"),
     output:
-        cells=report(f"{STATS}/table1.tsv", caption="../report/table1.rst", category="3 Frequentist statistics",
-                     subcategory="Table 1"),
+        cells=report(
+            f"{STATS}/table1.tsv",
+            caption="../report/table1.rst",
+            category="3 Frequentist statistics",
+            subcategory="Table 1",
+        ),
         tests=f"{STATS}/table1_tests.tsv",
         markdown=f"{STATS}/table1.md",
-    params:
-        groups=list(STUDY.groups),
-        reference_group=STUDY.reference_group,
     log:
         "results/logs/table1.log",
     conda:
@@ -23,6 +24,9 @@ rule table1:
     resources:
         mem_mb=300,
         runtime=2,
+    params:
+        groups=list(STUDY.groups),
+        reference_group=STUDY.reference_group,
     script:
         "../scripts/table1.py"
 
@@ -31,26 +35,33 @@ rule lmm_emg:
     """The EMG LMM of one muscle, or the follow-up model of one muscle x emotion (type-III F, emtrends)."""
     input:
         table=EMG_WINDOWS,
-        code=package_code("lmm"),
+        code=code_of("../scripts/fit_lmm.py"),
     output:
         **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
-        **{name: report(f"{STATS}/lmm/{{model}}_{name}.tsv", caption="../report/lmm.rst",
-                        category="3 Frequentist statistics", subcategory="Linear mixed models",
-                        labels={"model": "{model}", "table": name}) for name in ("anova", "trends")},
-    wildcard_constraints:
-        model="emg_[A-Za-z0-9_]+",
-    params:
-        model=lambda wildcards: lmm_spec(wildcards.model),
+        **{
+            name: report(
+                f"{STATS}/lmm/{{model}}_{name}.tsv",
+                caption="../report/lmm.rst",
+                category="3 Frequentist statistics",
+                subcategory="Linear mixed models",
+                labels={"model": "{model}", "table": name},
+            )
+            for name in ("anova", "trends")
+        },
     log:
         "results/logs/lmm/{model}.log",
     benchmark:
         "results/benchmarks/lmm/{model}.tsv"
+    wildcard_constraints:
+        model="emg_[A-Za-z0-9_]+",
     conda:
         "../../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
+    params:
+        model=lambda wildcards: lmm_spec(wildcards.model),
     script:
         "../scripts/fit_lmm.py"
 
@@ -59,26 +70,30 @@ rule lmm_rt:
     """The RT LMM: emotion x drug, by-participant and by-face intercepts and emotion slopes."""
     input:
         table=RT_TRIALS,
-        code=package_code("lmm"),
+        code=code_of("../scripts/fit_lmm.py"),
     output:
         **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
-        anova=report(f"{STATS}/lmm/{{model}}_anova.tsv", caption="../report/lmm.rst",
-                     category="3 Frequentist statistics", subcategory="Linear mixed models",
-                     labels={"model": "{model}", "table": "anova"}),
-    wildcard_constraints:
-        model="rt",
-    params:
-        model=lambda wildcards: lmm_spec(wildcards.model),
+        anova=report(
+            f"{STATS}/lmm/{{model}}_anova.tsv",
+            caption="../report/lmm.rst",
+            category="3 Frequentist statistics",
+            subcategory="Linear mixed models",
+            labels={"model": "{model}", "table": "anova"},
+        ),
     log:
         "results/logs/lmm/{model}.log",
     benchmark:
         "results/benchmarks/lmm/{model}.tsv"
+    wildcard_constraints:
+        model="rt",
     conda:
         "../../envs/stats.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        model=lambda wildcards: lmm_spec(wildcards.model),
     script:
         "../scripts/fit_lmm.py"
 
@@ -88,12 +103,11 @@ rule rejections_by_group:
     input:
         emg="results/preprocessing/emg_rejections.tsv",
         rt="results/preprocessing/rt_summary.tsv",
-        code=package_code("table1"),
+        code=code_of("../scripts/rejections_by_group.py"),
     output:
-        report(f"{STATS}/rejections_by_group.tsv", caption="../report/rejections_by_group.rst",
-               category="2 Preprocessing"),
-    params:
-        groups=list(STUDY.groups),
+        report(
+            f"{STATS}/rejections_by_group.tsv", caption="../report/rejections_by_group.rst", category="2 Preprocessing"
+        ),
     log:
         "results/logs/rejections_by_group.log",
     conda:
@@ -102,6 +116,8 @@ rule rejections_by_group:
     resources:
         mem_mb=300,
         runtime=2,
+    params:
+        groups=list(STUDY.groups),
     script:
         "../scripts/rejections_by_group.py"
 
@@ -111,14 +127,22 @@ rule statistics_figures:
     input:
         windows=EMG_WINDOWS,
         rt=RT_TRIALS,
-        code=package_code("figures", "qc"),
+        code=code_of("../scripts/statistics_figures.py"),
     output:
         figure1_pdf=f"{STATS}/figure1.pdf",
-        figure1_png=report(f"{STATS}/figure1.png", caption="../report/figure1.rst",
-                           category="3 Frequentist statistics", subcategory="Figures"),
+        figure1_png=report(
+            f"{STATS}/figure1.png",
+            caption="../report/figure1.rst",
+            category="3 Frequentist statistics",
+            subcategory="Figures",
+        ),
         figure_s2_pdf=f"{STATS}/figure_s2.pdf",
-        figure_s2_png=report(f"{STATS}/figure_s2.png", caption="../report/figure_s2.rst",
-                             category="3 Frequentist statistics", subcategory="Figures"),
+        figure_s2_png=report(
+            f"{STATS}/figure_s2.png",
+            caption="../report/figure_s2.rst",
+            category="3 Frequentist statistics",
+            subcategory="Figures",
+        ),
     log:
         "results/logs/statistics_figures.log",
     conda:

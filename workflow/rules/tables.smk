@@ -6,12 +6,10 @@ rule import_tables:
     input:
         emg=TABLES["emg_windows"],
         rt=TABLES["rt_trials"],
-        code=package_code("tables", "emg", "rt"),
+        code=code_of("../scripts/import_tables.py"),
     output:
         windows=EMG_WINDOWS,
         rt=RT_TRIALS,
-    params:
-        study=config["study"],
     log:
         "results/logs/import_tables.log",
     conda:
@@ -20,5 +18,7 @@ rule import_tables:
     resources:
         mem_mb=1500,
         runtime=5,
+    params:
+        study=config["study"],
     script:
         "../scripts/import_tables.py"

@@ -3,23 +3,32 @@
 import numpy as np
 import pandas as pd
 
-from mimicry.asymptotic import Priors, load_posterior, model_data, population_curve_band, prior_curves
-from mimicry.figures import figure2, figure3, save
+from mimicry.asymptotic import load_posterior, model_data, population_curve_band, prior_curves
+from mimicry.figures import figure2, figure3
 from mimicry.jobs import job_log
-
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
+from mimicry.qc import save
+from mimicry.settings import Priors
 
 with job_log(snakemake.log[0], "bayes_figures") as log:
     settings = snakemake.params.bayes
-    converged = {model: bool(pd.read_csv(path, sep="\t")["converged"].iloc[0])
-                 for model, path in zip(("full", "no_drug"), snakemake.input.diagnostics)}
+    converged = {
+        model: bool(pd.read_csv(path, sep="\t")["converged"].iloc[0])
+        for model, path in zip(("full", "no_drug"), snakemake.input.diagnostics, strict=True)
+    }
     data = model_data(pd.read_parquet(snakemake.input.table), "participant")
     times = np.linspace(0.0, data["time"].max(), 81)
     band = population_curve_band(load_posterior(snakemake.input.no_drug), times, settings["hdi_prob"])
-    curves = prior_curves(Priors.from_config(settings["priors"]), settings["prior_predictive_draws"],
-                          settings["seed"], times)
-    save(figure2(data, curves, times, band, (0.1, 0.0, 0.25), settings["hdi_prob"], converged["no_drug"]),
-         snakemake.output.figure2_pdf, snakemake.output.figure2_png)
-    save(figure3(load_posterior(snakemake.input.full), converged["full"]), snakemake.output.figure3_pdf,
-         snakemake.output.figure3_png)
+    curves = prior_curves(
+        Priors.from_config(settings["priors"]), settings["prior_predictive_draws"], settings["seed"], times
+    )
+    save(
+        figure2(data, curves, times, band, (0.1, 0.0, 0.25), settings["hdi_prob"], converged["no_drug"]),
+        snakemake.output.figure2_pdf,
+        snakemake.output.figure2_png,
+    )
+    save(
+        figure3(load_posterior(snakemake.input.full), converged["full"]),
+        snakemake.output.figure3_pdf,
+        snakemake.output.figure3_png,
+    )
     log.info("Figure 2 from %d participant means, Figure 3 from the full model", len(data))

@@ -5,20 +5,30 @@ import pandas as pd
 from mimicry.asymptotic import compare_models, format_table2
 from mimicry.jobs import job_log
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "compare_bayes") as log:
     models = snakemake.params.models
-    pointwise = {model: pd.read_parquet(path) for model, path in zip(models, snakemake.input.pointwise)}
-    participants = {model: pd.read_parquet(path) for model, path in zip(models, snakemake.input.participants)}
+    pointwise = {model: pd.read_parquet(path) for model, path in zip(models, snakemake.input.pointwise, strict=True)}
+    participants = {
+        model: pd.read_parquet(path) for model, path in zip(models, snakemake.input.participants, strict=True)
+    }
     diagnostics = pd.concat([pd.read_csv(path, sep="\t") for path in snakemake.input.diagnostics])
     draws = int((diagnostics["chains"] * diagnostics["draws"]).min())
     table = compare_models(pointwise, draws, participants)
     table = table.merge(diagnostics[["model", "converged"]], on="model")
     for row in table.itertuples():
-        log.info("%s: WAIC %.1f (weight %.3f), LOOIC %.1f (weight %.3f), stacking %.3f, bad Pareto k: %d; "
-                 "leave-one-participant-out elpd %.1f (weight %.3f)", row.model, row.waic, row.weight_waic,
-                 row.looic, row.weight_loo, row.weight_stacking, row.pareto_k_bad, row.elpd_lopo, row.weight_lopo)
+        log.info(
+            "%s: WAIC %.1f (weight %.3f), LOOIC %.1f (weight %.3f), stacking %.3f, bad Pareto k: %d; "
+            "leave-one-participant-out elpd %.1f (weight %.3f)",
+            row.model,
+            row.waic,
+            row.weight_waic,
+            row.looic,
+            row.weight_loo,
+            row.weight_stacking,
+            row.pareto_k_bad,
+            row.elpd_lopo,
+            row.weight_lopo,
+        )
     table.to_csv(snakemake.output.table, sep="\t", index=False)
     with open(snakemake.output.markdown, "w", encoding="utf-8") as handle:
         handle.write(format_table2(table))

@@ -4,13 +4,26 @@ import json
 
 import pandas as pd
 
-from mimicry.asymptotic import (Cells, ConvergenceError, Diagnostics, Priors, Sampling, diagnostics_row, fit,
-                                fixed_effects, log_likelihood_draws, loo_pointwise, lopo_pointwise, model_data,
-                                pointwise_log_likelihood, prior_predictive,
-                                prior_predictive_table, save_posterior, summary, thin, waic_pointwise)
+from mimicry.asymptotic import (
+    Cells,
+    ConvergenceError,
+    diagnostics_row,
+    fit,
+    fixed_effects,
+    log_likelihood_draws,
+    loo_pointwise,
+    lopo_pointwise,
+    model_data,
+    pointwise_log_likelihood,
+    prior_predictive,
+    prior_predictive_table,
+    save_posterior,
+    summary,
+    thin,
+    waic_pointwise,
+)
 from mimicry.jobs import job_log
-
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
+from mimicry.settings import Diagnostics, Priors, Sampling
 
 with job_log(snakemake.log[0], "fit_bayes") as log:
     settings, study = snakemake.params.bayes, snakemake.params.study
@@ -20,23 +33,41 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     gate = Diagnostics.from_config(settings["diagnostics"])
     data = model_data(pd.read_parquet(snakemake.input.table), settings["data_level"])
     cells = Cells.of(data, study["groups"], study["muscles"], study["emotions"])
-    log.info("model %s (%s, %s): %d rows, %d participants, %d chains x (%d warm-up + %d draws) on %d cores",
-             model, sampling.variant, sampling.sampler, len(data), len(cells.participants), sampling.chains,
-             sampling.warmup, sampling.draws, sampling.cores)
+    log.info(
+        "model %s (%s, %s): %d rows, %d participants, %d chains x (%d warm-up + %d draws) on %d cores",
+        model,
+        sampling.variant,
+        sampling.sampler,
+        len(data),
+        len(cells.participants),
+        sampling.chains,
+        sampling.warmup,
+        sampling.draws,
+        sampling.cores,
+    )
 
     fitted = fit(data, cells, model, priors, sampling)
     table = summary(fitted.posterior, model, settings["hdi_prob"])
     diagnostics = diagnostics_row(fitted, table, sampling, gate, len(data))
-    log.info("sampled in %.1f s; divergences %d; max R-hat %.4f; min bulk ESS %.0f; %s", fitted.seconds,
-             diagnostics["divergences"], diagnostics["max_rhat"], diagnostics["min_ess_bulk"],
-             diagnostics["problems"] or "passes the gate")
+    log.info(
+        "sampled in %.1f s; divergences %d; max R-hat %.4f; min bulk ESS %.0f; %s",
+        fitted.seconds,
+        diagnostics["divergences"],
+        diagnostics["max_rhat"],
+        diagnostics["min_ess_bulk"],
+        diagnostics["problems"] or "passes the gate",
+    )
     if not diagnostics["converged"]:
-        message = (f"Bayesian model {model!r} ({sampling.variant}, {sampling.sampler}) did not pass the diagnostics "
-                   f"gate: {diagnostics['problems']}")
+        message = (
+            f"Bayesian model {model!r} ({sampling.variant}, {sampling.sampler}) did not pass the diagnostics "
+            f"gate: {diagnostics['problems']}"
+        )
         if gate.on_failure == "fail":
-            raise ConvergenceError(message + ". Raise statistics.bayes.iterations / warmup / target_accept, or set "
-                                   "statistics.bayes.diagnostics.on_failure: mark to keep the results marked as "
-                                   "not converged.")
+            raise ConvergenceError(
+                message + ". Raise statistics.bayes.iterations / warmup / target_accept, or set "
+                "statistics.bayes.diagnostics.on_failure: mark to keep the results marked as "
+                "not converged."
+            )
         log.warning("%s; results marked converged = false", message)
 
     # WAIC and LOO from at most log_likelihood_draws draws: memory is draws x rows (trial-level data)
@@ -47,8 +78,12 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     by_participant = lopo_pointwise(fitted.posterior, data)
     predicted = prior_predictive(data, cells, model, priors, sampling, settings["prior_predictive_draws"])
 
-    save_posterior(fitted, data, snakemake.output.posterior,
-                   {"model": model, "converged": diagnostics["converged"], "settings": json.dumps(settings)})
+    save_posterior(
+        fitted,
+        data,
+        snakemake.output.posterior,
+        {"model": model, "converged": diagnostics["converged"], "settings": json.dumps(settings)},
+    )
     table.to_csv(snakemake.output.summary, sep="\t", index=False)
     fixed_effects(table, diagnostics["converged"]).to_csv(snakemake.output.fixed_effects, sep="\t", index=False)
     pd.DataFrame([diagnostics]).to_csv(snakemake.output.diagnostics, sep="\t", index=False)

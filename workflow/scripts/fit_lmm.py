@@ -5,8 +5,6 @@ import pandas as pd
 from mimicry.jobs import job_log
 from mimicry.lmm import emg_model_data, fit_with_fallbacks, result_tables, rt_model_data
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "fit_lmm") as log:
     spec = snakemake.params.model
     table = pd.read_parquet(snakemake.input.table)
@@ -22,11 +20,16 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
             data = data[data["emotion"] == spec["emotion"]]
             factors.pop("emotion")
             trend = ("time", "drug")
-    result, attempts = fit_with_fallbacks(data, [spec["formula"], *spec["fallbacks"]], factors, trend,
-                                          spec["trend_df"])
+    result, attempts = fit_with_fallbacks(data, [spec["formula"], *spec["fallbacks"]], factors, trend, spec["trend_df"])
     for attempt in attempts:
-        log.info("fitted %s on %d rows in %.1f s; converged=%s; warnings=%s", attempt.formula,
-                 attempt.n_observations, attempt.seconds, attempt.converged, attempt.warnings)
+        log.info(
+            "fitted %s on %d rows in %.1f s; converged=%s; warnings=%s",
+            attempt.formula,
+            attempt.n_observations,
+            attempt.seconds,
+            attempt.converged,
+            attempt.warnings,
+        )
     tables = result_tables(result, snakemake.wildcards.model, attempts)
     for name in ("anova", "fixed_effects", "info"):
         tables[name].to_csv(snakemake.output[name], sep="\t", index=False)

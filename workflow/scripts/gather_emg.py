@@ -3,8 +3,6 @@
 from mimicry.gather import concat_summaries, concat_tables, read_participants
 from mimicry.jobs import job_log
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "gather_emg") as log:
     participants = read_participants(snakemake.input.participants)
     windows = concat_tables(snakemake.input.windows, participants)

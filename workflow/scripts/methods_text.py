@@ -7,8 +7,6 @@ import pandas as pd
 from mimicry.jobs import job_log
 from mimicry.methods import methods_text
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "methods_text") as log:
     software = pd.read_csv(snakemake.input.software, sep="\t", dtype=str, keep_default_na=False)
     with open(snakemake.input.summary, encoding="utf-8") as stream:

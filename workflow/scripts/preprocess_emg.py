@@ -2,13 +2,12 @@
 and draw its quality-control figure."""
 
 from mimicry.bids import read_recording, read_trials, validate_recording
-from mimicry.emg import BadRecording, EmgSettings, check_recording, excluded_outputs, preprocess
+from mimicry.emg import BadRecording, check_recording, excluded_outputs, preprocess
 from mimicry.errors import DatasetError
 from mimicry.jobs import job_log
 from mimicry.qc import emg_qc, save
+from mimicry.settings import EmgSettings
 from mimicry.study import Study
-
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
 
 with job_log(snakemake.log[0], "preprocess_emg") as log:
     label = snakemake.wildcards.participant
@@ -20,13 +19,19 @@ with job_log(snakemake.log[0], "preprocess_emg") as log:
         if problems:
             raise DatasetError(problems)
         raw = read_recording(bids_root, label, study).load_data(verbose="error")
-        check_recording(raw.get_data(), raw.ch_names, raw.info["sfreq"], settings,
-                        file=snakemake.input.edf, participant=f"sub-{label}")
+        check_recording(
+            raw.get_data(),
+            raw.ch_names,
+            raw.info["sfreq"],
+            settings,
+            file=snakemake.input.edf,
+            participant=f"sub-{label}",
+        )
         trials = read_trials(snakemake.input.events)
         result = preprocess(raw, trials, study.channels, settings, float(summary["line_frequency"]), label)
         log.info("sub-%s: %s", label, result.summary[["muscle", "trials", "rejected"]].to_dict("records"))
     except (BadRecording, DatasetError) as error:
-        if snakemake.params.on_bad_recording == "fail":
+        if settings.on_bad_recording == "fail":
             raise
         log.warning("sub-%s excluded: %s", label, error)
         result = excluded_outputs(label, list(study.muscles), str(error), settings.rules)

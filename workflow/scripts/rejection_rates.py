@@ -5,8 +5,6 @@ import pandas as pd
 from mimicry.gather import rejection_rates
 from mimicry.jobs import job_log
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "rejection_rates") as log:
     rates = rejection_rates(pd.read_parquet(snakemake.input.windows), pd.read_parquet(snakemake.input.rt))
     rates.to_csv(snakemake.output.rates, sep="\t", index=False)

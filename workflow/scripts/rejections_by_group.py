@@ -5,8 +5,6 @@ import pandas as pd
 from mimicry.jobs import job_log
 from mimicry.table1 import rejections_by_group
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "rejections_by_group") as log:
     emg = pd.read_csv(snakemake.input.emg, sep="\t", dtype={"participant": str}, keep_default_na=False)
     rt = pd.read_csv(snakemake.input.rt, sep="\t", dtype={"participant": str})

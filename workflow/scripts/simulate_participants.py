@@ -8,8 +8,6 @@ from mimicry.jobs import job_log
 from mimicry.simulate import planted_conditions, simulate_participants
 from mimicry.study import Study
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "simulate_participants") as log:
     study = Study.from_config(snakemake.params.study)
     simulation = snakemake.params.simulation
@@ -21,7 +19,9 @@ with job_log(snakemake.log[0], "simulate_participants") as log:
         log.info("removing %s: not a participant of this simulation", stale)
         shutil.rmtree(stale)
     bids.write_participants(participants, root)
-    bids.write_dataset_description(root, "Simulated facial mimicry study (Korb et al. 2023 design)", "mimicry simulator")
+    bids.write_dataset_description(
+        root, "Simulated facial mimicry study (Korb et al. 2023 design)", "mimicry simulator"
+    )
     Path(snakemake.output.readme).write_text(
         "Simulated facial-mimicry study written by the mimicry workflow's simulator.\n"
         f"Seed {simulation['seed']}; {len(participants)} participants; ground truth in "

@@ -10,21 +10,38 @@ from mimicry.jobs import job_log
 from mimicry.simulate import simulate_recording
 from mimicry.study import Study
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "simulate_recording") as log:
     label = snakemake.wildcards.participant
     study = Study.from_config(snakemake.params.study)
     parameters = pd.read_csv(snakemake.input.parameters, sep="\t", dtype={"participant": str}).set_index("participant")
     effects = pd.read_csv(snakemake.input.effects, sep="\t", dtype={"participant": str})
     stimuli = load_stimuli(snakemake.input.stimuli, study.emotions)
-    recording = simulate_recording(label, parameters.loc[label], effects[effects["participant"] == label],
-                                   stimuli, snakemake.params.simulation, study)
+    recording = simulate_recording(
+        label,
+        parameters.loc[label],
+        effects[effects["participant"] == label],
+        stimuli,
+        snakemake.params.simulation,
+        study,
+    )
     files = bids.recording_files(Path(snakemake.output.edf).parents[2], label, study.task)
-    bids.write_recording(files, recording.data, recording.channel_names, list(study.muscles), recording.sfreq,
-                         recording.events, task=study.task, line_frequency=snakemake.params.simulation["line_frequency"],
-                         sidecar_extra={"Manufacturer": "simulated (g.tec g.USBamp settings)"})
+    bids.write_recording(
+        files,
+        recording.data,
+        recording.channel_names,
+        list(study.muscles),
+        recording.sfreq,
+        recording.events,
+        task=study.task,
+        line_frequency=snakemake.params.simulation["line_frequency"],
+        sidecar_extra={"Manufacturer": "simulated (g.tec g.USBamp settings)"},
+    )
     recording.truth.to_parquet(snakemake.output.truth, index=False)
-    log.info("sub-%s: %.0f s at %g Hz, %d events, artefacts %s", label, recording.data.shape[1] / recording.sfreq,
-             recording.sfreq, len(recording.events),
-             recording.truth.drop_duplicates(["trial", "muscle"])["artefact"].value_counts().to_dict())
+    log.info(
+        "sub-%s: %.0f s at %g Hz, %d events, artefacts %s",
+        label,
+        recording.data.shape[1] / recording.sfreq,
+        recording.sfreq,
+        len(recording.events),
+        recording.truth.drop_duplicates(["trial", "muscle"])["artefact"].value_counts().to_dict(),
+    )

@@ -3,12 +3,15 @@
 from mimicry.jobs import job_log
 from mimicry.provenance import software_versions
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "software_versions") as log:
     environment = snakemake.wildcards.environment
     table = software_versions(environment, snakemake.input.env)
     table.to_csv(snakemake.output[0], sep="\t", index=False)
     differing = table.loc[(table["pinned"] != "") & (table["pinned"] != table["found"])]
-    log.info("%s: %d packages, %d differ from the pins (a pin like 3.12 covers 3.12.x):\n%s", environment,
-             len(table), len(differing), differing.to_string(index=False) if len(differing) else "")
+    log.info(
+        "%s: %d packages, %d differ from the pins (a pin like 3.12 covers 3.12.x):\n%s",
+        environment,
+        len(table),
+        len(differing),
+        differing.to_string(index=False) if len(differing) else "",
+    )

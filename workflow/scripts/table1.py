@@ -4,8 +4,6 @@ from mimicry.gather import read_participants
 from mimicry.jobs import job_log
 from mimicry.table1 import format_table1, table1
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "table1") as log:
     participants = read_participants(snakemake.input.participants)
     groups = snakemake.params.groups

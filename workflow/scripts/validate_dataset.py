@@ -6,12 +6,11 @@ from mimicry.bids import validate_dataset, write_tsv
 from mimicry.jobs import job_log
 from mimicry.study import Study
 
-snakemake = snakemake  # noqa: F821 (injected by Snakemake)
-
 with job_log(snakemake.log[0], "validate_dataset") as log:
     with open(snakemake.input.schema, encoding="utf-8") as stream:
         schema = yaml.safe_load(stream)
-    summary = validate_dataset(snakemake.params.bids_root, Study.from_config(snakemake.params.study),
-                               snakemake.params.exclude, schema)
+    summary = validate_dataset(
+        snakemake.params.bids_root, Study.from_config(snakemake.params.study), snakemake.params.exclude, schema
+    )
     write_tsv(summary, snakemake.output[0])
     log.info("%d participants valid", len(summary))

@@ -1,5 +1,5 @@
-# The paper's asymptotic model in R brms (Debian r-cran-brms), for the parity check in tools/brms_parity.py.
-# Usage: Rscript tools/brms_parity.R DATA.csv OUT_PREFIX ITERATIONS SEED [CORES]
+# The paper's asymptotic model in R brms (Debian r-cran-brms), for the parity check in tools/reference/brms_parity.py.
+# Usage: Rscript tools/reference/brms_parity.R DATA.csv OUT_PREFIX ITERATIONS SEED [CORES]
 # Writes OUT_PREFIX_summary.tsv (every population-level parameter: mean, sd, 2.5% / 97.5% quantiles, Rhat,
 # bulk / tail ESS) and OUT_PREFIX_timing.tsv (compile and sampling seconds).
 args <- commandArgs(trailingOnly = TRUE)

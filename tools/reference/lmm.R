@@ -1,7 +1,7 @@
 #!/usr/bin/env Rscript
 # Reference implementation of the workflow's LMMs in plain R (lme4 + lmerTest + emmeans), to check the pymer4
 # route's numbers and to time it against the same fit.
-# Usage: Rscript tools/reference_lmm.R DATA.tsv "FORMULA" OUT_PREFIX [TREND_VARIABLE BY]
+# Usage: Rscript tools/reference/lmm.R DATA.tsv "FORMULA" OUT_PREFIX [TREND_VARIABLE BY]
 # Exits with status 75 when this process's lme4 did not get CHOLMOD's default ordering: run it again
 # (mimicry.rsession.run_in_fresh_r does; src/mimicry/lme4_ordering.R says why).
 # Writes OUT_PREFIX_anova.tsv (type-III F tests, Satterthwaite df, sum-to-zero contrasts),
@@ -11,7 +11,7 @@ suppressPackageStartupMessages({
   library(emmeans)
 })
 script <- sub("^--file=", "", grep("^--file=", commandArgs(trailingOnly = FALSE), value = TRUE))
-source(file.path(dirname(normalizePath(script)), "..", "src", "mimicry", "lme4_ordering.R"))
+source(file.path(dirname(normalizePath(script)), "..", "..", "src", "mimicry", "lme4_ordering.R"))
 if (!lme4_default_ordering()) quit(status = LME4_RETRY_STATUS)
 args <- commandArgs(trailingOnly = TRUE)
 options(contrasts = c("contr.sum", "contr.poly"))

@@ -5,12 +5,12 @@
 # /etc/munge/munge.key (created if missing), the symlink /run/slurm/conf (see link_run_slurm_conf)
 # and, when STATE_DIR is too deep for socket paths, /tmp/slurm-cluster.<hash>; never /etc/slurm.
 #
-#   tools/slurm-cluster.sh install             apt-get the Debian packages (root; no-op when present)
-#   tools/slurm-cluster.sh start  STATE_DIR    bring it up; last line on stdout: export SLURM_CONF=...
-#   tools/slurm-cluster.sh stop   STATE_DIR    cancel jobs, stop the daemons, wait until they are gone
-#   tools/slurm-cluster.sh status STATE_DIR    exit 0 only when every daemon is running
+#   tools/setup/slurm-cluster.sh install             apt-get the Debian packages (root; no-op when present)
+#   tools/setup/slurm-cluster.sh start  STATE_DIR    bring it up; last line on stdout: export SLURM_CONF=...
+#   tools/setup/slurm-cluster.sh stop   STATE_DIR    cancel jobs, stop the daemons, wait until they are gone
+#   tools/setup/slurm-cluster.sh status STATE_DIR    exit 0 only when every daemon is running
 #
-# Only the export line goes to stdout, so `eval "$(tools/slurm-cluster.sh start DIR)"` works.
+# Only the export line goes to stdout, so `eval "$(tools/setup/slurm-cluster.sh start DIR)"` works.
 # Everything listens on 127.0.0.1 only. SLURM_CLUSTER_PORT (default 6817) moves the ports:
 # slurmctld uses it, slurmd +1, slurmdbd +2, mariadbd +3.
 set -euo pipefail
@@ -209,7 +209,7 @@ write_configs() {
   pass=$(<"$STATE/dbpass")
 
   cat >"$STATE/slurm.conf" <<EOF
-# Written by tools/slurm-cluster.sh; rewritten on every start.
+# Written by tools/setup/slurm-cluster.sh; rewritten on every start.
 ClusterName=$CLUSTER
 SlurmctldHost=$HOST(127.0.0.1)
 SlurmctldPort=$PORT
@@ -253,7 +253,7 @@ EOF
 
   # slurmdbd finds slurmdbd.conf next to \$SLURM_CONF and refuses it unless it is 0600.
   (umask 077 && cat >"$STATE/slurmdbd.conf" <<EOF
-# Written by tools/slurm-cluster.sh; rewritten on every start.
+# Written by tools/setup/slurm-cluster.sh; rewritten on every start.
 AuthType=auth/munge
 AuthInfo=socket=$RUN/munge/munge.socket.2
 DbdHost=localhost

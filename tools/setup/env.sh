@@ -4,7 +4,7 @@
 #   2. a Python 3.12 venv at .venv/ with every package pinned in requirements.lock and the `mimicry` package.
 # Re-running it does nothing when nothing changed (stamp file keyed on the lock's checksum).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 R_DEBS=(r-base-core r-cran-lme4 r-cran-lmertest r-cran-emmeans)
 

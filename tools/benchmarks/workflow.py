@@ -1,6 +1,6 @@
 """Benchmark the workflow on its default (paper-size) configuration and print the figures.
 
-Usage: .venv/bin/python tools/benchmark.py [--rules RULE ...] [-- extra snakemake arguments]
+Usage: .venv/bin/python tools/benchmarks/workflow.py [--rules RULE ...] [-- extra snakemake arguments]
 Re-runs the named rules (default: every rule) with `--forcerun`, times the whole run, then prints the per-rule
 figures from the Snakemake benchmark files (results/benchmarks/<rule>/<job>.tsv), and how much of a
 per-participant EMG job is process start-up and imports (a fresh interpreter importing what the job imports).
@@ -15,15 +15,17 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from mimicry.benchmarks import read_benchmarks, summarize
 
-from mimicry.benchmarks import read_benchmarks, summarize  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
+
 
 # What a preprocess_emg job imports before it does any work (Snakemake's script preamble included).
-EMG_JOB_IMPORTS = ("import snakemake.logging, snakemake.iocontainers, pandas, pyarrow.parquet, mne, mne_bids, "
-                   "mne.filter, mne.epochs, scipy.signal, matplotlib.figure, matplotlib.backends.backend_agg, "
-                   "matplotlib.backends.backend_pdf")
+EMG_JOB_IMPORTS = (
+    "import snakemake.logging, snakemake.iocontainers, pandas, pyarrow.parquet, mne, mne_bids, "
+    "mne.filter, mne.epochs, scipy.signal, matplotlib.figure, matplotlib.backends.backend_agg, "
+    "matplotlib.backends.backend_pdf"
+)
 
 
 def startup_seconds(repeats: int = 3) -> float:
@@ -33,7 +35,9 @@ def startup_seconds(repeats: int = 3) -> float:
         before = os.times()
         subprocess.run([sys.executable, "-c", EMG_JOB_IMPORTS], check=True)
         after = os.times()
-        best = min(best, (after.children_user - before.children_user) + (after.children_system - before.children_system))
+        best = min(
+            best, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+        )
     return best
 
 
@@ -44,8 +48,14 @@ def main() -> None:
     parser.add_argument("snakemake_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     force = ["--forcerun", *args.rules] if args.rules else ["--forceall"]
-    command = [str(Path(sys.executable).with_name("snakemake")), "--cores", args.cores, "-q", *force,
-               *[a for a in args.snakemake_args if a != "--"]]
+    command = [
+        str(Path(sys.executable).with_name("snakemake")),
+        "--cores",
+        args.cores,
+        "-q",
+        *force,
+        *[a for a in args.snakemake_args if a != "--"],
+    ]
     start = time.perf_counter()
     subprocess.run(command, cwd=ROOT, check=True)
     wall = time.perf_counter() - start
@@ -55,8 +65,10 @@ def main() -> None:
     if "preprocess_emg" in table.index:
         startup = startup_seconds()
         cpu = table.loc["preprocess_emg", "cpu_mean_s"]
-        print(f"preprocess_emg: process start-up and imports {startup:.2f} s of {cpu:.2f} s CPU per job "
-              f"({100 * startup / cpu:.0f}%)")
+        print(
+            f"preprocess_emg: process start-up and imports {startup:.2f} s of {cpu:.2f} s CPU per job "
+            f"({100 * startup / cpu:.0f}%)"
+        )
 
 
 if __name__ == "__main__":

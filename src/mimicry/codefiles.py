@@ -1,0 +1,78 @@
+"""The package code a rule's script or notebook runs, found from its imports, for Snakemake's ``input:``.
+
+Editing a module then reruns exactly the jobs whose scripts import it, directly or through other modules, with
+no list to keep by hand. Every ``mimicry`` import counts, also one inside a function (it may run), and so does a
+file of the package (such as an R script) whose name a module spells out.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+PACKAGE = "mimicry"
+
+
+def _source(path: Path) -> str:
+    """Python source of a script, or of a notebook's code cells (IPython magics and shell lines left out)."""
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    lines = [line for cell in cells if cell["cell_type"] == "code" for line in "".join(cell["source"]).splitlines()]
+    return "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
+
+
+def imported_modules(source: str, package_dir: Path) -> set[str]:
+    """Names of the package's modules that ``source`` imports (``mimicry`` itself for ``__init__``)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level:  # relative: from .x import y
+            base = ".".join(filter(None, [PACKAGE, node.module]))
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] != PACKAGE:
+                continue
+            found.add(PACKAGE)
+            if len(parts) > 1 and (package_dir / f"{parts[1]}.py").is_file():
+                found.add(parts[1])
+    return found
+
+
+def _named_files(source: str, package_dir: Path) -> set[Path]:
+    """Non-Python files of the package whose names appear as string constants in ``source``."""
+    constants = {
+        node.value
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    }
+    return {path for path in package_dir.iterdir() if path.suffix != ".py" and path.name in constants}
+
+
+def _module_file(module: str, package_dir: Path) -> Path:
+    return package_dir / ("__init__.py" if module == PACKAGE else f"{module}.py")
+
+
+def code_files(script: str | Path, package_dir: str | Path) -> list[Path]:
+    """Every file of the package (``package_dir``) that ``script`` (a ``.py`` file or notebook) runs, sorted."""
+    package_dir = Path(package_dir)
+    pending = sorted(imported_modules(_source(Path(script)), package_dir))
+    seen: set[str] = set()
+    files: set[Path] = set()
+    while pending:
+        module = pending.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        path = _module_file(module, package_dir)
+        source = path.read_text(encoding="utf-8")
+        files |= {path, *_named_files(source, package_dir)}
+        pending += sorted(imported_modules(source, package_dir) - seen)
+    return sorted(files)

@@ -1,0 +1,213 @@
+"""The workflow's configuration: validated against its schema, which holds every default, and the typed settings
+each stage builds from it.
+
+``workflow/schemas/config.schema.yaml`` is the one place a default lives. The workflow fills the defaults in when
+it starts (``validate_config``, from ``common.smk``), tests and tools do the same with ``load_config``, and the
+classes below take every value from the validated config: they have no defaults of their own.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: The configuration schema: types, allowed values and every default.
+SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+#: The shipped configuration: the study's design (defaults fill in the rest).
+CONFIG = SCHEMA.parents[2] / "config" / "config.yaml"
+
+
+class ConfigError(ValueError):
+    """A configuration that does not match the schema; the message names every offending key."""
+
+
+def _with_defaults(validator_class: Any) -> Any:
+    """A validator that fills each missing property with a copy of its schema default before checking it."""
+    from jsonschema import validators
+
+    check_properties = validator_class.VALIDATORS["properties"]
+
+    def fill_defaults(
+        validator: Any, properties: Mapping[str, Any], instance: Any, schema: Mapping[str, Any]
+    ) -> Iterator[Any]:
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(name, copy.deepcopy(subschema["default"]))
+        yield from check_properties(validator, properties, instance, schema)
+
+    return validators.extend(validator_class, {"properties": fill_defaults})
+
+
+def validate_config(config: dict[str, Any], schema: Path = SCHEMA) -> dict[str, Any]:
+    """Fill ``config`` (in place) with the schema's defaults and check it; raise :class:`ConfigError` naming every
+    key that is wrong. Returns ``config``."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    rules = yaml.safe_load(schema.read_text(encoding="utf-8"))
+    problems = sorted(_with_defaults(Draft202012Validator)(rules).iter_errors(config), key=lambda e: list(e.path))
+    if problems:
+        lines = [f"  {'.'.join(map(str, error.path)) or '(top level)'}: {error.message}" for error in problems]
+        raise ConfigError(
+            f"the configuration does not match {schema.name}:\n"
+            + "\n".join(lines)
+            + "\nFix those keys (config/README.md documents each, with its default)."
+        )
+    return config
+
+
+def merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
+    """``overlay`` laid over ``base``: nested mappings merge, anything else replaces (as ``--configfile`` does)."""
+    merged = dict(base)
+    for key, value in overlay.items():
+        merged[key] = (
+            merge(base[key], value) if isinstance(value, Mapping) and isinstance(base.get(key), Mapping) else value
+        )
+    return merged
+
+
+def load_config(*overlays: str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration a run with ``--configfile overlays...`` uses: config/config.yaml, the overlays (files or
+    mappings) laid over it in order, the schema's defaults filled in, validated."""
+    import yaml
+
+    config: dict[str, Any] = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    for overlay in overlays:
+        if not isinstance(overlay, Mapping):
+            overlay = yaml.safe_load(Path(overlay).read_text(encoding="utf-8")) or {}
+        config = merge(config, overlay)
+    return validate_config(config)
+
+
+@dataclass(frozen=True)
+class EmgSettings:
+    """The EMG preprocessing choices (``preprocessing.emg``)."""
+
+    l_freq: float
+    h_freq: float
+    l_trans_bandwidth: float
+    h_trans_bandwidth: float
+    notch_harmonics: int
+    smoothing_h_freq: float
+    smoothing_trans_bandwidth: float
+    tmin: float
+    tmax: float
+    n_sd: float
+    rules: tuple[str, ...]
+    scope: str
+    window_s: float
+    n_windows: int
+    timecourse_bin_s: float
+    log_floor: float
+    flat_sd_uv: float
+    on_bad_recording: str
+
+    @classmethod
+    def from_config(cls, emg: Mapping[str, Any]) -> EmgSettings:
+        return cls(
+            l_freq=emg["bandpass"]["l_freq"],
+            h_freq=emg["bandpass"]["h_freq"],
+            l_trans_bandwidth=emg["bandpass"]["l_trans_bandwidth"],
+            h_trans_bandwidth=emg["bandpass"]["h_trans_bandwidth"],
+            notch_harmonics=emg["notch_harmonics"],
+            smoothing_h_freq=emg["smoothing"]["h_freq"],
+            smoothing_trans_bandwidth=emg["smoothing"]["h_trans_bandwidth"],
+            tmin=emg["epoch"]["tmin"],
+            tmax=emg["epoch"]["tmax"],
+            n_sd=emg["rejection"]["n_sd"],
+            rules=tuple(emg["rejection"]["rules"]),
+            scope=emg["rejection"]["scope"],
+            window_s=emg["windows"]["length_s"],
+            n_windows=emg["windows"]["count"],
+            timecourse_bin_s=emg["timecourse_bin_s"],
+            log_floor=emg["log_floor"],
+            flat_sd_uv=emg["flat_sd_uv"],
+            on_bad_recording=emg["on_bad_recording"],
+        )
+
+    def min_sampling_frequency(self) -> float:
+        """The band-pass's upper transition band must fit below Nyquist."""
+        return 2.0 * (self.h_freq + self.h_trans_bandwidth / 2.0)
+
+
+@dataclass(frozen=True)
+class Priors:
+    """The asymptotic model's priors (``statistics.bayes.priors``): normal on the fixed effects of a and c,
+    half-normal on every SD, LKJ on the brms variant's correlations."""
+
+    asymptote_mu: float
+    asymptote_sigma: float
+    rate_mu: float
+    rate_sigma: float
+    random_sd: float
+    residual_sd: float
+    lkj_eta: float
+
+    @classmethod
+    def from_config(cls, priors: Mapping[str, Any]) -> Priors:
+        return cls(
+            asymptote_mu=priors["asymptote"]["mu"],
+            asymptote_sigma=priors["asymptote"]["sigma"],
+            rate_mu=priors["rate"]["mu"],
+            rate_sigma=priors["rate"]["sigma"],
+            random_sd=priors["random_sd"],
+            residual_sd=priors["residual_sd"],
+            lkj_eta=priors["lkj_eta"],
+        )
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How to sample (``statistics.bayes``): implementation, sampler, chains x (warm-up + draws), and the cores
+    the job has (not a config key: Snakemake's ``threads``)."""
+
+    variant: str  #: bambi | brms
+    sampler: str  #: nutpie | pymc
+    chains: int
+    warmup: int
+    draws: int
+    target_accept: float
+    seed: int
+    cores: int
+
+    @property
+    def iterations(self) -> int:
+        """Iterations per chain, warm-up included (brms's ``iter``)."""
+        return self.warmup + self.draws
+
+    @classmethod
+    def from_config(cls, bayes: Mapping[str, Any], cores: int) -> Sampling:
+        return cls(
+            variant=bayes["variant"],
+            sampler=bayes["sampler"],
+            chains=bayes["chains"],
+            warmup=bayes["warmup"],
+            draws=bayes["iterations"] - bayes["warmup"],
+            target_accept=bayes["target_accept"],
+            seed=bayes["seed"],
+            cores=cores,
+        )
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """The convergence gate (``statistics.bayes.diagnostics``): what a fit must reach, and what to do when it
+    does not (fail | mark)."""
+
+    max_rhat: float
+    min_ess_bulk: float
+    max_divergences: int
+    on_failure: str
+
+    @classmethod
+    def from_config(cls, diagnostics: Mapping[str, Any]) -> Diagnostics:
+        return cls(
+            max_rhat=diagnostics["max_rhat"],
+            min_ess_bulk=diagnostics["min_ess_bulk"],
+            max_divergences=diagnostics["max_divergences"],
+            on_failure=diagnostics["on_failure"],
+        )

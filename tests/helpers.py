@@ -1,0 +1,103 @@
+"""What the tests share: the project's paths, a throw-away copy of the project, Snakemake runs in it, config
+overlays, the validated default configuration, planted data and rewritten recordings."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from mimicry.settings import load_config, merge
+from mimicry.study import Study
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+TEST_CONFIG = "config/test/config.yaml"
+PROJECT_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources", "src")
+#: The configuration of a plain run: config/config.yaml with the schema's defaults filled in.
+DEFAULT = load_config()
+STUDY = Study.from_config(DEFAULT["study"])
+
+
+def copy_project(destination: Path) -> Path:
+    """Copy what the workflow needs (not results/, not .venv/) so a test can run and break it in isolation."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = ROOT / part
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / part, symlinks=True, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+            )
+        else:
+            shutil.copy2(source, destination / part)
+    return destination
+
+
+def snakemake_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment Snakemake runs in: the venv's bin/ first, as an activated venv has it (the notebook rule
+    runs papermill, the report rule jupyter), plus ``extra``."""
+    return {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PATH": f"{Path(SNAKEMAKE).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        **(extra or {}),
+    }
+
+
+def run_snakemake(
+    project: Path, *args: str, check: bool = True, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake in ``project`` (``env`` added to the environment); with ``check``, fail the test with
+    Snakemake's output if it fails."""
+    result = subprocess.run([SNAKEMAKE, *args], cwd=project, capture_output=True, text=True, env=snakemake_env(env))
+    if check and result.returncode != 0:
+        pytest.fail(f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def write_overlay(project: Path, name: str, overlay: dict) -> str:
+    """A config file for ``--configfile``: the test configuration (small study, short Bayesian runs) with
+    ``overlay`` laid over it."""
+    test_config = yaml.safe_load((project / TEST_CONFIG).read_text())
+    path = project / "config" / name
+    path.write_text(yaml.safe_dump(merge(test_config, overlay)), encoding="utf-8")
+    return str(path.relative_to(project))
+
+
+def planted_window_trials(
+    drug_effects: list[dict], per_group: int = 30, muscle: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Trial x window log EMG straight from planted participant curves (the simulator's ``window_trials``, no EMG),
+    for ``per_group`` participants per group of the default study, and the planted a, b, c per condition."""
+    from mimicry import simulate
+    from mimicry.design import load_stimuli
+
+    simulation = merge(
+        DEFAULT["simulation"],
+        {"participants_per_group": {g: per_group for g in STUDY.groups}, "drug_effects": drug_effects},
+    )
+    _, _, effects = simulate.simulate_participants(simulation, STUDY)
+    if muscle:
+        effects = effects[effects["muscle"] == muscle]
+    stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", STUDY.emotions)
+    trials = simulate.window_trials(
+        effects, stimuli, repetitions=1, trial_response_sd=simulation["trial_response_sd"], noise_sd=0.15, seed=1
+    )
+    return trials, simulate.planted_conditions(simulation, STUDY)
+
+
+def rewrite_recording(root: Path, label: str, change) -> None:
+    """Rewrite one participant's EDF after ``change(data, sfreq) -> (data, sfreq)``; sidecars stay consistent."""
+    from mimicry.bids import read_recording, recording_files, write_recording
+
+    raw = read_recording(root, label, STUDY).load_data(verbose="error")
+    files = recording_files(root, label, STUDY.task)
+    events = pd.read_csv(files.events, sep="\t", dtype=str, keep_default_na=False)
+    data, sfreq = change(raw.get_data(), raw.info["sfreq"])
+    write_recording(files, data, raw.ch_names, list(STUDY.muscles), sfreq, events, task=STUDY.task, line_frequency=50.0)

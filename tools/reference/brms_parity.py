@@ -1,0 +1,178 @@
+"""Parity with the paper's tool: fit the asymptotic model in R brms and in this project's brms-faithful variant
+on the same data, and compare posterior means, intervals, time and ESS.
+
+Optional (not in the default run, not in CI): needs Debian's r-cran-brms (`apt-get install r-cran-brms`), and
+brms needs ~20 min for the paper's 4 x 5000 iterations on 2 cores.
+
+Usage: .venv/bin/python tools/reference/brms_parity.py [--iterations 5000] [--seed 20230721] [--windows PATH]
+       [--out DIR]
+Writes DIR/comparison.tsv (one row per fixed effect) and DIR/timing.tsv, and prints both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mimicry import asymptotic as bayes
+from mimicry.settings import Priors, Sampling, load_config
+from mimicry.study import Study
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+BRMS_FIXED = re.compile(r"^b_(a|c)_drug(?P<drug>\w+):muscle(?P<muscle>\w+):emotion(?P<emotion>\w+)$")
+
+
+def brms_fixed_effects(summary: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for row in summary.itertuples():
+        match = BRMS_FIXED.match(row.variable)
+        if match:
+            rows.append(
+                {
+                    "parameter": "asymptote" if match.group(1) == "a" else "rate",
+                    "drug": match["drug"],
+                    "muscle": match["muscle"],
+                    "emotion": match["emotion"],
+                    "mean": row.mean,
+                    "sd": row.sd,
+                    "low": row._4,
+                    "high": row._5,
+                    "r_hat": row.rhat,
+                    "ess_bulk": row.ess_bulk,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def ours_fixed_effects(posterior) -> pd.DataFrame:
+    rows = []
+    for parameter in ("asymptote", "rate"):
+        draws = posterior[parameter].stack(sample=("chain", "draw"))
+        for drug in draws["drug"].values:
+            for muscle in draws["muscle"].values:
+                for emotion in draws["emotion"].values:
+                    values = draws.sel(drug=drug, muscle=muscle, emotion=emotion).values
+                    rows.append(
+                        {
+                            "parameter": parameter,
+                            "drug": drug,
+                            "muscle": muscle,
+                            "emotion": emotion,
+                            "mean": values.mean(),
+                            "sd": values.std(ddof=1),
+                            "low": np.quantile(values, 0.025),
+                            "high": np.quantile(values, 0.975),
+                        }
+                    )
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--iterations", type=int, default=5000)
+    parser.add_argument("--seed", type=int, default=20230721)
+    parser.add_argument("--windows", default=str(ROOT / "results/preprocessing/emg_windows.parquet"))
+    parser.add_argument("--out", default=str(ROOT / "results/bayes/brms_parity"))
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    config = load_config()
+    study = Study.from_config(config["study"])
+    data = bayes.model_data(pd.read_parquet(args.windows))
+    data.to_csv(out / "model_data.csv", index=False)
+
+    start = time.perf_counter()
+    subprocess.run(
+        [
+            "Rscript",
+            str(ROOT / "tools/reference/brms_parity.R"),
+            str(out / "model_data.csv"),
+            str(out / "brms"),
+            str(args.iterations),
+            str(args.seed),
+            "2",
+        ],
+        check=True,
+    )
+    brms_wall = time.perf_counter() - start
+    brms = brms_fixed_effects(pd.read_csv(out / "brms_summary.tsv", sep="\t"))
+    brms_all = pd.read_csv(out / "brms_summary.tsv", sep="\t")
+    brms_timing = pd.read_csv(out / "brms_timing.tsv", sep="\t").iloc[0]
+
+    settings = config["statistics"]["bayes"]
+    # the brms fit's settings: the paper's 4 chains, half of the iterations warm-up
+    sampling = dataclasses.replace(
+        Sampling.from_config(settings, cores=2),
+        variant="brms",
+        chains=4,
+        warmup=args.iterations // 2,
+        draws=args.iterations - args.iterations // 2,
+        seed=args.seed,
+    )
+    cells = bayes.Cells.of(data, study.groups, study.muscles, study.emotions)
+    fitted = bayes.fit(data, cells, "full", Priors.from_config(settings["priors"]), sampling)
+    table = bayes.summary(fitted.posterior, "full")
+    population = table[table["parameter"].isin(bayes.POPULATION)]
+    ours = ours_fixed_effects(fitted.posterior)
+
+    keys = ["parameter", "drug", "muscle", "emotion"]
+    comparison = brms.merge(ours, on=keys, suffixes=("_brms", "_pymc"))
+    comparison["mean_diff_in_sd"] = (comparison["mean_pymc"] - comparison["mean_brms"]) / comparison["sd_brms"]
+    comparison["sd_ratio"] = comparison["sd_pymc"] / comparison["sd_brms"]
+    comparison["low_diff_in_sd"] = (comparison["low_pymc"] - comparison["low_brms"]) / comparison["sd_brms"]
+    comparison["high_diff_in_sd"] = (comparison["high_pymc"] - comparison["high_brms"]) / comparison["sd_brms"]
+    comparison.to_csv(out / "comparison.tsv", sep="\t", index=False)
+    brms_seconds = brms_timing["compile_seconds"] + brms_timing["sample_seconds"]
+    timing = pd.DataFrame(
+        [
+            {
+                "implementation": "R brms 2.18 / rstan",
+                "seconds": brms_seconds,
+                "wall_s": brms_wall,
+                "min_ess_bulk": brms_all["ess_bulk"].min(),
+                "max_rhat": brms_all["rhat"].max(),
+                "divergences": brms_timing["divergences"],
+            },
+            {
+                "implementation": f"PyMC brms variant / {sampling.sampler}",
+                "seconds": fitted.seconds,
+                "wall_s": fitted.seconds,
+                "min_ess_bulk": population["ess_bulk"].min(),
+                "max_rhat": population["r_hat"].max(),
+                "divergences": bayes.divergences(fitted.raw),
+            },
+        ]
+    )
+    timing["ess_bulk_per_s"] = timing["min_ess_bulk"] / timing["seconds"]
+    timing.to_csv(out / "timing.tsv", sep="\t", index=False)
+    pd.set_option("display.width", 200)
+    print(
+        comparison[
+            [*keys, "mean_brms", "mean_pymc", "mean_diff_in_sd", "sd_ratio", "low_diff_in_sd", "high_diff_in_sd"]
+        ]
+        .round(3)
+        .to_string(index=False)
+    )
+    print(
+        f"\nlargest |mean difference|: {comparison['mean_diff_in_sd'].abs().max():.3f} posterior SD; "
+        f"SD ratio {comparison['sd_ratio'].min():.3f}-{comparison['sd_ratio'].max():.3f}; largest 95% interval "
+        f"end difference {comparison[['low_diff_in_sd', 'high_diff_in_sd']].abs().max().max():.3f} SD"
+    )
+    print(timing.round(3).to_string(index=False))
+    print(
+        f"ESS per second, PyMC brms variant / brms: "
+        f"{timing['ess_bulk_per_s'].iloc[1] / timing['ess_bulk_per_s'].iloc[0]:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
