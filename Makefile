@@ -19,7 +19,7 @@ test: setup
 	.venv/bin/python tools/setup/fetch-test-data.py
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
-# The unit tier alone: no workflow run, no root (about a minute).
+# The unit tier alone: no workflow run, no model fitted to planted data, no root (about a minute).
 test-unit: setup
 	.venv/bin/python tools/setup/fetch-test-data.py
 	.venv/bin/python -m pytest -m unit $(PYTEST_ARGS)

@@ -1,9 +1,9 @@
 """Shared fixtures (helpers live in helpers.py) and the test tiers.
 
-Tiers (``-m``): ``workflow`` runs the workflow or reads the shared run, ``cluster`` needs the single-node SLURM
-cluster, ``browser`` Debian's chromium; ``unit`` is everything else (no workflow run, no root). A test that uses
-the ``slurm`` or ``test_run`` fixture, directly or through another fixture, gets its tier from it; one that runs
-Snakemake by itself or a browser says so with its marker.
+Tiers (``-m``): ``validation`` fits models to planted or simulated data (minutes), ``workflow`` runs the
+workflow or reads the shared run, ``cluster`` needs the single-node SLURM cluster, ``browser`` Debian's chromium;
+``unit`` is everything else (no workflow run, no root, about a minute in all). A test that uses one of the
+fixtures below, directly or through another fixture, gets its tier from it; any other says so with its marker.
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ import pytest
 
 from helpers import TEST_CONFIG, copy_project, run_snakemake
 
-TIER_OF_FIXTURE = {"slurm": "cluster", "test_run": "workflow"}
+TIER_OF_FIXTURE = {
+    "slurm": "cluster",
+    "test_run": "workflow",
+    "small_fits": "validation",
+    "planted_effect": "validation",
+}
+TIERS = ("validation", "workflow", "cluster", "browser")
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marker
@@ -23,7 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for fixture, tier in TIER_OF_FIXTURE.items():
             if fixture in getattr(item, "fixturenames", ()):
                 item.add_marker(tier)
-        if not any(item.get_closest_marker(tier) for tier in ("workflow", "cluster", "browser")):
+        if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker("unit")
 
 

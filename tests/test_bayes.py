@@ -354,6 +354,7 @@ def test_observation_level_criteria_cannot_see_a_planted_effect(planted_effect: 
     assert table.loc["no_drug", "weight_waic"] > 0.5 and table.loc["no_drug", "weight_loo"] > 0.5
 
 
+@pytest.mark.validation
 def test_no_drug_model_wins_under_the_null() -> None:
     table = _recover([])["table"]
     assert table.loc["no_drug", "weight_lopo"] > 0.99  # by 9.1 nats

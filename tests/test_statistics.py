@@ -124,6 +124,7 @@ def _planted_study(drug_effects: list[dict]) -> pd.DataFrame:
     return emg_model_data(trials, "zygomaticus")
 
 
+@pytest.mark.validation
 def test_planted_drug_effect_is_detected_and_the_null_is_not() -> None:
     """Under the null, mimicry (emotion x time) is strongly significant and no drug term is; with both drugs
     turning the ZM asymptote for AngryToHappy from +0.085 to -0.065 (smiles no longer mimicked), the drug
