@@ -31,7 +31,6 @@ DATA_KEYS = {
     "simulation.participants_per_group",
     "simulation.response",
     "simulation.emg.baseline_amplitude_uv",
-    "simulation.participant_sd",
 }
 
 
@@ -74,6 +73,14 @@ def test_a_wrong_type_is_named_by_its_key() -> None:
         load_config({"simulation": {"seed": "forty-two"}})
     with pytest.raises(ConfigError, match=r"statistics\.bayes: Additional properties .*'chain' was unexpected"):
         load_config({"statistics": {"bayes": {"chain": 4}}})
+
+
+def test_one_key_of_a_group_can_be_set_and_its_siblings_keep_their_defaults() -> None:
+    config = load_config(
+        {"statistics": {"bayes": {"priors": {"rate": {"sigma": 0.9}}}, "emg": {"fallbacks": ["y ~ x"]}}}
+    )
+    assert config["statistics"]["bayes"]["priors"]["rate"] == {"mu": -1.0, "sigma": 0.9}
+    assert config["statistics"]["emg"]["formula"] == DEFAULT["statistics"]["emg"]["formula"]
 
 
 @pytest.mark.parametrize("key", sorted(_keys(DEFAULT)))

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
@@ -81,7 +82,7 @@ def _change_schema_default(project: Path, key: str, value: object) -> None:
     for part in key.split("."):
         node = node["properties"][part]
     node["default"] = value
-    path.write_text(yaml.safe_dump(schema))
+    path.write_text(yaml.safe_dump(schema, sort_keys=False))  # the schema's order is the filled config's order
 
 
 def test_a_default_changed_in_the_schema_reruns_what_the_same_key_in_config_would(finished: Path) -> None:
@@ -211,36 +212,63 @@ def _runs(script: Path, package: Path) -> set[Path]:
     return modules | named
 
 
-def _rerun_because_of(dry_run: str, changed: str) -> dict[str, int]:
-    """Rule -> jobs that ``snakemake -n`` plans because ``changed`` was updated (not because of another job)."""
-    rules: dict[str, int] = {}
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run):
-        reason = re.search(r"reason: Updated input files: (.*)", block)
-        if reason and changed in [f.strip() for f in reason.group(1).split(",")]:
-            rule = re.match(r"(?:local)?rule (\w+):", block.strip()).group(1)
-            rules[rule] = rules.get(rule, 0) + 1
-    return rules
+def _jobs(dry_run: str) -> list[dict]:
+    """The jobs of a ``snakemake -n`` listing: rule, inputs and outputs of each."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run)[1:]:
+        fields = dict(re.findall(r"^\s+(input|output|log): (.*)$", block, flags=re.MULTILINE))
+        jobs.append(
+            {
+                "rule": re.match(r"(?:local)?rule (\w+):", block).group(1),
+                "input": {f.strip() for f in fields.get("input", "").split(",") if f.strip()},
+                # a job's log can be another job's input (the executed notebook)
+                "output": {
+                    f.strip() for f in f"{fields.get('output', '')},{fields.get('log', '')}".split(",") if f.strip()
+                },
+            }
+        )
+    return jobs
+
+
+def _with_downstream(jobs: list[dict], first: list[int]) -> dict[str, int]:
+    """Rule -> jobs among ``first`` and every job that consumes their outputs, directly or not."""
+    chosen, pending = set(), list(first)
+    while pending:
+        index = pending.pop()
+        if index not in chosen:
+            chosen.add(index)
+            pending += [i for i, job in enumerate(jobs) if job["input"] & jobs[index]["output"]]
+    return dict(Counter(jobs[i]["rule"] for i in chosen if jobs[i]["rule"] != "all"))
 
 
 def test_editing_a_package_file_reruns_exactly_the_jobs_that_run_it(finished: Path) -> None:
-    """Each module (and the R probe) touched in turn: the jobs planned because of it are those whose script
-    runs it, directly or through other modules."""
+    """Each module (and the R probe) in turn: every job lists it among its inputs exactly when its script runs it,
+    directly or through other modules (the standard library's ModuleFinder says which), and editing it plans
+    those jobs and what depends on their outputs, nothing else."""
     package = finished / "src/mimicry"
     scripts = _scripts_by_rule(finished)
-    everything = planned_jobs(finished, "-F", "--configfile", TEST_CONFIG)
+    jobs = _jobs(run_snakemake(finished, "-n", "-F", "--configfile", TEST_CONFIG).stdout)
     mismatches = []
     for path in sorted(p for p in package.iterdir() if p.suffix in {".py", ".R"}):
-        expected = {
-            rule: everything[rule]
-            for rule, script in scripts.items()
-            if rule in everything and path.resolve() in _runs(script, package.resolve())
-        }
-        before = path.stat()
-        os.utime(path, (time.time() + 60, time.time() + 60))
-        dry = run_snakemake(finished, "-n", "--configfile", TEST_CONFIG).stdout
+        name = str(path.relative_to(finished))
+        runs = [
+            i
+            for i, job in enumerate(jobs)
+            if job["rule"] in scripts and path.resolve() in _runs(scripts[job["rule"]], package.resolve())
+        ]
+        listed = [i for i, job in enumerate(jobs) if name in job["input"]]
+        if listed != runs:
+            mismatches.append(
+                f"{path.name}: an input of {sorted({jobs[i]['rule'] for i in listed})}, "
+                f"run by {sorted({jobs[i]['rule'] for i in runs})}"
+            )
+        # an edit, not a touch: Snakemake reruns for a newer input only when its checksum changed
+        original, before = path.read_bytes(), path.stat()
+        path.write_bytes(original + b"\n# edited\n")
+        planned = planned_jobs(finished, "--configfile", TEST_CONFIG)
+        path.write_bytes(original)
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-        found = _rerun_because_of(dry, str(path.relative_to(finished)))
-        if found != expected:
-            mismatches.append(f"{path.name}: planned {found}, expected {expected}")
+        if planned != _with_downstream(jobs, runs):
+            mismatches.append(f"{path.name}: edited, plans {planned}, expected {_with_downstream(jobs, runs)}")
     assert not mismatches, "\n".join(mismatches)
     assert planned_jobs(finished, "--configfile", TEST_CONFIG) == {}
