@@ -70,6 +70,19 @@ def write_overlay(project: Path, name: str, overlay: dict) -> str:
     return str(path.relative_to(project))
 
 
+def write_schema_with_defaults(source: Path, destination: Path, defaults: dict[str, object]) -> Path:
+    """The config schema at ``source`` with some defaults changed (dotted key -> new default), written to
+    ``destination`` in its own key order (the order the filled config gets)."""
+    schema = yaml.safe_load(source.read_text())
+    for key, value in defaults.items():
+        node = schema
+        for part in key.split("."):
+            node = node["properties"][part]
+        node["default"] = value
+    destination.write_text(yaml.safe_dump(schema, sort_keys=False))
+    return destination
+
+
 def planted_window_trials(
     drug_effects: list[dict], per_group: int = 30, muscle: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import DEFAULT, ROOT, TEST_CONFIG
+from helpers import DEFAULT, ROOT, TEST_CONFIG, write_schema_with_defaults
 from mimicry.settings import (
     SCHEMA,
     ConfigError,
@@ -96,22 +96,13 @@ def test_every_documented_key_exists() -> None:
     assert set(_documented()) <= set(_keys(DEFAULT))
 
 
-def _schema_with(tmp_path: Path, **defaults: object) -> Path:
-    """A copy of the schema with some defaults changed (dotted key under `properties` -> new default)."""
-    schema = yaml.safe_load(SCHEMA.read_text())
-    for key, value in defaults.items():
-        node = schema
-        for part in key.split("."):
-            node = node["properties"][part]
-        node["default"] = value
-    path = tmp_path / "config.schema.yaml"
-    path.write_text(yaml.safe_dump(schema))
-    return path
-
-
 def test_a_default_changed_in_the_schema_reaches_the_settings(tmp_path: Path) -> None:
     """The settings classes have no defaults of their own: a default changed in the schema is what they get."""
-    schema = _schema_with(tmp_path, **{"preprocessing.emg.bandpass.l_freq": 25.0, "statistics.bayes.iterations": 3000})
+    schema = write_schema_with_defaults(
+        SCHEMA,
+        tmp_path / "config.schema.yaml",
+        {"preprocessing.emg.bandpass.l_freq": 25.0, "statistics.bayes.iterations": 3000},
+    )
     config = validate_config({"study": SHIPPED["study"]}, schema)
     assert EmgSettings.from_config(config["preprocessing"]["emg"]).l_freq == 25.0
     sampling = Sampling.from_config(config["statistics"]["bayes"], cores=1)

@@ -16,7 +16,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import ROOT, SNAKEMAKE, TEST_CONFIG, copy_project, run_snakemake, snakemake_env, write_overlay
+from helpers import (
+    ROOT,
+    SNAKEMAKE,
+    TEST_CONFIG,
+    copy_project,
+    run_snakemake,
+    snakemake_env,
+    write_overlay,
+    write_schema_with_defaults,
+)
 
 REPORT_JOBS = {"provenance", "methods_text", "study_notebook", "study_report_html"}
 BAYES_JOBS = {"bayes_fit", "bayes_compare", "bayes_figures"}
@@ -73,18 +82,6 @@ def test_a_prior_change_reruns_only_the_bayesian_models_and_the_report(finished:
     assert jobs["bayes_fit"] == 4
 
 
-def _change_schema_default(project: Path, key: str, value: object) -> None:
-    import yaml
-
-    path = project / "workflow/schemas/config.schema.yaml"
-    schema = yaml.safe_load(path.read_text())
-    node = schema
-    for part in key.split("."):
-        node = node["properties"][part]
-    node["default"] = value
-    path.write_text(yaml.safe_dump(schema, sort_keys=False))  # the schema's order is the filled config's order
-
-
 def test_a_default_changed_in_the_schema_reruns_what_the_same_key_in_config_would(finished: Path) -> None:
     """The schema is the one place a default lives: changing the band-pass edge or a prior there plans exactly
     the jobs that setting the key in a config file plans."""
@@ -94,7 +91,8 @@ def test_a_default_changed_in_the_schema_reruns_what_the_same_key_in_config_woul
         for part in reversed(middle):
             nested = {part: nested}
         by_config = planned_jobs(finished, "--configfile", write_overlay(finished, "key.yaml", {section: nested}))
-        _change_schema_default(finished, key, value)
+        schema = finished / "workflow/schemas/config.schema.yaml"
+        write_schema_with_defaults(schema, schema, {key: value})
         by_schema = planned_jobs(finished, "--configfile", TEST_CONFIG)
         assert by_schema == by_config and by_schema, key
         shutil.copy2(ROOT / "workflow/schemas/config.schema.yaml", finished / "workflow/schemas/config.schema.yaml")
