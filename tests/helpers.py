@@ -84,23 +84,33 @@ def write_schema_with_defaults(source: Path, destination: Path, defaults: dict[s
 
 
 def planted_window_trials(
-    drug_effects: list[dict], per_group: int = 30, muscle: str | None = None
+    drug_effects: list[dict], per_group: int = 30, muscle: str | None = None, seed: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Trial x window log EMG straight from planted participant curves (the simulator's ``window_trials``, no EMG),
-    for ``per_group`` participants per group of the default study, and the planted a, b, c per condition."""
+    for ``per_group`` participants per group of the default study, and the planted a, b, c per condition (``seed``:
+    another draw of the same study; default: the default simulation's)."""
     from mimicry import simulate
     from mimicry.design import load_stimuli
 
     simulation = merge(
         DEFAULT["simulation"],
-        {"participants_per_group": {g: per_group for g in STUDY.groups}, "drug_effects": drug_effects},
+        {
+            "participants_per_group": {g: per_group for g in STUDY.groups},
+            "drug_effects": drug_effects,
+            **({} if seed is None else {"seed": seed}),
+        },
     )
     _, _, effects = simulate.simulate_participants(simulation, STUDY)
     if muscle:
         effects = effects[effects["muscle"] == muscle]
     stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", STUDY.emotions)
     trials = simulate.window_trials(
-        effects, stimuli, repetitions=1, trial_response_sd=simulation["trial_response_sd"], noise_sd=0.15, seed=1
+        effects,
+        stimuli,
+        repetitions=1,
+        trial_response_sd=simulation["trial_response_sd"],
+        noise_sd=0.15,
+        seed=1 if seed is None else seed,
     )
     return trials, simulate.planted_conditions(simulation, STUDY)
 

@@ -109,5 +109,5 @@ def test_a_default_changed_in_the_schema_reaches_the_settings(tmp_path: Path) ->
     assert (sampling.warmup, sampling.draws, sampling.iterations) == (2500, 500, 3000)
     default = Sampling.from_config(DEFAULT["statistics"]["bayes"], cores=1)
     assert default.draws == 5000 and default.iterations == 7500
-    assert Priors.from_config(DEFAULT["statistics"]["bayes"]["priors"]).rate_mu == -1.0
+    assert Priors.from_config(DEFAULT["statistics"]["bayes"]).rate_mu == -1.0
     assert Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"]).on_failure == "mark"

@@ -47,8 +47,10 @@ def test_the_readme_layout_names_every_module_and_rule_file_and_nothing_else() -
     assert all((ROOT / path).exists() or path == "results/" for path in named), sorted(
         p for p in named if not (ROOT / p).exists()
     )
-    modules = {f"src/mimicry/{p.name}" for p in (ROOT / "src/mimicry").iterdir() if p.suffix in {".py", ".R"}} - {
-        "src/mimicry/__init__.py"
+    modules = {
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "src/mimicry").rglob("*")
+        if p.suffix in {".py", ".R"} and p.name != "__init__.py"
     }
     rules = {f"workflow/rules/{p.name}" for p in (ROOT / "workflow/rules").glob("*.smk")}
     assert modules <= named, sorted(modules - named)

@@ -10,7 +10,7 @@ antagonism" (Psychopharmacology), as small pure functions that the Snakemake rul
 - :mod:`mimicry.emg`, :mod:`mimicry.rt`, :mod:`mimicry.qc`  per-participant preprocessing and its QC figure;
 - :mod:`mimicry.gather`, :mod:`mimicry.tables`  group tables, from the jobs or from a user's own tables;
 - :mod:`mimicry.table1`, :mod:`mimicry.lmm`, :mod:`mimicry.figures`  group statistics I;
-- :mod:`mimicry.asymptotic`  group statistics II (the Bayesian asymptotic regression, Table 2);
+- :mod:`mimicry.bayes`     group statistics II (the Bayesian asymptotic regression, Table 2);
 - :mod:`mimicry.provenance`, :mod:`mimicry.methods`, :mod:`mimicry.findings`  the study report;
 - :mod:`mimicry.errors`    input errors that name the file, the participant and the problem.
 """

@@ -87,10 +87,11 @@ def figure_s2(rt_trials: pd.DataFrame) -> Figure:
 MUSCLE_COLOURS = {"corrugator": "tab:red", "zygomaticus": "tab:green"}
 
 
-def _not_converged(figure: Figure, converged: bool) -> None:
-    if not converged:
+def _not_converged(figure: Figure, failed: str) -> None:
+    """A banner naming the parameter classes that failed the diagnostics gate ("" when it passed)."""
+    if failed:
         figure.suptitle(
-            "NOT CONVERGED: the posterior failed the diagnostics gate (see diagnostics.tsv)",
+            f"NOT CONVERGED ({failed}): the posterior failed the diagnostics gate (see diagnostics.tsv)",
             color="tab:red",
             fontsize=9,
         )
@@ -103,7 +104,7 @@ def figure2(
     band: pd.DataFrame,
     example: tuple[float, float, float],
     hdi_prob: float,
-    converged: bool = True,
+    failed: str = "",
 ) -> Figure:
     """Figure 2: (A) the asymptotic curve for ``example`` (a, b, c); (B) population curves drawn from the priors;
     (C) participants' mean log EMG per condition as boxplots, with the no-drug model's HDI band per muscle.
@@ -161,21 +162,23 @@ def figure2(
         ax.set(title=f"C  {emotion}", xlabel="time window", ylim=(low, high))
     axes[0].set_ylabel(f"participant mean log EMG\n(band: {hdi_prob:.0%} HDI, model without drug)")
     axes[-1].legend(frameon=False, fontsize=8)
-    _not_converged(figure, converged)
+    _not_converged(figure, failed)
     return figure
 
 
-def figure3(posterior: xr.Dataset, converged: bool = True) -> Figure:
+def figure3(posterior: xr.Dataset, contrasts: pd.DataFrame, failed: str = "") -> Figure:
     """Figure 3: posterior densities of the fixed effects of a (asymptote) and c (log rate) by drug, one panel per
-    parameter x muscle x emotion."""
+    parameter x muscle x emotion (top rows), and each drug's difference from the reference group with its HDI
+    (bottom rows; filled where the HDI excludes 0)."""
     from scipy.stats import gaussian_kde
 
     muscles, emotions = list(posterior["muscle"].values), list(posterior["emotion"].values)
-    figure = Figure(figsize=(12, 5.5), layout="constrained")
-    axes = figure.subplots(2, len(muscles) * len(emotions), squeeze=False)
+    cells = [(m, e) for m in muscles for e in emotions]
+    figure = Figure(figsize=(12, 9), layout="constrained")
+    axes = figure.subplots(4, len(cells), squeeze=False)
     for row, (parameter, label) in enumerate((("asymptote", "asymptote a"), ("rate", "log rate c"))):
         draws = posterior[parameter]
-        for column, (muscle, emotion) in enumerate((m, e) for m in muscles for e in emotions):
+        for column, (muscle, emotion) in enumerate(cells):
             ax = axes[row, column]
             cell = draws.sel(muscle=muscle, emotion=emotion)
             groups = list(cell["drug"].values) if "drug" in cell.dims else ["all"]
@@ -187,6 +190,28 @@ def figure3(posterior: xr.Dataset, converged: bool = True) -> Figure:
             ax.set_title(f"{MUSCLE_LABELS.get(muscle, muscle)} {emotion}", fontsize=9)
             ax.set_xlabel(label, fontsize=8)
             ax.set_yticks([])
+        for column, (muscle, emotion) in enumerate(cells):
+            ax = axes[row + 2, column]
+            rows = contrasts[
+                (contrasts["parameter"] == parameter)
+                & (contrasts["muscle"] == muscle)
+                & (contrasts["emotion"] == emotion)
+            ]
+            for k, contrast in enumerate(rows.itertuples()):
+                colour = DRUG_STYLES.get(contrast.drug, ("0.2", "o"))[0]
+                ax.plot([contrast.hdi_low, contrast.hdi_high], [k, k], color=colour, lw=2)
+                ax.plot(
+                    contrast.mean,
+                    k,
+                    "o",
+                    color=colour,
+                    markerfacecolor=colour if contrast.excludes_zero else "white",
+                )
+            ax.axvline(0, color="0.6", lw=0.8)
+            ax.set_yticks(range(len(rows)), list(rows["drug"]), fontsize=7)
+            ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
+            reference = rows["reference"].iloc[0] if len(rows) else "reference"
+            ax.set_xlabel(f"{label}: drug - {reference}", fontsize=8)
     axes[0, -1].legend(frameon=False, fontsize=7)
-    _not_converged(figure, converged)
+    _not_converged(figure, failed)
     return figure

@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from mimicry.nested import WINDOW_CRITERIA_CAVEAT
+
 FINDING_COLUMNS = ["topic", "statement"]
 WEIGHT_LABELS = {
     "weight_lopo": "leave-one-participant-out",
@@ -124,24 +126,52 @@ def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFr
     return statements
 
 
-def bayes_findings(table2: pd.DataFrame, diagnostics: pd.DataFrame) -> list[str]:
-    """Did every model pass the convergence gate, and which model do the comparisons weigh most?"""
-    failed = diagnostics.loc[~diagnostics["converged"].astype(bool), "model"].tolist()
+def bayes_findings(
+    table2: pd.DataFrame, diagnostics: pd.DataFrame, contrasts: pd.DataFrame, hdi_prob: float
+) -> list[str]:
+    """Did every model pass the convergence gate; which drug - reference contrasts of the full model have an HDI
+    that excludes 0; which model each criterion weighs most, and which criteria are unreliable."""
+    failed = diagnostics.loc[~diagnostics["converged"].astype(bool)]
     worst_rhat, lowest_ess = diagnostics["max_rhat"].max(), diagnostics["min_ess_bulk"].min()
     gate = (
         f"All {len(diagnostics)} Bayesian models passed the convergence gate"
-        if not failed
-        else f"{len(failed)} of {len(diagnostics)} Bayesian models did not pass the convergence gate "
-        f"({', '.join(failed)}): their estimates and weights are provisional"
+        if failed.empty
+        else f"{len(failed)} of {len(diagnostics)} Bayesian models did not pass the convergence gate ("
+        + "; ".join(f"{row.model}: {row.failed_classes}" for row in failed.itertuples())
+        + "): their estimates and weights are provisional"
     )
     statements = [f"{gate} (largest R-hat {worst_rhat:.3f}, smallest bulk ESS {lowest_ess:.0f})."]
+    full = contrasts[contrasts["model"] == "full"]
+    if not full.empty:
+        found = full[full["excludes_zero"].astype(bool)]
+        if found.empty:
+            largest = full.loc[full["mean"].abs().idxmax()]
+            statements.append(
+                f"No drug - {largest['reference']} contrast of the full model has a {hdi_prob:.0%} HDI excluding 0 "
+                f"(largest: {largest['drug']}, {largest['parameter']} of the {largest['muscle']} in "
+                f"{largest['emotion']}, {largest['mean']:+.3f} [{largest['hdi_low']:.3f}, {largest['hdi_high']:.3f}])."
+            )
+        else:
+            listed = "; ".join(
+                f"{row.drug} {row.parameter} of the {row.muscle} in {row.emotion} {row.direction} "
+                f"({row.mean:+.3f} [{row.hdi_low:.3f}, {row.hdi_high:.3f}], probability of direction "
+                f"{row.prob_direction:.3f})"
+                for row in found.itertuples()
+            )
+            statements.append(
+                f"Drug - {found['reference'].iloc[0]} contrasts of the full model whose {hdi_prob:.0%} HDI excludes "
+                f"0: {listed}."
+            )
     labels = table2.set_index("model")["label"]
     parts = []
     for column, words in WEIGHT_LABELS.items():
         weights = table2.set_index("model")[column]
         best = weights.idxmax()
-        parts.append(f"{words}: '{labels[best]}' ({weights[best]:.3f})")
+        reliable = table2.set_index("model")["lopo_reliable" if column == "weight_lopo" else "windows_reliable"]
+        flag = "" if reliable.all() else ", unreliable: more than 10% of Pareto k above 0.7"
+        parts.append(f"{words}: '{labels[best]}' ({weights[best]:.3f}{flag})")
     statements.append("Model weights, most weighted model per criterion: " + "; ".join(parts) + ".")
+    statements.append(WINDOW_CRITERIA_CAVEAT)
     return statements
 
 

@@ -157,21 +157,35 @@ def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> str
 
 def bayes_paragraph(bayes: Mapping[str, Any], versions: Mapping[str, str]) -> str:
     """``bayes``: the validated ``statistics.bayes`` section."""
-    priors, gate = Priors.from_config(bayes["priors"]), Diagnostics.from_config(bayes["diagnostics"])
+    priors, gate = Priors.from_config(bayes), Diagnostics.from_config(bayes["diagnostics"])
     sampling = Sampling.from_config(bayes, cores=1)  # the cores a fit had do not enter the text
-    full = formulas("full")
-    if sampling.variant == "bambi":
+    full = formulas("full", priors.b_intercept)
+    if sampling.parameterization == "marginal":
+        structure = "independent" if sampling.variant == "bambi" else "correlated across cells as in brms"
+        implementation = (
+            f"in PyMC {versions.get('pymc', '')} (Abril-Pla et al., 2023), with the participant effects {structure}; "
+            "the participant effects of a and b were integrated out of the likelihood analytically (for fixed c "
+            "the curve is linear in a and b) and drawn afterwards from their exact conditional distribution "
+            "given each posterior draw, so that only the effects of c and the population parameters were sampled"
+        )
+    elif sampling.variant == "bambi":
         implementation = (
             f"in Bambi {versions.get('bambi', '')} (Capretto et al., 2022) with a custom likelihood "
             "whose distributional parameters are a, b and c; the participant effects were independent"
         )
-        correlation = ""
     else:
         implementation = (
             f"in PyMC {versions.get('pymc', '')} (Abril-Pla et al., 2023), with the participant "
             "effects of each parameter correlated as in brms"
         )
-        correlation = f", and an LKJ({_number(priors.lkj_eta)}) prior on their correlations"
+    correlation = (
+        f", and an LKJ({_number(priors.lkj_eta)}) prior on their correlations" if sampling.variant == "brms" else ""
+    )
+    start = (
+        f", b's fixed effects Normal({_number(priors.asymptote_mu)}, {_number(priors.asymptote_sigma)})"
+        if priors.b_intercept
+        else ""
+    )
     sampler = f"nutpie {versions.get('nutpie', '')}" if sampling.sampler == "nutpie" else "PyMC's NUTS sampler"
     level = (
         "the mean log EMG per participant, muscle, emotion and window"
@@ -190,21 +204,25 @@ def bayes_paragraph(bayes: Mapping[str, Any], versions: Mapping[str, str]) -> st
         f"y = a − (a − b)·exp(−exp(c)·t) with t = window − 1, a the asymptote, b the start and c the log rate, "
         f"implemented {implementation}. The non-linear parameters were a ~ `{full['a']}`, b ~ `{full['b']}` and "
         f"c ~ `{full['c']}`, with a Gaussian likelihood. Priors: a's fixed effects Normal("
-        f"{_number(priors.asymptote_mu)}, {_number(priors.asymptote_sigma)}), c's fixed effects "
+        f"{_number(priors.asymptote_mu)}, {_number(priors.asymptote_sigma)}){start}, c's fixed effects "
         f"Normal({_number(priors.rate_mu)}, {_number(priors.rate_sigma)}), every participant-effect SD "
         f"Half-Normal({_number(priors.random_sd)}), the residual SD Half-Normal("
         f"{_number(priors.residual_sd)}){correlation}. Four nested models were fitted, the drug entering the "
         f"parameters named: {nested}. Each was sampled with {sampler}: {sampling.chains} chains of "
         f"{sampling.iterations} iterations ({sampling.warmup} warm-up, {sampling.draws} draws kept per chain), "
         f"target acceptance {_number(sampling.target_accept)}, seed {sampling.seed}. A fit was accepted when every "
-        f"population-level parameter had a rank-normalised R-hat below {_number(gate.max_rhat)} and a bulk "
+        f"fixed effect, participant-effect SD, participant effect and the residual SD had a rank-normalised R-hat "
+        f"below {_number(gate.max_rhat)} and a bulk "
         f"effective sample size of at least {_number(gate.min_ess_bulk)}, with "
         f"{divergences} divergent transitions (ArviZ {versions.get('arviz', '')}; Kumar et al., 2019); {verdict}. "
         f"Posterior summaries are "
-        f"means and {_number(100 * bayes['hdi_prob'])}% highest-density intervals. The models were compared by WAIC "
+        f"means and {_number(100 * bayes['hdi_prob'])}% highest-density intervals; each drug was compared with the "
+        f"reference group by the posterior of the difference in asymptote and in log rate per muscle and emotion "
+        f"(highest-density interval and probability of direction). The models were compared by WAIC "
         f"and PSIS-LOO (Vehtari et al., 2017), with weights exp(−ΔIC/2) as brms's `model_weights` and stacking "
         f"weights, and by leave-one-participant-out cross-validation (each participant's effects integrated "
-        f"out). A prior predictive check drew {bayes['prior_predictive_draws']} data sets from the priors."
+        f"out), a criterion being flagged unreliable when more than 10% of its Pareto k exceeded 0.7. A prior "
+        f"predictive check drew {bayes['prior_predictive_draws']} data sets from the priors."
     )
 
 

@@ -137,7 +137,8 @@ class EmgSettings:
 @dataclass(frozen=True)
 class Priors:
     """The asymptotic model's priors (``statistics.bayes.priors``): normal on the fixed effects of a and c,
-    half-normal on every SD, LKJ on the brms variant's correlations."""
+    half-normal on every SD, LKJ on the brms variant's correlations; and whether b has a population intercept
+    (``statistics.bayes.b_intercept``; with the asymptote's prior)."""
 
     asymptote_mu: float
     asymptote_sigma: float
@@ -146,9 +147,12 @@ class Priors:
     random_sd: float
     residual_sd: float
     lkj_eta: float
+    b_intercept: bool
 
     @classmethod
-    def from_config(cls, priors: Mapping[str, Any]) -> Priors:
+    def from_config(cls, bayes: Mapping[str, Any]) -> Priors:
+        """From ``statistics.bayes`` (its ``priors`` group and ``b_intercept``)."""
+        priors = bayes["priors"]
         return cls(
             asymptote_mu=priors["asymptote"]["mu"],
             asymptote_sigma=priors["asymptote"]["sigma"],
@@ -157,6 +161,7 @@ class Priors:
             random_sd=priors["random_sd"],
             residual_sd=priors["residual_sd"],
             lkj_eta=priors["lkj_eta"],
+            b_intercept=bayes["b_intercept"],
         )
 
 
@@ -166,6 +171,7 @@ class Sampling:
     the job has (not a config key: Snakemake's ``threads``)."""
 
     variant: str  #: bambi | brms
+    parameterization: str  #: marginal | joint
     sampler: str  #: nutpie | pymc
     chains: int
     warmup: int
@@ -183,6 +189,7 @@ class Sampling:
     def from_config(cls, bayes: Mapping[str, Any], cores: int) -> Sampling:
         return cls(
             variant=bayes["variant"],
+            parameterization=bayes["parameterization"],
             sampler=bayes["sampler"],
             chains=bayes["chains"],
             warmup=bayes["warmup"],

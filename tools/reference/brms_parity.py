@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mimicry import asymptotic as bayes
+from mimicry.bayes.diagnostics import POPULATION, divergences, summary
+from mimicry.bayes.model import Cells, model_data
+from mimicry.bayes.sampling import fit
 from mimicry.settings import Priors, Sampling, load_config
 from mimicry.study import Study
 
@@ -87,7 +89,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     config = load_config()
     study = Study.from_config(config["study"])
-    data = bayes.model_data(pd.read_parquet(args.windows))
+    data = model_data(pd.read_parquet(args.windows))
     data.to_csv(out / "model_data.csv", index=False)
 
     start = time.perf_counter()
@@ -118,10 +120,10 @@ def main() -> None:
         draws=args.iterations - args.iterations // 2,
         seed=args.seed,
     )
-    cells = bayes.Cells.of(data, study.groups, study.muscles, study.emotions)
-    fitted = bayes.fit(data, cells, "full", Priors.from_config(settings["priors"]), sampling)
-    table = bayes.summary(fitted.posterior, "full")
-    population = table[table["parameter"].isin(bayes.POPULATION)]
+    cells = Cells.of(data, study.groups, study.muscles, study.emotions)
+    fitted = fit(data, cells, "full", Priors.from_config(settings), sampling)
+    table = summary(fitted.posterior, "full")
+    population = table[table["parameter"].isin(POPULATION)]
     ours = ours_fixed_effects(fitted.posterior)
 
     keys = ["parameter", "drug", "muscle", "emotion"]
@@ -148,7 +150,7 @@ def main() -> None:
                 "wall_s": fitted.seconds,
                 "min_ess_bulk": population["ess_bulk"].min(),
                 "max_rhat": population["r_hat"].max(),
-                "divergences": bayes.divergences(fitted.raw),
+                "divergences": divergences(fitted.raw),
             },
         ]
     )

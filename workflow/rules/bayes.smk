@@ -2,7 +2,12 @@
 # the prior predictive check, Figures 2 and 3.
 BAYES = "results/bayes"
 BAYES_MODELS = list(NESTED_MODELS)  # Table 2's nested models (mimicry.nested)
-BAYES_STUDY = {"groups": list(STUDY.groups), "muscles": list(STUDY.muscles), "emotions": list(STUDY.emotions)}
+BAYES_STUDY = {
+    "groups": list(STUDY.groups),
+    "reference_group": STUDY.reference_group,
+    "muscles": list(STUDY.muscles),
+    "emotions": list(STUDY.emotions),
+}
 
 
 rule bayes_fit:
@@ -27,6 +32,7 @@ rule bayes_fit:
             subcategory="Diagnostics",
             labels={"model": "{model}"},
         ),
+        contrasts=f"{BAYES}/{{model}}/contrasts.tsv",
         pointwise=f"{BAYES}/{{model}}/pointwise.parquet",
         participants=f"{BAYES}/{{model}}/participants.parquet",
         prior_predictive=report(
@@ -58,15 +64,17 @@ rule bayes_fit:
 
 rule bayes_compare:
     """Table 2: WAIC and PSIS-LOO of the nested models (brms-style and stacking weights, Pareto k), and
-    leave-one-participant-out."""
+    leave-one-participant-out; every model's drug - reference contrasts in one table."""
     input:
         pointwise=expand(f"{BAYES}/{{model}}/pointwise.parquet", model=BAYES_MODELS),
         participants=expand(f"{BAYES}/{{model}}/participants.parquet", model=BAYES_MODELS),
         diagnostics=expand(f"{BAYES}/{{model}}/diagnostics.tsv", model=BAYES_MODELS),
+        contrasts=expand(f"{BAYES}/{{model}}/contrasts.tsv", model=BAYES_MODELS),
         code=code_of("../scripts/compare_bayes.py"),
     output:
         table=report(f"{BAYES}/table2.tsv", caption="../report/table2.rst", category="4 Bayesian models"),
         markdown=f"{BAYES}/table2.md",
+        contrasts=report(f"{BAYES}/contrasts.tsv", caption="../report/contrasts.rst", category="4 Bayesian models"),
     log:
         "results/logs/bayes/compare.log",
     conda:
@@ -88,6 +96,7 @@ rule bayes_figures:
         full=f"{BAYES}/full/posterior.nc",
         no_drug=f"{BAYES}/no_drug/posterior.nc",
         diagnostics=[f"{BAYES}/full/diagnostics.tsv", f"{BAYES}/no_drug/diagnostics.tsv"],
+        contrasts=f"{BAYES}/full/contrasts.tsv",
         code=code_of("../scripts/bayes_figures.py"),
     output:
         figure2_pdf=f"{BAYES}/figure2.pdf",

@@ -155,6 +155,7 @@ def notebook_inputs(wildcards=None):
         "trends": [f"{stats}/{model}_trends.tsv" for model in lmm_models()],
         "lmm_info": [f"{stats}/{model}_info.tsv" for model in [*lmm_models(), "rt"]],
         "table2": rules.bayes_compare.output.table,
+        "contrasts": rules.bayes_compare.output.contrasts,
         "diagnostics": expand(rules.bayes_fit.output.diagnostics, model=BAYES_MODELS),
         "fixed_effects": expand(rules.bayes_fit.output.fixed_effects, model=BAYES_MODELS),
         "prior_predictive": expand(rules.bayes_fit.output.prior_predictive, model="full"),

@@ -96,6 +96,7 @@ rule study_notebook:
         groups=list(STUDY.groups),
         muscles=list(STUDY.muscles),
         followup=config["statistics"]["followup"],
+        hdi_prob=config["statistics"]["bayes"]["hdi_prob"],
     notebook:
         "../notebooks/study_report.py.ipynb"
 

@@ -1,8 +1,9 @@
-"""Table 2: WAIC and PSIS-LOO of the nested asymptotic models, with brms-style and stacking weights."""
+"""Table 2: WAIC, PSIS-LOO and leave-one-participant-out of the nested asymptotic models (weights, reliability),
+and every model's drug - reference contrasts in one table."""
 
 import pandas as pd
 
-from mimicry.asymptotic import compare_models, format_table2
+from mimicry.bayes.compare import compare_models, format_table2
 from mimicry.jobs import job_log
 
 with job_log(snakemake.log[0], "compare_bayes") as log:
@@ -32,3 +33,8 @@ with job_log(snakemake.log[0], "compare_bayes") as log:
     table.to_csv(snakemake.output.table, sep="\t", index=False)
     with open(snakemake.output.markdown, "w", encoding="utf-8") as handle:
         handle.write(format_table2(table))
+    contrasts = pd.concat([pd.read_csv(path, sep="\t") for path in snakemake.input.contrasts], ignore_index=True)
+    contrasts.to_csv(snakemake.output.contrasts, sep="\t", index=False)
+    log.info(
+        "%d drug - reference contrasts, %d with an HDI excluding 0", len(contrasts), contrasts["excludes_zero"].sum()
+    )

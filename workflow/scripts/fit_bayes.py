@@ -4,31 +4,25 @@ import json
 
 import pandas as pd
 
-from mimicry.asymptotic import (
-    Cells,
-    ConvergenceError,
-    diagnostics_row,
-    fit,
-    fixed_effects,
+from mimicry.bayes.compare import (
     log_likelihood_draws,
     loo_pointwise,
     lopo_pointwise,
-    model_data,
     pointwise_log_likelihood,
-    prior_predictive,
-    prior_predictive_table,
-    save_posterior,
-    summary,
-    thin,
     waic_pointwise,
 )
+from mimicry.bayes.contrasts import drug_contrasts
+from mimicry.bayes.diagnostics import diagnostics_row, enforce_gate, fixed_effects, summary
+from mimicry.bayes.model import Cells, model_data
+from mimicry.bayes.predictive import prior_predictive, prior_predictive_table
+from mimicry.bayes.sampling import fit, save_posterior, thin
 from mimicry.jobs import job_log
 from mimicry.settings import Diagnostics, Priors, Sampling
 
 with job_log(snakemake.log[0], "fit_bayes") as log:
     settings, study = snakemake.params.bayes, snakemake.params.study
     model = snakemake.wildcards.model
-    priors = Priors.from_config(settings["priors"])
+    priors = Priors.from_config(settings)
     sampling = Sampling.from_config(settings, cores=snakemake.threads)
     gate = Diagnostics.from_config(settings["diagnostics"])
     data = model_data(pd.read_parquet(snakemake.input.table), settings["data_level"])
@@ -57,18 +51,9 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
         diagnostics["min_ess_bulk"],
         diagnostics["problems"] or "passes the gate",
     )
-    if not diagnostics["converged"]:
-        message = (
-            f"Bayesian model {model!r} ({sampling.variant}, {sampling.sampler}) did not pass the diagnostics "
-            f"gate: {diagnostics['problems']}"
-        )
-        if gate.on_failure == "fail":
-            raise ConvergenceError(
-                message + ". Raise statistics.bayes.iterations / warmup / target_accept, or set "
-                "statistics.bayes.diagnostics.on_failure: mark to keep the results marked as "
-                "not converged."
-            )
-        log.warning("%s; results marked converged = false", message)
+    warning = enforce_gate(diagnostics, gate)
+    if warning:
+        log.warning(warning)
 
     # WAIC and LOO from at most log_likelihood_draws draws: memory is draws x rows (trial-level data)
     scored = thin(fitted.posterior, log_likelihood_draws(len(data)))
@@ -87,6 +72,10 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     table.to_csv(snakemake.output.summary, sep="\t", index=False)
     fixed_effects(table, diagnostics["converged"]).to_csv(snakemake.output.fixed_effects, sep="\t", index=False)
     pd.DataFrame([diagnostics]).to_csv(snakemake.output.diagnostics, sep="\t", index=False)
+    contrasts = drug_contrasts(
+        fitted.posterior, model, study["reference_group"], settings["hdi_prob"], diagnostics["converged"]
+    )
+    contrasts.to_csv(snakemake.output.contrasts, sep="\t", index=False)
     pointwise.to_parquet(snakemake.output.pointwise, index=False)
     by_participant.to_parquet(snakemake.output.participants, index=False)
     prior_predictive_table(data, predicted).to_csv(snakemake.output.prior_predictive, sep="\t", index=False)

@@ -1,0 +1,338 @@
+"""The asymptotic model with the participant effects of a and b integrated out (``parameterization: marginal``).
+
+For fixed c the curve is linear in a and b: ``y_t = a (1 - E_t) + b E_t`` with ``E_t = exp(-exp(c) t)``. The
+participant effects on a and b are Gaussian, so a participant x muscle x emotion *series* of windows is
+multivariate normal with mean ``A (1 - E) + B E`` (A, B the population values) and covariance
+``sigma^2 I + sd_a^2 u u' + sd_b^2 v v'`` (u = 1 - E, v = E): a rank-2 update, whose log density Woodbury's
+identity and the matrix determinant lemma give with 2 x 2 algebra (:func:`series_log_density`). Only the
+participant effects of c and the population parameters are sampled; the a and b effects are drawn afterwards,
+per posterior draw, from their exact Gaussian conditional (:func:`recover_effects`), so the posterior keeps the
+joint parameterisation's layout. In the brms variant the a (and b) effects of one participant are correlated
+across cells (LKJ); they are integrated jointly per participant, a (2 cells) x (2 cells) system.
+
+The residual is iid per trial and the effects are per participant, so a series' trials enter the likelihood only
+through per-window trial counts and means and the within-window sum of squares (:class:`Series`): trial-level
+data cost what participant-level data cost, and the log density equals the row-wise one exactly.
+
+These are PyMC models, not Bambi ones: the likelihood is over a whole series (a wide response with its trial
+counts), and Bambi's auxiliary parameters are scalars (a formula for one puts a normal prior on its link scale),
+so per-cell SDs of a and b with the paper's half-normal priors cannot be written in it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from mimicry.bayes.model import Cells
+from mimicry.settings import Priors
+
+
+@dataclass
+class Series:
+    """Sufficient statistics of every participant x cell series (cells: muscle x emotion, muscle-major), on the
+    full participant x cell x window grid; a window (or a whole series) without trials has count 0."""
+
+    participants: list[str]
+    drug: np.ndarray = field(repr=False)  #: drug code per participant
+    times: np.ndarray = field(repr=False)  #: time (window - 1) of each window
+    count: np.ndarray = field(repr=False)  #: participants x cells x windows: trials
+    mean: np.ndarray = field(repr=False)  #: ... their mean log EMG (0 where there are none)
+    within_ss: np.ndarray = field(repr=False)  #: participants x cells: sum of squares about the window means
+
+    @classmethod
+    def of(cls, data: pd.DataFrame, cells: Cells) -> Series:
+        """From model data of either level (participant means are series with one trial per window)."""
+        times = np.sort(data["time"].unique())
+        window = np.searchsorted(times, data["time"].to_numpy())
+        shape = (len(cells.participants), len(cells.names), len(times))
+        index = (cells.participant, cells.cell, window)
+        y = data["log_emg"].to_numpy(dtype=float)
+        count, total = np.zeros(shape), np.zeros(shape)
+        np.add.at(count, index, 1.0)
+        np.add.at(total, index, y)
+        mean = np.divide(total, count, out=np.zeros(shape), where=count > 0)
+        within = np.zeros(shape[:2])
+        np.add.at(within, index[:2], (y - mean[index]) ** 2)
+        drug = np.full(shape[0], -1)
+        drug[cells.participant] = cells.drug
+        return cls(cells.participants, drug, times, count, mean, within)
+
+    @property
+    def trials(self) -> np.ndarray:
+        """Observations per participant x cell."""
+        return self.count.sum(axis=-1)
+
+
+def _normal_equations(xp: Any, series: Series, asymptote: Any, start: Any, rate: Any, sigma2: Any) -> tuple[Any, ...]:
+    """The data's part of the precision (h11, h12, h22) and the score (g1, g2) of a series' a and b effects'
+    Gaussian conditional, and the scaled residual sum of squares about the population curve (rr). Arrays
+    broadcast against participants x cells (leading axes: draws, nodes); ``xp`` is numpy or pytensor.tensor."""
+    decay = xp.exp(-rate[..., None] * series.times)
+    rise = 1.0 - decay
+    residual = series.mean - asymptote[..., None] * rise - start[..., None] * decay
+    weight = series.count / sigma2[..., None]
+    h11 = xp.sum(weight * rise * rise, axis=-1)
+    h12 = xp.sum(weight * rise * decay, axis=-1)
+    h22 = xp.sum(weight * decay * decay, axis=-1)
+    g1 = xp.sum(weight * rise * residual, axis=-1)
+    g2 = xp.sum(weight * decay * residual, axis=-1)
+    rr = (xp.sum(series.count * residual**2, axis=-1) + series.within_ss) / sigma2
+    return h11, h12, h22, g1, g2, rr
+
+
+def series_log_density(
+    xp: Any, series: Series, asymptote: Any, start: Any, rate: Any, sd_a: Any, sd_b: Any, sigma: Any
+) -> Any:
+    """Log density of each series' trials with its a and b participant effects integrated out.
+
+    ``asymptote``, ``start`` (population a and b), ``rate`` (exp(c), the participant's), ``sd_a``, ``sd_b`` and
+    ``sigma`` broadcast against participants x cells. A series without trials has log density 0.
+    """
+    sigma2 = xp.square(sigma)
+    h11, m12, h22, g1, g2, rr = _normal_equations(xp, series, asymptote, start, rate, sigma2)
+    m11, m22 = 1.0 / sd_a**2 + h11, 1.0 / sd_b**2 + h22
+    det = m11 * m22 - m12**2
+    quad = rr - (m22 * g1**2 - 2.0 * m12 * g1 * g2 + m11 * g2**2) / det
+    n = series.trials
+    log_det = n * xp.log(2.0 * np.pi * sigma2) + xp.log(sd_a**2 * sd_b**2 * det)
+    return -0.5 * (log_det + quad)
+
+
+def _chunk(values: np.ndarray, draws: slice) -> np.ndarray:
+    """Some draws of an array whose first axis is the draws, or is 1 (the same for every draw)."""
+    return values if values.shape[0] == 1 else values[draws]
+
+
+def recover_effects(
+    series: Series, values: dict[str, np.ndarray], seed: int, chunk: int = 500
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draws x participants x cells of the a and b participant effects, one from their Gaussian conditional per
+    posterior draw. ``values``: draws x participants x cells arrays ``asymptote``, ``start``, ``rate`` (exp(c)),
+    ``sd_a``, ``sd_b`` (broadcastable) and draws ``sigma``."""
+    rng = np.random.default_rng([seed, 1])
+    n_draws = values["sigma"].shape[0]
+    effect_a = np.empty((n_draws, *series.trials.shape))
+    effect_b = np.empty_like(effect_a)
+    for lo in range(0, n_draws, chunk):
+        s = slice(lo, lo + chunk)
+        asymptote, start, rate = (_chunk(values[name], s) for name in ("asymptote", "start", "rate"))
+        h11, m12, h22, g1, g2, _ = _normal_equations(
+            np, series, asymptote, start, rate, values["sigma"][s, None, None] ** 2
+        )
+        m11, m22 = 1.0 / _chunk(values["sd_a"], s) ** 2 + h11, 1.0 / _chunk(values["sd_b"], s) ** 2 + h22
+        det = m11 * m22 - m12**2
+        l11 = np.sqrt(m22 / det)  # Cholesky factor of the conditional covariance M^-1
+        l21 = -m12 / det / l11
+        l22 = np.sqrt(m11 / det - l21**2)
+        z = rng.standard_normal((2, *m11.shape))
+        effect_a[s] = (m22 * g1 - m12 * g2) / det + l11 * z[0]
+        effect_b[s] = (m11 * g2 - m12 * g1) / det + l21 * z[0] + l22 * z[1]
+    return effect_a, effect_b
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Correlated (LKJ) participant effects: a and b integrated jointly per participant
+
+
+def _cholesky(xp: Any, matrix: list[list[Any]]) -> list[list[Any]]:
+    """Lower Cholesky factor of a small symmetric matrix given as nested lists of (batched) entries, unrolled so
+    that every operation is elementwise over the batch (fast to differentiate, quick to compile)."""
+    n = len(matrix)
+    factor: list[list[Any]] = [[0.0] * n for _ in range(n)]
+    for j in range(n):
+        diagonal = matrix[j][j] - sum((factor[j][k] ** 2 for k in range(j)), 0.0)
+        factor[j][j] = xp.sqrt(diagonal)
+        for i in range(j + 1, n):
+            off = matrix[i][j] - sum((factor[i][k] * factor[j][k] for k in range(j)), 0.0)
+            factor[i][j] = off / factor[j][j]
+    return factor
+
+
+def _forward(factor: list[list[Any]], vector: list[Any]) -> list[Any]:
+    """Solve L x = b (L lower triangular, nested lists) elementwise over the batch."""
+    solution: list[Any] = []
+    for i, value in enumerate(vector):
+        solution.append((value - sum((factor[i][k] * solution[k] for k in range(i)), 0.0)) / factor[i][i])
+    return solution
+
+
+def _participant_system(
+    xp: Any, series: Series, asymptote: Any, start: Any, rate: Any, precision_a: Any, precision_b: Any, sigma2: Any
+) -> tuple[list[list[Any]], list[Any], Any]:
+    """Per participant: the precision of all their a and b effects given the data (2 cells x 2 cells, nested lists
+    of per-participant entries), its score, and the summed scaled residual sum of squares."""
+    h11, h12, h22, g1, g2, rr = _normal_equations(xp, series, asymptote, start, rate, sigma2)
+    n = series.count.shape[1]
+    matrix: list[list[Any]] = [[0.0] * (2 * n) for _ in range(2 * n)]
+    for i in range(n):
+        for j in range(n):
+            matrix[i][j] = precision_a[..., i, j]
+            matrix[n + i][n + j] = precision_b[..., i, j]
+        matrix[i][i] = matrix[i][i] + h11[..., i]
+        matrix[n + i][n + i] = matrix[n + i][n + i] + h22[..., i]
+        matrix[i][n + i] = matrix[n + i][i] = h12[..., i]
+    score = [g1[..., i] for i in range(n)] + [g2[..., i] for i in range(n)]
+    return matrix, score, xp.sum(rr, axis=-1)
+
+
+def _backward(factor: list[list[Any]], vector: list[Any]) -> list[Any]:
+    """Solve L' x = b (L lower triangular, nested lists) elementwise over the batch."""
+    n = len(vector)
+    solution: list[Any] = [0.0] * n
+    for i in reversed(range(n)):
+        solution[i] = (vector[i] - sum((factor[k][i] * solution[k] for k in range(i + 1, n)), 0.0)) / factor[i][i]
+    return solution
+
+
+def participant_log_density_lkj(
+    xp: Any,
+    series: Series,
+    asymptote: Any,
+    start: Any,
+    rate: Any,
+    precision_a: Any,
+    precision_b: Any,
+    log_det_covariance: Any,
+    sigma: Any,
+) -> Any:
+    """Log density of each participant's trials with their correlated a and b effects integrated out.
+
+    ``precision_a``, ``precision_b``: inverses of the participant-effect covariances of a and b (cells x cells);
+    ``log_det_covariance``: the log determinant of both covariances together.
+    """
+    sigma2 = xp.square(sigma)
+    matrix, score, rr = _participant_system(xp, series, asymptote, start, rate, precision_a, precision_b, sigma2)
+    factor = _cholesky(xp, matrix)
+    solved = _forward(factor, score)
+    log_det = 2.0 * sum(xp.log(factor[i][i]) for i in range(len(factor)))
+    n = series.trials.sum(axis=-1)
+    quad = rr - sum(value**2 for value in solved)
+    return -0.5 * (n * xp.log(2.0 * np.pi * sigma2) + log_det_covariance + log_det + quad)
+
+
+def recover_effects_lkj(
+    series: Series, values: dict[str, np.ndarray], seed: int, chunk: int = 250
+) -> tuple[np.ndarray, np.ndarray]:
+    """As :func:`recover_effects` for correlated effects: ``values`` has draws x cells x cells ``precision_a`` and
+    ``precision_b`` instead of the SDs; each participant's a and b effects are drawn jointly."""
+    rng = np.random.default_rng([seed, 1])
+    n_draws = values["sigma"].shape[0]
+    n_cells = series.count.shape[1]
+    effects = np.empty((n_draws, series.count.shape[0], 2 * n_cells))
+    for lo in range(0, n_draws, chunk):
+        s = slice(lo, lo + chunk)
+        asymptote, start, rate = (_chunk(values[name], s) for name in ("asymptote", "start", "rate"))
+        matrix, score, _ = _participant_system(
+            np,
+            series,
+            asymptote,
+            start,
+            rate,
+            values["precision_a"][s, None],
+            values["precision_b"][s, None],
+            values["sigma"][s, None, None] ** 2,
+        )
+        factor = _cholesky(np, matrix)
+        mean = _backward(factor, _forward(factor, score))  # M^-1 g
+        noise = _backward(factor, list(rng.standard_normal((2 * n_cells, *np.shape(factor[0][0])))))
+        effects[s] = np.stack([m + e for m, e in zip(mean, noise, strict=True)], axis=-1)
+    return effects[..., :n_cells], effects[..., n_cells:]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The PyMC models and the effects' recovery
+
+
+def _at_participants(parameters: dict[str, Any], series: Series, n_cells: int) -> dict[str, Any]:
+    """Population a, b and c per participant x cell (by the participant's drug where the model has the drug)."""
+    values = {name: value[series.drug] if value.ndim == 2 else value[None, :] for name, value in parameters.items()}
+    values.setdefault("start", np.zeros((1, n_cells)))
+    return values
+
+
+def marginal_model(series: Series, cells: Cells, model: str, priors: Priors, variant: str) -> Any:
+    """The nested model with a and b's participant effects integrated out: independent effects (``bambi``, the
+    structure of the Bambi model) or LKJ-correlated ones (``brms``). c's participant effects stay, non-centred
+    (z times the SD or the Cholesky factor), as in brms's Stan code."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    from mimicry.bayes.model import lkj_cholesky, population_parameters
+
+    n_cells = len(cells.names)
+    coords = {"drug": cells.drugs, "cell": cells.names, "participant": cells.participants}
+    with pm.Model(coords=coords) as pymc_model:
+        population = _at_participants(population_parameters(model, priors), series, n_cells)
+        z_c = pm.Normal("z_c", 0.0, 1.0, dims=("participant", "cell"))
+        if variant == "bambi":
+            sd = {p: pm.HalfNormal(f"sd_{p}", priors.random_sd, dims="cell") for p in "abc"}
+            effect_c = pm.Deterministic("effect_c", z_c * sd["c"], dims=("participant", "cell"))
+        else:
+            chol = {p: lkj_cholesky(p, n_cells, priors) for p in "abc"}
+            effect_c = pm.Deterministic("effect_c", pt.dot(z_c, chol["c"].T), dims=("participant", "cell"))
+        sigma = pm.HalfNormal("sigma", priors.residual_sd)
+        rate = pt.exp(population["rate"] + effect_c)
+        if variant == "bambi":
+            log_density = series_log_density(
+                pt, series, population["asymptote"], population["start"], rate, sd["a"], sd["b"], sigma
+            )
+        else:
+            eye = pt.as_tensor_variable(np.eye(n_cells))
+            inverse = {p: pt.linalg.solve_triangular(chol[p], eye, lower=True) for p in "ab"}
+            log_det = sum(2.0 * pt.sum(pt.log(pt.diagonal(chol[p]))) for p in "ab")
+            log_density = participant_log_density_lkj(
+                pt,
+                series,
+                population["asymptote"],
+                population["start"],
+                rate,
+                inverse["a"].T @ inverse["a"],
+                inverse["b"].T @ inverse["b"],
+                log_det,
+                sigma,
+            )
+        pm.Potential("log_emg", pt.sum(log_density))
+    return pymc_model
+
+
+def _draws(posterior: xr.Dataset, name: str) -> np.ndarray:
+    """Draws (chains stacked) x the variable's own dims."""
+    return posterior[name].stack(sample=("chain", "draw")).transpose("sample", ...).values
+
+
+def with_recovered_effects(posterior: xr.Dataset, series: Series, variant: str, seed: int) -> xr.Dataset:
+    """The sampled posterior of a marginal model with draws of a and b's participant effects added (``effect_a``,
+    ``effect_b``: participant x cell, like the joint model's)."""
+    n_cells = posterior.sizes["cell"]
+    parameters = {
+        name: _draws(posterior, f"{name}_fixed")
+        for name in ("asymptote", "rate", "start")
+        if f"{name}_fixed" in posterior
+    }
+    values = {
+        name: value[:, series.drug] if value.ndim == 3 else value[:, None, :] for name, value in parameters.items()
+    }
+    values.setdefault("start", np.zeros((1, 1, n_cells)))
+    values["rate"] = np.exp(values["rate"] + _draws(posterior, "effect_c"))
+    values["sigma"] = _draws(posterior, "sigma")
+    if variant == "bambi":
+        values.update({f"sd_{p}": _draws(posterior, f"sd_{p}")[:, None, :] for p in "ab"})
+        effect_a, effect_b = recover_effects(series, values, seed)
+    else:
+        for p in "ab":
+            sd = _draws(posterior, f"chol_{p}_stds")
+            covariance = _draws(posterior, f"chol_{p}_corr") * sd[:, :, None] * sd[:, None, :]
+            values[f"precision_{p}"] = np.linalg.inv(covariance)
+        effect_a, effect_b = recover_effects_lkj(series, values, seed)
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"], *effect_a.shape[1:])
+    coords = {"participant": posterior["participant"].values, "cell": posterior["cell"].values}
+    dims = ("chain", "draw", "participant", "cell")
+    return posterior.assign(
+        effect_a=xr.DataArray(effect_a.reshape(shape), dims=dims, coords=coords),
+        effect_b=xr.DataArray(effect_b.reshape(shape), dims=dims, coords=coords),
+    )
