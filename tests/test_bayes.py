@@ -13,6 +13,7 @@ import xarray as xr
 from helpers import DEFAULT, copy_project, planted_window_trials, run_snakemake, write_overlay
 from mimicry.bayes.compare import (
     compare_models,
+    format_table2,
     ic_weights,
     log_likelihood_draws,
     loo_pointwise,
@@ -22,12 +23,12 @@ from mimicry.bayes.compare import (
     stacking_weights,
     waic_pointwise,
 )
-from mimicry.bayes.contrasts import drug_contrasts
+from mimicry.bayes.contrasts import CONTRAST_COLUMNS, drug_contrasts
 from mimicry.bayes.diagnostics import FIXED_COLUMNS, POPULATION, check_diagnostics, failed_classes
 from mimicry.bayes.model import DATA_COLUMNS, Cells, brms_model, curve, model_data
 from mimicry.bayes.predictive import prior_predictive, prior_predictive_table
 from mimicry.bayes.sampling import fit, load_posterior, thin
-from mimicry.nested import NESTED_MODELS, formulas
+from mimicry.nested import NESTED_MODELS, WINDOW_CRITERIA_CAVEAT, formulas
 from mimicry.settings import Diagnostics, Priors, Sampling
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
@@ -395,10 +396,13 @@ def test_no_drug_model_loses_weight_to_a_planted_effect(planted_effect: dict) ->
 
 
 def test_observation_level_criteria_cannot_see_a_planted_effect(planted_effect: dict) -> None:
-    """A finding, kept as a test: WAIC and LOO over single window means (the paper's Table 2) favour the no-drug
-    model even with a large planted drug effect, because each participant's own asymptote absorbs it."""
+    """The report's caveat (WINDOW_CRITERIA_CAVEAT), kept true on planted data: WAIC and LOO over single window
+    means favour the no-drug model even with a large planted drug effect, because each participant's own
+    asymptote absorbs it, while leave-one-participant-out favours the full model (the test above)."""
     table = planted_effect["table"]
     assert table.loc["no_drug", "weight_waic"] > 0.5 and table.loc["no_drug", "weight_loo"] > 0.5
+    assert table.loc["full", "weight_lopo"] > 0.8
+    assert WINDOW_CRITERIA_CAVEAT in format_table2(table.reset_index().assign(converged=True))
 
 
 @pytest.mark.validation
@@ -448,6 +452,7 @@ def test_workflow_writes_every_bayesian_output(test_run) -> None:
         assert diagnostics.loc[0, "chains"] == 2 and diagnostics.loc[0, "draws"] == 200
         # the test run is far too short to converge: the gate (on_failure: mark) says so everywhere
         assert not diagnostics.loc[0, "converged"] and "bulk ESS < 400" in diagnostics.loc[0, "problems"]
+        assert diagnostics.loc[0, "parameterization"] == "marginal" and diagnostics.loc[0, "failed_classes"]
         fixed = pd.read_csv(results / model / "fixed_effects.tsv", sep="\t")
         assert list(fixed.columns) == FIXED_COLUMNS and not fixed["converged"].any()
         posterior = load_posterior(str(results / model / "posterior.nc"))
@@ -464,6 +469,12 @@ def test_workflow_writes_every_bayesian_output(test_run) -> None:
     for column in ("weight_waic", "weight_loo", "weight_stacking", "weight_lopo", "weight_lopo_stacking"):
         assert table2[column].sum() == pytest.approx(1.0)
     assert "No effect of drug" in (results / "table2.md").read_text()
+    assert table2["windows_reliable"].dtype == bool and table2["lopo_reliable"].dtype == bool
+    contrasts = pd.read_csv(results / "contrasts.tsv", sep="\t")
+    assert list(contrasts.columns) == CONTRAST_COLUMNS
+    # 2 drugs x 4 cells x (asymptote and rate in the full model, one each in the single-parameter models)
+    assert contrasts.groupby("model").size().to_dict() == {"full": 16, "asymptote": 8, "rate": 8}
+    assert set(contrasts["reference"]) == {"placebo"} and not contrasts["converged"].any()
     for figure in ("figure2", "figure3"):
         assert (results / f"{figure}.pdf").stat().st_size > 10_000
         assert (results / f"{figure}.png").stat().st_size > 20_000
@@ -545,3 +556,56 @@ def test_contrast_hdis_cover_the_planted_differences_at_their_nominal_rate() -> 
         covered += list((contrasts["hdi_low"] <= truth) & (np.asarray(truth) <= contrasts["hdi_high"]))
     assert len(covered) == 20 * 16
     assert 0.85 <= np.mean(covered) <= 1.0, np.mean(covered)
+
+
+# --- contrasts and what the report says of them -------------------------------------------------------------------
+
+
+def _posterior_with_a_drug_effect() -> xr.Dataset:
+    """Draws of asymptote (drug x muscle x emotion) where amisulpride sits 0.2 below placebo in one cell."""
+    rng = np.random.default_rng(0)
+    shape = (2, 2000, 3, 2, 2)
+    values = rng.normal(0.0, 0.05, shape)
+    values[:, :, 0, 1, 0] -= 0.2
+    coords = {"drug": GROUPS, "muscle": MUSCLES, "emotion": EMOTIONS}
+    asymptote = xr.DataArray(values, dims=("chain", "draw", "drug", "muscle", "emotion"), coords=coords)
+    rate = xr.DataArray(rng.normal(-1.0, 0.1, (2, 2000, 2, 2)), dims=("chain", "draw", "muscle", "emotion"))
+    return xr.Dataset({"asymptote": asymptote, "rate": rate.assign_coords(muscle=MUSCLES, emotion=EMOTIONS)})
+
+
+def test_contrasts_are_drug_minus_reference_per_cell() -> None:
+    contrasts = drug_contrasts(_posterior_with_a_drug_effect(), "asymptote", "placebo", 0.95, True)
+    assert list(contrasts.columns) == CONTRAST_COLUMNS
+    assert len(contrasts) == 2 * 4 and set(contrasts["parameter"]) == {"asymptote"}  # rate carries no drug here
+    hit = contrasts.set_index(["drug", "muscle", "emotion"]).loc[("amisulpride", "zygomaticus", "AngryToHappy")]
+    assert hit["mean"] == pytest.approx(-0.2, abs=0.01) and hit["direction"] == "lower"
+    assert hit["excludes_zero"] and hit["prob_direction"] > 0.99 and hit["hdi_high"] < 0
+    others = contrasts[~((contrasts["drug"] == "amisulpride") & (contrasts["muscle"] == "zygomaticus"))]
+    assert others["mean"].abs().max() < 0.02 and others["prob_direction"].between(0.5, 1.0).all()
+    assert drug_contrasts(_posterior_with_a_drug_effect().drop_vars("asymptote"), "x", "placebo", 0.95, True).empty
+
+
+def test_the_summary_names_a_contrast_that_excludes_zero_and_flags_unreliable_criteria() -> None:
+    from mimicry.findings import bayes_findings
+
+    contrasts = drug_contrasts(_posterior_with_a_drug_effect(), "full", "placebo", 0.95, True)
+    table2 = pd.DataFrame(
+        {
+            "model": ["full", "no_drug"],
+            "label": ["Full", "No effect of drug"],
+            **{column: [0.3, 0.7] for column in ("weight_waic", "weight_loo", "weight_stacking")},
+            "weight_lopo": [0.9, 0.1],
+            "windows_reliable": [False, True],
+            "lopo_reliable": [True, True],
+        }
+    )
+    diagnostics = pd.DataFrame(
+        {"model": ["full", "no_drug"], "converged": [True, False], "failed_classes": ["", "participant SDs"]}
+    ).assign(max_rhat=1.02, min_ess_bulk=300.0)
+    statements = bayes_findings(table2, diagnostics, contrasts, 0.95)
+    assert "no_drug: participant SDs" in statements[0]
+    assert "amisulpride asymptote of the zygomaticus in AngryToHappy lower" in statements[1]
+    assert "naltrexone" not in statements[1]
+    assert "WAIC: 'No effect of drug' (0.700, unreliable" in statements[2]
+    assert "leave-one-participant-out: 'Full' (0.900)" in statements[2]
+    assert statements[3] == WINDOW_CRITERIA_CAVEAT
