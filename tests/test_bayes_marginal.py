@@ -219,3 +219,24 @@ def test_curve_is_the_simulators_curve() -> None:
     from mimicry.simulate import window_curve
 
     assert curve(0.3, -0.1, 0.2, TIMES) == pytest.approx(window_curve(TIMES + 1, 0.3, -0.1, 0.2))
+
+
+def test_the_log_det_and_quadratic_op_has_the_right_values_and_gradient() -> None:
+    from pytensor.gradient import verify_grad
+
+    from mimicry.bayes.linalg import log_det_quadratic
+
+    rng = np.random.default_rng(0)
+    matrices = np.stack([_correlated(6, k) * 10 + np.eye(6) for k in range(3)])
+    vectors = rng.normal(size=(3, 6))
+    log_det, quadratic = (
+        pytensor.function([], output)() for output in log_det_quadratic.make_node(matrices, vectors).outputs
+    )
+    np.testing.assert_allclose(log_det, np.linalg.slogdet(matrices)[1], rtol=1e-12)
+    np.testing.assert_allclose(quadratic, np.einsum("bi,bij,bj->b", vectors, np.linalg.inv(matrices), vectors))
+
+    def scalar(matrix, vector):  # a weighted sum of both outputs, symmetric in M as the model builds it
+        terms = log_det_quadratic.make_node(0.5 * (matrix + matrix.transpose(0, 2, 1)), vector).outputs
+        return pt.sum(terms[0] * [1.0, 2.0, 3.0]) + pt.sum(terms[1] * [0.5, -1.0, 2.0])
+
+    verify_grad(scalar, [matrices, vectors], rng=rng, mode="FAST_COMPILE")

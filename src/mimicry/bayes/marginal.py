@@ -139,54 +139,37 @@ def recover_effects(
 # Correlated (LKJ) participant effects: a and b integrated jointly per participant
 
 
-def _cholesky(xp: Any, matrix: list[list[Any]]) -> list[list[Any]]:
-    """Lower Cholesky factor of a small symmetric matrix given as nested lists of (batched) entries, unrolled so
-    that every operation is elementwise over the batch (fast to differentiate, quick to compile)."""
-    n = len(matrix)
-    factor: list[list[Any]] = [[0.0] * n for _ in range(n)]
-    for j in range(n):
-        diagonal = matrix[j][j] - sum((factor[j][k] ** 2 for k in range(j)), 0.0)
-        factor[j][j] = xp.sqrt(diagonal)
-        for i in range(j + 1, n):
-            off = matrix[i][j] - sum((factor[i][k] * factor[j][k] for k in range(j)), 0.0)
-            factor[i][j] = off / factor[j][j]
-    return factor
-
-
-def _forward(factor: list[list[Any]], vector: list[Any]) -> list[Any]:
-    """Solve L x = b (L lower triangular, nested lists) elementwise over the batch."""
-    solution: list[Any] = []
-    for i, value in enumerate(vector):
-        solution.append((value - sum((factor[i][k] * solution[k] for k in range(i)), 0.0)) / factor[i][i])
-    return solution
-
-
 def _participant_system(
     xp: Any, series: Series, asymptote: Any, start: Any, rate: Any, precision_a: Any, precision_b: Any, sigma2: Any
-) -> tuple[list[list[Any]], list[Any], Any]:
-    """Per participant: the precision of all their a and b effects given the data (2 cells x 2 cells, nested lists
-    of per-participant entries), its score, and the summed scaled residual sum of squares."""
+) -> tuple[Any, Any, Any]:
+    """Per participant: the precision of all their a and b effects given the data (a's cells, then b's), its
+    score, and the summed scaled residual sum of squares about the population curves."""
     h11, h12, h22, g1, g2, rr = _normal_equations(xp, series, asymptote, start, rate, sigma2)
-    n = series.count.shape[1]
-    matrix: list[list[Any]] = [[0.0] * (2 * n) for _ in range(2 * n)]
-    for i in range(n):
-        for j in range(n):
-            matrix[i][j] = precision_a[..., i, j]
-            matrix[n + i][n + j] = precision_b[..., i, j]
-        matrix[i][i] = matrix[i][i] + h11[..., i]
-        matrix[n + i][n + i] = matrix[n + i][n + i] + h22[..., i]
-        matrix[i][n + i] = matrix[n + i][i] = h12[..., i]
-    score = [g1[..., i] for i in range(n)] + [g2[..., i] for i in range(n)]
-    return matrix, score, xp.sum(rr, axis=-1)
+    eye = np.eye(series.count.shape[1])
+
+    def diagonal(values: Any) -> Any:
+        return values[..., :, None] * eye
+
+    matrix = xp.concatenate(
+        [
+            xp.concatenate([diagonal(h11) + precision_a, diagonal(h12)], axis=-1),
+            xp.concatenate([diagonal(h12), diagonal(h22) + precision_b], axis=-1),
+        ],
+        axis=-2,
+    )
+    return matrix, xp.concatenate([g1, g2], axis=-1), xp.sum(rr, axis=-1)
 
 
-def _backward(factor: list[list[Any]], vector: list[Any]) -> list[Any]:
-    """Solve L' x = b (L lower triangular, nested lists) elementwise over the batch."""
-    n = len(vector)
-    solution: list[Any] = [0.0] * n
-    for i in reversed(range(n)):
-        solution[i] = (vector[i] - sum((factor[k][i] * solution[k] for k in range(i + 1, n)), 0.0)) / factor[i][i]
-    return solution
+def log_det_and_quadratic(xp: Any, matrix: Any, vector: Any) -> tuple[Any, Any]:
+    """log det M and g' M^-1 g per batch element (numpy, or a PyTensor graph)."""
+    if xp is np:
+        from mimicry.bayes.linalg import log_det_and_quadratic as numeric
+
+        return numeric(matrix, vector)
+    from mimicry.bayes.linalg import log_det_quadratic
+
+    log_det, quadratic = log_det_quadratic.make_node(matrix, vector).outputs
+    return log_det, quadratic
 
 
 def participant_log_density_lkj(
@@ -207,12 +190,9 @@ def participant_log_density_lkj(
     """
     sigma2 = xp.square(sigma)
     matrix, score, rr = _participant_system(xp, series, asymptote, start, rate, precision_a, precision_b, sigma2)
-    factor = _cholesky(xp, matrix)
-    solved = _forward(factor, score)
-    log_det = 2.0 * sum(xp.log(factor[i][i]) for i in range(len(factor)))
+    log_det, quadratic = log_det_and_quadratic(xp, matrix, score)
     n = series.trials.sum(axis=-1)
-    quad = rr - sum(value**2 for value in solved)
-    return -0.5 * (n * xp.log(2.0 * np.pi * sigma2) + log_det_covariance + log_det + quad)
+    return -0.5 * (n * xp.log(2.0 * np.pi * sigma2) + log_det_covariance + log_det + rr - quadratic)
 
 
 def recover_effects_lkj(
@@ -237,10 +217,11 @@ def recover_effects_lkj(
             values["precision_b"][s, None],
             values["sigma"][s, None, None] ** 2,
         )
-        factor = _cholesky(np, matrix)
-        mean = _backward(factor, _forward(factor, score))  # M^-1 g
-        noise = _backward(factor, list(rng.standard_normal((2 * n_cells, *np.shape(factor[0][0])))))
-        effects[s] = np.stack([m + e for m, e in zip(mean, noise, strict=True)], axis=-1)
+        factor = np.linalg.cholesky(matrix)  # M = L L'; the effects are N(M^-1 g, M^-1)
+        mean = np.linalg.solve(matrix, score[..., None])[..., 0]
+        z = rng.standard_normal((*score.shape, 1))
+        noise = np.linalg.solve(np.swapaxes(factor, -1, -2), z)[..., 0]
+        effects[s] = mean + noise
     return effects[..., :n_cells], effects[..., n_cells:]
 
 
