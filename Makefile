@@ -6,7 +6,7 @@ SNAKEMAKE_ARGS ?=
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 STYLED := src workflow/scripts workflow/notebooks tests tools
 
-.PHONY: setup run test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-cluster brms-parity
+.PHONY: setup run test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
 setup:
 	bash tools/setup/env.sh
 
@@ -42,6 +42,11 @@ benchmark-lmm: setup
 # Re-sample the four nested Bayesian models and print time, ESS per second and memory beside brms's.
 benchmark-bayes: setup
 	.venv/bin/python tools/benchmarks/bayes.py --run --cores $(CORES)
+
+# The convergence gate over three seeds: every nested model per seed on the last run's window table (run `make run`
+# first).
+benchmark-bayes-gate: setup
+	.venv/bin/python tools/benchmarks/bayes_gate.py --seeds 3
 
 # The test configuration locally and through SLURM (a single-node cluster on this machine; root), and
 # `snakemake -n` on the default configuration (run `make run` first).
