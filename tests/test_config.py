@@ -61,7 +61,7 @@ def test_the_shipped_config_states_only_the_study() -> None:
 
 
 def test_defaults_fill_every_section_and_the_test_config_is_valid() -> None:
-    assert DEFAULT["statistics"]["bayes"]["diagnostics"]["on_failure"] == "mark"
+    assert DEFAULT["statistics"]["bayes"]["diagnostics"]["on_failure"] == "fail"
     assert DEFAULT["preprocessing"]["emg"]["bandpass"]["l_freq"] == 20.0
     small = load_config(ROOT / TEST_CONFIG)
     assert small["simulation"]["participants_per_group"] == {"amisulpride": 2, "naltrexone": 2, "placebo": 2}
@@ -108,6 +108,6 @@ def test_a_default_changed_in_the_schema_reaches_the_settings(tmp_path: Path) ->
     sampling = Sampling.from_config(config["statistics"]["bayes"], cores=1)
     assert (sampling.warmup, sampling.draws, sampling.iterations) == (2500, 500, 3000)
     default = Sampling.from_config(DEFAULT["statistics"]["bayes"], cores=1)
-    assert default.draws == 5000 and default.iterations == 7500
+    assert default.draws == 2500 and default.iterations == 5000  # the paper's
     assert Priors.from_config(DEFAULT["statistics"]["bayes"]).rate_mu == -1.0
-    assert Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"]).on_failure == "mark"
+    assert Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"]).on_failure == "fail"

@@ -92,7 +92,7 @@ def test_methods_text_follows_the_config() -> None:
     assert f"Epochs from {emg['epoch']['tmin']:g} to {emg['epoch']['tmax']:g} s" in text
     assert DEFAULT["statistics"]["emg"]["formula"] in text and DEFAULT["statistics"]["rt"]["formula"] in text
     assert "Normal(-1, 1)" in text and "Half-Normal(0.1)" in text and "lme4 9.9" in text
-    assert "4 chains of 7500 iterations (2500 warm-up, 5000 draws kept per chain)" in text
+    assert "4 chains of 5000 iterations (2500 warm-up, 2500 draws kept per chain)" in text
 
     changed = copy.deepcopy(DEFAULT)
     changed["preprocessing"]["emg"]["bandpass"]["l_freq"] = 10.0
@@ -103,7 +103,7 @@ def test_methods_text_follows_the_config() -> None:
     assert "between 10 and 400 Hz" in text
     assert "when the trial's peak response (percentage of its baseline) lay more than 3 SD" in text
     assert "each muscle kept its own trials" in text
-    assert "Normal(-0.5, 2)" in text and "LKJ(1) prior" in text and "2 chains of 7500" in text
+    assert "Normal(-0.5, 2)" in text and "LKJ(1) prior" in text and "2 chains of 5000" in text
 
 
 # ---------------------------------------------------------------------------------------------------------------
