@@ -224,7 +224,7 @@ def test_curve_is_the_simulators_curve() -> None:
 def test_the_log_det_and_quadratic_op_has_the_right_values_and_gradient() -> None:
     from pytensor.gradient import verify_grad
 
-    from mimicry.bayes.linalg import log_det_quadratic
+    from mimicry.bayes.linalg import InverseAndSolve, log_det_quadratic
 
     rng = np.random.default_rng(0)
     matrices = np.stack([_correlated(6, k) * 10 + np.eye(6) for k in range(3)])
@@ -234,6 +234,15 @@ def test_the_log_det_and_quadratic_op_has_the_right_values_and_gradient() -> Non
     )
     np.testing.assert_allclose(log_det, np.linalg.slogdet(matrices)[1], rtol=1e-12)
     np.testing.assert_allclose(quadratic, np.einsum("bi,bij,bj->b", vectors, np.linalg.inv(matrices), vectors))
+    # nutpie compiles the model with numba (which runs these Ops in object mode): the same values
+    compiled = pytensor.function([], list(log_det_quadratic.make_node(matrices, vectors).outputs), mode="NUMBA")
+    np.testing.assert_allclose(compiled()[0], log_det, rtol=1e-12)
+    np.testing.assert_allclose(compiled()[1], quadratic, rtol=1e-12)
+    inverse, solved = pytensor.function(
+        [], list(InverseAndSolve().make_node(matrices, vectors).outputs), mode="NUMBA"
+    )()
+    np.testing.assert_allclose(inverse, np.linalg.inv(matrices), rtol=1e-10)
+    np.testing.assert_allclose(solved, np.linalg.solve(matrices, vectors[..., None])[..., 0], rtol=1e-10)
 
     def scalar(matrix, vector):  # a weighted sum of both outputs, symmetric in M as the model builds it
         terms = log_det_quadratic.make_node(0.5 * (matrix + matrix.transpose(0, 2, 1)), vector).outputs
