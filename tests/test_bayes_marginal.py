@@ -17,10 +17,9 @@ from mimicry.bayes.marginal import (
     recover_effects_lkj,
     series_log_density,
 )
-from mimicry.bayes.model import Cells, curve
+from mimicry.bayes.model import Cells
 
 DRUGS, MUSCLES, EMOTIONS = ["drug", "placebo"], ["corrugator", "zygomaticus"], ["angry", "happy"]
-TIMES = np.arange(5.0)
 
 
 def _trials(seed: int = 0) -> pd.DataFrame:
@@ -213,12 +212,6 @@ def test_lkj_recovered_effects_follow_their_exact_conditional() -> None:
     assert np.all(np.abs(sample.mean(axis=0) - mean) < 4 * np.sqrt(np.diag(covariance) / draws))
     scale = np.sqrt(np.outer(np.diag(covariance), np.diag(covariance)) / draws)
     assert np.all(np.abs(np.cov(sample.T) - covariance) < 5 * scale)
-
-
-def test_curve_is_the_simulators_curve() -> None:
-    from mimicry.simulate import window_curve
-
-    assert curve(0.3, -0.1, 0.2, TIMES) == pytest.approx(window_curve(TIMES + 1, 0.3, -0.1, 0.2))
 
 
 def test_the_log_det_and_quadratic_op_has_the_right_values_and_gradient() -> None:

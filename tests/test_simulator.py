@@ -11,6 +11,7 @@ from scipy import integrate
 
 from helpers import DEFAULT, ROOT, STUDY
 from mimicry import simulate
+from mimicry.bayes.model import curve
 from mimicry.design import load_stimuli, longest_run, session_timeline, trial_order
 
 STIMULI = load_stimuli(ROOT / "resources" / "stimuli.tsv", STUDY.emotions)
@@ -66,10 +67,10 @@ def test_response_curve_window_means_equal_the_model() -> None:
             mean, _ = integrate.quad(
                 lambda tau, a=a, b=b, c=c: simulate.response_curve(tau, a, b, c), window - 1, window
             )
-            assert mean == pytest.approx(simulate.window_curve(window, a, b, c), abs=1e-12)
+            assert mean == pytest.approx(curve(a, b, c, window - 1.0), abs=1e-12)  # the model's one curve
     # b is the value at the first window, a the asymptote
-    assert simulate.window_curve(1, 0.1, 0.03, 0.25) == pytest.approx(0.03)
-    assert simulate.window_curve(1e6, 0.1, 0.03, 0.25) == pytest.approx(0.1)
+    assert curve(0.1, 0.03, 0.25, 0.0) == pytest.approx(0.03)
+    assert curve(0.1, 0.03, 0.25, 1e6) == pytest.approx(0.1)
 
 
 def test_planted_conditions_default_to_no_drug_effect() -> None:

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from mimicry.bayes.model import curve
+
 if TYPE_CHECKING:
     import xarray as xr
 
@@ -116,7 +118,7 @@ def figure2(
     ax_a, ax_b = top.subplots(1, 2)
     windows = times + 1.0
     a, b, c = example
-    ax_a.plot(windows, a - (a - b) * np.exp(-np.exp(c) * times), color="k")
+    ax_a.plot(windows, curve(a, b, c, times), color="k")
     ax_a.axhline(a, color="k", ls="--", lw=0.8)
     ax_a.set(title=f"A  a = {a:g}, b = {b:g}, c = {c:g}", xlabel="time window", ylabel="y")
     ax_b.plot(windows, prior_curves.T, color="tab:blue", alpha=0.15, lw=0.7)

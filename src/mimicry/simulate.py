@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import signal
 
+from mimicry.bayes.model import curve
 from mimicry.design import session_timeline, trial_order
 from mimicry.study import RESPONSE_CATEGORIES, Study
 
@@ -85,23 +86,15 @@ POOLED: dict[str, Any] = dict(
 PANAS_MISSING = 0.035  # the paper's PANAS tests have 4-5 fewer df than participants
 
 
-def window_curve(t: Any, a: Any, b: Any, c: Any) -> Any:
-    """The paper's asymptotic curve at window ``t`` (1-based): ``a - (a - b) * exp(-exp(c) * (t - 1))``.
-
-    We read the paper's ``e^(-exp(c)*t - 1)`` as ``exp(-exp(c) * (t - 1))``, which makes ``b`` the value at the
-    first window, as the paper says ("b represents the starting value at t = 1").
-    """
-    return a - (a - b) * np.exp(-np.exp(c) * (np.asarray(t, dtype=float) - 1.0))
-
-
 def response_curve(tau: Any, a: Any, b: Any, c: Any) -> Any:
-    """Continuous log-gain ``tau`` seconds after video onset whose 1-s window means equal :func:`window_curve`.
+    """Continuous log-gain ``tau`` seconds after video onset whose 1-s window means equal the model's
+    :func:`~mimicry.bayes.model.curve` at ``t = window - 1``.
 
     With rate ``k = exp(c)``, the mean of ``exp(-k * (tau - 0.5))`` over window ``[t-1, t]`` is
     ``exp(-k * (t - 1)) * sinh(k/2) / (k/2)``; dividing by that factor makes the window means exact.
     """
     k = np.exp(c)
-    return a - (a - b) * np.exp(-k * (np.asarray(tau, dtype=float) - 0.5)) * (k / 2) / np.sinh(k / 2)
+    return curve(a, a - (a - b) * (k / 2) / np.sinh(k / 2), c, np.asarray(tau, dtype=float) - 0.5)
 
 
 def planted_conditions(simulation: Mapping[str, Any], study: Study) -> pd.DataFrame:
@@ -361,13 +354,13 @@ def simulate_recording(
             start = int(round(trial["onset"] * sfreq))
             a, b, c = effects.loc[(muscle, trial["trial_type"])][["a", "b", "c"]]
             weight = rng.normal(1.0, simulation["trial_response_sd"])
-            curve = np.where(
+            response = np.where(
                 response_span <= video_s,
                 response_curve(response_span, a, b, c),
                 response_curve(video_s, a, b, c) * np.exp(-(response_span - video_s) / decay_s),
             )
-            stop = min(n, start + len(curve))
-            log_gain[start:stop] += weight * curve[: stop - start]
+            stop = min(n, start + len(response))
+            log_gain[start:stop] += weight * response[: stop - start]
 
             artefact = "none"
             draw = rng.random()
@@ -406,7 +399,7 @@ def simulate_recording(
                             muscle,
                             int(window),
                             weight,
-                            float(weight * window_curve(window, a, b, c)),
+                            float(weight * curve(a, b, c, window - 1.0)),
                             artefact,
                         )
                     )
@@ -480,11 +473,11 @@ def window_trials(
     rows = []
     for (participant, group, muscle, emotion), cell in effects.groupby(["participant", "group", "muscle", "emotion"]):
         a, b, c = cell[["a", "b", "c"]].iloc[0]
-        curve = window_curve(WINDOWS, a, b, c)
+        means = curve(a, b, c, WINDOWS - 1.0)
         videos = stimuli[stimuli["trial_type"] == emotion]
         for r in range(repetitions):
             for _, video in videos.iterrows():
-                values = rng.normal(1.0, trial_response_sd) * curve + rng.normal(0.0, noise_sd, len(WINDOWS))
+                values = rng.normal(1.0, trial_response_sd) * means + rng.normal(0.0, noise_sd, len(WINDOWS))
                 rows += [
                     (participant, group, f"{video['video']}-{r}", video["face"], emotion, muscle, int(w), v)
                     for w, v in zip(WINDOWS, values, strict=True)
