@@ -609,3 +609,17 @@ def test_the_summary_names_a_contrast_that_excludes_zero_and_flags_unreliable_cr
     assert "WAIC: 'No effect of drug' (0.700, unreliable" in statements[2]
     assert "leave-one-participant-out: 'Full' (0.900)" in statements[2]
     assert statements[3] == WINDOW_CRITERIA_CAVEAT
+
+
+@pytest.mark.validation
+def test_b_intercept_recovers_a_start_below_zero() -> None:
+    """With ``b_intercept`` the curve's start gets a population value per muscle x emotion: data whose first
+    window sits at -0.2 give a start near -0.2 (without it the model's b is 0 by construction)."""
+    windows = _windows(n_per_group=3)
+    windows["log_emg"] -= 0.2
+    data = model_data(windows)
+    priors = dataclasses.replace(PRIORS, b_intercept=True)
+    fitted = fit(data, _cells(data), "no_drug", priors, QUICK)
+    assert fitted.posterior["start"].dims == ("chain", "draw", "muscle", "emotion")
+    assert np.abs(fitted.posterior["start"].mean(("chain", "draw")) + 0.2).max() < 0.05
+    assert "muscle:emotion + (0 + muscle:emotion | participant)" in formulas("full", b_intercept=True)["b"]

@@ -93,17 +93,19 @@ def test_methods_text_follows_the_config() -> None:
     assert DEFAULT["statistics"]["emg"]["formula"] in text and DEFAULT["statistics"]["rt"]["formula"] in text
     assert "Normal(-1, 1)" in text and "Half-Normal(0.1)" in text and "lme4 9.9" in text
     assert "4 chains of 5000 iterations (2500 warm-up, 2500 draws kept per chain)" in text
+    assert "participant effects of a and b were integrated out of the likelihood analytically" in text
 
     changed = copy.deepcopy(DEFAULT)
     changed["preprocessing"]["emg"]["bandpass"]["l_freq"] = 10.0
     changed["preprocessing"]["emg"]["rejection"] = {"n_sd": 3.0, "rules": ["peak"], "scope": "muscle"}
-    changed["statistics"]["bayes"].update(variant="brms", chains=2)
+    changed["statistics"]["bayes"].update(variant="brms", chains=2, b_intercept=True)
     changed["statistics"]["bayes"]["priors"]["rate"] = {"mu": -0.5, "sigma": 2.0}
     text = methods.methods_text(changed, software, "cd" * 32)
     assert "between 10 and 400 Hz" in text
     assert "when the trial's peak response (percentage of its baseline) lay more than 3 SD" in text
     assert "each muscle kept its own trials" in text
     assert "Normal(-0.5, 2)" in text and "LKJ(1) prior" in text and "2 chains of 5000" in text
+    assert "b's fixed effects Normal(0, 0.2)" in text and "correlated across cells as in brms" in text
 
 
 # ---------------------------------------------------------------------------------------------------------------
