@@ -152,6 +152,22 @@ def _correlated(n: int, seed: int) -> np.ndarray:
     return root @ root.T + np.diag(rng.uniform(0.005, 0.02, n))
 
 
+def _dense_participant(
+    data: pd.DataFrame, cells: Cells, p: int, cov_a: np.ndarray, cov_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One participant's trials, the design of their 8 a and b effects, the effects' prior covariance, and the
+    population mean of each trial."""
+    rows = data[cells.participant == p]
+    cell = cells.cell[cells.participant == p]
+    decay = np.exp(-PARAMETERS["rate"][p, cell] * rows["time"].to_numpy())
+    design = np.zeros((len(rows), 8))
+    design[np.arange(len(rows)), cell] = 1.0 - decay
+    design[np.arange(len(rows)), 4 + cell] = decay
+    prior = np.block([[cov_a, np.zeros((4, 4))], [np.zeros((4, 4)), cov_b]])
+    mean = PARAMETERS["asymptote"][0, cell] * (1 - decay) + PARAMETERS["start"][0, cell] * decay
+    return rows["log_emg"].to_numpy(), design, prior, mean
+
+
 def test_lkj_participant_density_equals_the_dense_multivariate_normal() -> None:
     """Correlated a and b effects across one participant's cells: every trial of the participant jointly."""
     data = _trials(3)
@@ -168,16 +184,9 @@ def test_lkj_participant_density_equals_the_dense_multivariate_normal() -> None:
     )
     mine = participant_log_density_lkj(np, series, *args, log_det, PARAMETERS["sigma"])
     for p in range(3):
-        rows = data[cells.participant == p]
-        cell = cells.cell[cells.participant == p]
-        decay = np.exp(-PARAMETERS["rate"][p, cell] * rows["time"].to_numpy())
-        design = np.zeros((len(rows), 8))
-        design[np.arange(len(rows)), cell] = 1.0 - decay
-        design[np.arange(len(rows)), 4 + cell] = decay
-        prior = np.block([[cov_a, np.zeros((4, 4))], [np.zeros((4, 4)), cov_b]])
-        mean = PARAMETERS["asymptote"][0, cell] * (1 - decay) + PARAMETERS["start"][0, cell] * decay
-        dense = multivariate_normal(mean, design @ prior @ design.T + PARAMETERS["sigma"] ** 2 * np.eye(len(rows)))
-        assert mine[p] == pytest.approx(dense.logpdf(rows["log_emg"].to_numpy()), rel=1e-10)
+        y, design, prior, mean = _dense_participant(data, cells, p, cov_a, cov_b)
+        dense = multivariate_normal(mean, design @ prior @ design.T + PARAMETERS["sigma"] ** 2 * np.eye(len(y)))
+        assert mine[p] == pytest.approx(dense.logpdf(y), rel=1e-10)
 
 
 def test_lkj_recovered_effects_follow_their_exact_conditional() -> None:
@@ -196,18 +205,9 @@ def test_lkj_recovered_effects_follow_their_exact_conditional() -> None:
     }
     effect_a, effect_b = recover_effects_lkj(series, values, seed=1)
     p = 1
-    rows = data[cells.participant == p]
-    cell = cells.cell[cells.participant == p]
-    decay = np.exp(-PARAMETERS["rate"][p, cell] * rows["time"].to_numpy())
-    design = np.zeros((len(rows), 8))
-    design[np.arange(len(rows)), cell] = 1.0 - decay
-    design[np.arange(len(rows)), 4 + cell] = decay
-    prior = np.block([[cov_a, np.zeros((4, 4))], [np.zeros((4, 4)), cov_b]])
-    residual = rows["log_emg"].to_numpy() - (
-        PARAMETERS["asymptote"][0, cell] * (1 - decay) + PARAMETERS["start"][0, cell] * decay
-    )
-    gain = prior @ design.T @ np.linalg.inv(design @ prior @ design.T + PARAMETERS["sigma"] ** 2 * np.eye(len(rows)))
-    mean, covariance = gain @ residual, prior - gain @ design @ prior
+    y, design, prior, population = _dense_participant(data, cells, p, cov_a, cov_b)
+    gain = prior @ design.T @ np.linalg.inv(design @ prior @ design.T + PARAMETERS["sigma"] ** 2 * np.eye(len(y)))
+    mean, covariance = gain @ (y - population), prior - gain @ design @ prior
     sample = np.concatenate([effect_a[:, p], effect_b[:, p]], axis=1)
     assert np.all(np.abs(sample.mean(axis=0) - mean) < 4 * np.sqrt(np.diag(covariance) / draws))
     scale = np.sqrt(np.outer(np.diag(covariance), np.diag(covariance)) / draws)

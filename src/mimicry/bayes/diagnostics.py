@@ -13,23 +13,6 @@ from mimicry.settings import Diagnostics, Sampling
 if TYPE_CHECKING:
     from mimicry.bayes.sampling import Fit
 
-#: Columns of the fixed-effects table.
-FIXED_COLUMNS = [
-    "model",
-    "parameter",
-    "drug",
-    "muscle",
-    "emotion",
-    "mean",
-    "sd",
-    "hdi_low",
-    "hdi_high",
-    "r_hat",
-    "ess_bulk",
-    "ess_tail",
-    "converged",
-]
-
 
 class ConvergenceError(RuntimeError):
     """A posterior that failed the diagnostics gate."""
@@ -70,6 +53,8 @@ SUMMARY_COLUMNS = [
     "ess_bulk",
     "ess_tail",
 ]
+#: Columns of the fixed-effects table: the summary's, without participants, and the model's verdict.
+FIXED_COLUMNS = [*(column for column in SUMMARY_COLUMNS if column != "participant"), "converged"]
 
 
 def summary(posterior: xr.Dataset, model: str, hdi_prob: float = 0.95) -> pd.DataFrame:
