@@ -240,14 +240,15 @@ def _with_downstream(jobs: list[dict], first: list[int]) -> dict[str, int]:
 
 
 def test_editing_a_package_file_reruns_exactly_the_jobs_that_run_it(finished: Path) -> None:
-    """Each module (and the R probe) in turn: every job lists it among its inputs exactly when its script runs it,
+    """Each module, in subpackages too (and the R probe), in turn: every job lists it among its inputs exactly
+    when its script runs it,
     directly or through other modules (the standard library's ModuleFinder says which), and editing it plans
     those jobs and what depends on their outputs, nothing else."""
     package = finished / "src/mimicry"
     scripts = _scripts_by_rule(finished)
     jobs = _jobs(run_snakemake(finished, "-n", "-F", "--configfile", TEST_CONFIG).stdout)
     mismatches = []
-    for path in sorted(p for p in package.iterdir() if p.suffix in {".py", ".R"}):
+    for path in sorted(p for p in package.rglob("*") if p.suffix in {".py", ".R"} and "__pycache__" not in p.parts):
         name = str(path.relative_to(finished))
         runs = [
             i
@@ -257,7 +258,7 @@ def test_editing_a_package_file_reruns_exactly_the_jobs_that_run_it(finished: Pa
         listed = [i for i, job in enumerate(jobs) if name in job["input"]]
         if listed != runs:
             mismatches.append(
-                f"{path.name}: an input of {sorted({jobs[i]['rule'] for i in listed})}, "
+                f"{name}: an input of {sorted({jobs[i]['rule'] for i in listed})}, "
                 f"run by {sorted({jobs[i]['rule'] for i in runs})}"
             )
         # an edit, not a touch: Snakemake reruns for a newer input only when its checksum changed
@@ -267,6 +268,6 @@ def test_editing_a_package_file_reruns_exactly_the_jobs_that_run_it(finished: Pa
         path.write_bytes(original)
         os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
         if planned != _with_downstream(jobs, runs):
-            mismatches.append(f"{path.name}: edited, plans {planned}, expected {_with_downstream(jobs, runs)}")
+            mismatches.append(f"{name}: edited, plans {planned}, expected {_with_downstream(jobs, runs)}")
     assert not mismatches, "\n".join(mismatches)
     assert planned_jobs(finished, "--configfile", TEST_CONFIG) == {}

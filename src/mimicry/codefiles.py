@@ -23,8 +23,18 @@ def _source(path: Path) -> str:
     return "\n".join(line for line in lines if not line.lstrip().startswith(("%", "!")))
 
 
+def _module_file(module: str, package_dir: Path) -> Path | None:
+    """The file of a dotted module name of the package (a package's ``__init__.py``), or None if it is none."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return package_dir / "__init__.py"
+    relative = package_dir.joinpath(*parts)
+    return next((path for path in (relative.with_suffix(".py"), relative / "__init__.py") if path.is_file()), None)
+
+
 def imported_modules(source: str, package_dir: Path) -> set[str]:
-    """Names of the package's modules that ``source`` imports (``mimicry`` itself for ``__init__``)."""
+    """Dotted names of the package's modules that ``source`` imports, with every package on the way (importing
+    ``mimicry.bayes.compare`` runs ``mimicry/__init__.py`` and ``mimicry/bayes/__init__.py`` too)."""
     found: set[str] = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -40,9 +50,10 @@ def imported_modules(source: str, package_dir: Path) -> set[str]:
             parts = name.split(".")
             if parts[0] != PACKAGE:
                 continue
-            found.add(PACKAGE)
-            if len(parts) > 1 and (package_dir / f"{parts[1]}.py").is_file():
-                found.add(parts[1])
+            for depth in range(1, len(parts) + 1):
+                module = ".".join(parts[:depth])
+                if _module_file(module, package_dir) is not None:
+                    found.add(module)
     return found
 
 
@@ -54,10 +65,6 @@ def _named_files(source: str, package_dir: Path) -> set[Path]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
     return {path for path in package_dir.iterdir() if path.suffix != ".py" and path.name in constants}
-
-
-def _module_file(module: str, package_dir: Path) -> Path:
-    return package_dir / ("__init__.py" if module == PACKAGE else f"{module}.py")
 
 
 def code_files(script: str | Path, package_dir: str | Path) -> list[Path]:
@@ -72,6 +79,7 @@ def code_files(script: str | Path, package_dir: str | Path) -> list[Path]:
             continue
         seen.add(module)
         path = _module_file(module, package_dir)
+        assert path is not None  # imported_modules keeps only names with a file
         source = path.read_text(encoding="utf-8")
         files |= {path, *_named_files(source, package_dir)}
         pending += sorted(imported_modules(source, package_dir) - seen)
