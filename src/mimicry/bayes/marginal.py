@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mimicry.bayes.model import Cells
+from mimicry.bayes.model import Cells, lkj_cholesky, population_parameters
 from mimicry.settings import Priors
 
 
@@ -229,10 +229,15 @@ def recover_effects_lkj(
 # The PyMC models and the effects' recovery
 
 
-def _at_participants(parameters: dict[str, Any], series: Series, n_cells: int) -> dict[str, Any]:
-    """Population a, b and c per participant x cell (by the participant's drug where the model has the drug)."""
-    values = {name: value[series.drug] if value.ndim == 2 else value[None, :] for name, value in parameters.items()}
-    values.setdefault("start", np.zeros((1, n_cells)))
+def _at_participants(parameters: dict[str, Any], series: Series, draws: bool) -> dict[str, Any]:
+    """Population a, b and c per participant x cell (by the participant's drug where the model has the drug);
+    ``draws``: the values have a leading axis of posterior draws. b's population value is 0 unless sampled."""
+    lead = (slice(None),) if draws else ()
+    values = {
+        name: value[(*lead, series.drug)] if value.ndim == len(lead) + 2 else value[(*lead, None)]
+        for name, value in parameters.items()
+    }
+    values.setdefault("start", np.zeros((1,) * (len(lead) + 1) + (series.count.shape[1],)))
     return values
 
 
@@ -243,12 +248,10 @@ def marginal_model(series: Series, cells: Cells, model: str, priors: Priors, var
     import pymc as pm
     import pytensor.tensor as pt
 
-    from mimicry.bayes.model import lkj_cholesky, population_parameters
-
     n_cells = len(cells.names)
     coords = {"drug": cells.drugs, "cell": cells.names, "participant": cells.participants}
     with pm.Model(coords=coords) as pymc_model:
-        population = _at_participants(population_parameters(model, priors), series, n_cells)
+        population = _at_participants(population_parameters(model, priors), series, draws=False)
         z_c = pm.Normal("z_c", 0.0, 1.0, dims=("participant", "cell"))
         if variant == "bambi":
             sd = {p: pm.HalfNormal(f"sd_{p}", priors.random_sd, dims="cell") for p in "abc"}
@@ -289,16 +292,8 @@ def _draws(posterior: xr.Dataset, name: str) -> np.ndarray:
 def with_recovered_effects(posterior: xr.Dataset, series: Series, variant: str, seed: int) -> xr.Dataset:
     """The sampled posterior of a marginal model with draws of a and b's participant effects added (``effect_a``,
     ``effect_b``: participant x cell, like the joint model's)."""
-    n_cells = posterior.sizes["cell"]
-    parameters = {
-        name: _draws(posterior, f"{name}_fixed")
-        for name in ("asymptote", "rate", "start")
-        if f"{name}_fixed" in posterior
-    }
-    values = {
-        name: value[:, series.drug] if value.ndim == 3 else value[:, None, :] for name, value in parameters.items()
-    }
-    values.setdefault("start", np.zeros((1, 1, n_cells)))
+    names = [name for name in ("asymptote", "rate", "start") if f"{name}_fixed" in posterior]
+    values = _at_participants({name: _draws(posterior, f"{name}_fixed") for name in names}, series, draws=True)
     values["rate"] = np.exp(values["rate"] + _draws(posterior, "effect_c"))
     values["sigma"] = _draws(posterior, "sigma")
     if variant == "bambi":
