@@ -76,7 +76,8 @@ def main() -> None:
         brms = pd.read_csv(parity, sep="\t").iloc[0]
         reference = {"seconds": brms["seconds"], "min_ess_bulk": brms["min_ess_bulk"], "source": str(parity)}
     else:
-        reference = {**BRMS_REFERENCE, "source": "brms 2.18 on a 2-core machine of this kind, 2600 rows (README.md, Benchmarks)"}
+        source = "brms 2.18 on a 2-core machine of this kind, 2600 rows (README.md, Benchmarks)"
+        reference = {**BRMS_REFERENCE, "source": source}
     brms_rate = reference["min_ess_bulk"] / reference["seconds"]
     table["x_brms_ess_per_s"] = table["ess_per_s"] / brms_rate
     pd.set_option("display.width", 200)

@@ -78,9 +78,8 @@ def main() -> None:
                 {**ENV, "SLURM_CONF": conf},
             )
         finally:
-            subprocess.run(
-                ["bash", str(ROOT / "tools/setup/slurm-cluster.sh"), "stop", str(state)], capture_output=True, check=True
-            )
+            stop = ["bash", str(ROOT / "tools/setup/slurm-cluster.sh"), "stop", str(state)]
+            subprocess.run(stop, capture_output=True, check=True)
         print(
             f"test configuration, SLURM (single node, {os.cpu_count()} cores, profiles/slurm): {cluster:.0f} s wall "
             f"= {cluster / local:.1f} x local"

@@ -22,7 +22,6 @@ import pandas as pd
 from mimicry.lmm import emg_model_data, rt_model_data
 from mimicry.rsession import run_in_fresh_r
 from mimicry.settings import load_config
-from mimicry.lmm import fit_lmm
 
 ROOT = Path(__file__).resolve().parents[2]
 
