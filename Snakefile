@@ -1,15 +1,8 @@
 # Facial mimicry under dopamine D2/3 and opioid antagonism (Korb et al. 2023), as a reproducible workflow.
 # Entry point: `snakemake --cores all` (see README.md). Stages live in workflow/rules/, one file each.
-import os
-
 from snakemake.utils import min_version
 
 min_version("9.0")
-
-# Jobs inherit this. Python salts string hashes per process unless it is set, and PyTensor's graph rewrites
-# iterate over hashed sets: without it the compiled Bayesian model's order of floating-point operations, and
-# with it the draws of the same seed, differed from one process to the next.
-os.environ["PYTHONHASHSEED"] = "0"
 
 
 configfile: "config/config.yaml"
