@@ -389,10 +389,11 @@ def test_full_model_recovers_a_planted_asymptote_effect(planted_effect: dict) ->
 
 def test_no_drug_model_loses_weight_to_a_planted_effect(planted_effect: dict) -> None:
     """Leaving out whole participants, the no-drug model predicts the drug groups' new participants worse (here by
-    2.4 nats: the planted effect is one cell of four, and the full model pays for 16 drug terms)."""
+    2.4 nats: the planted effect is one cell of four, and the full model pays for 16 drug terms), and the criterion
+    passes its own reliability check (a few of 90 participants may exceed Pareto k 0.7, no more than 10%)."""
     table = planted_effect["table"]
     assert table.loc["full", "weight_lopo"] > 0.8 and table.loc["no_drug", "elpd_lopo_diff"] < -1.0
-    assert table["lopo_pareto_k_bad"].max() == 0
+    assert table["lopo_reliable"].all(), table[["lopo_pareto_k_bad", "lopo_pareto_k_share"]]
 
 
 def test_observation_level_criteria_cannot_see_a_planted_effect(planted_effect: dict) -> None:
