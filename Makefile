@@ -4,8 +4,6 @@ CORES ?= all
 SNAKEMAKE_ARGS ?=
 # as an activated venv: rules call the venv's tools (papermill, jupyter) by name
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
-# the tests fit models in their own process too: one hash seed there, as the workflow gives its jobs (mimicry.jobs)
-export PYTHONHASHSEED := 0
 STYLED := src workflow/scripts workflow/notebooks tests tools
 
 .PHONY: setup run test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity

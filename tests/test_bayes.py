@@ -4,6 +4,10 @@ parameter recovery on planted effects, and the workflow's outputs on the test co
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -282,16 +286,21 @@ def test_every_implementation_gives_the_same_posterior_layout(small_fits: dict) 
 
 
 def test_integrated_and_joint_posteriors_agree(small_fits: dict) -> None:
-    """Integrating a and b out changes how the posterior is sampled, not the posterior: fixed effects, SDs,
-    sigma and the recovered participant effects of a and b agree with the joint fit's within 0.3 posterior SD
-    (short chains: Monte Carlo error included)."""
+    """Integrating a and b out changes how the posterior is sampled, not the posterior: the posterior means of the
+    fixed effects, SDs, sigma and the recovered participant effects of a and b agree with the joint fit's within
+    their Monte Carlo error (each difference under 5 combined standard errors: about 200 comparisons, so a chance
+    exceedance has probability under 1e-4; short chains mix the joint fit slowly, so a bound in posterior SDs would
+    be at the mercy of its ESS)."""
+    import arviz as az
+
+    names = ["asymptote", "rate", "sd_a", "sd_b", "sd_c", "sigma", "effect_a", "effect_b"]
     for variant in ("bambi", "brms"):
-        marginal = small_fits["fits"][(variant, "marginal")].posterior
-        joint = small_fits["fits"][(variant, "joint")].posterior
-        for name in ("asymptote", "rate", "sd_a", "sd_b", "sd_c", "sigma", "effect_a", "effect_b"):
-            scale = joint[name].std(("chain", "draw"))
-            gap = np.abs(marginal[name].mean(("chain", "draw")) - joint[name].mean(("chain", "draw"))) / scale
-            assert float(gap.max()) < 0.3, (variant, name, float(gap.max()))
+        marginal = small_fits["fits"][(variant, "marginal")].posterior[names]
+        joint = small_fits["fits"][(variant, "joint")].posterior[names]
+        error = np.sqrt(az.mcse(marginal, method="mean") ** 2 + az.mcse(joint, method="mean") ** 2)
+        gap = np.abs(marginal.mean(("chain", "draw")) - joint.mean(("chain", "draw"))) / error
+        for name in names:
+            assert float(gap[name].max()) < 5.0, (variant, name, float(gap[name].max()))
 
 
 def test_log_likelihood_equals_pymc(small_fits: dict) -> None:
@@ -310,6 +319,40 @@ def test_same_seed_same_draws(small_fits: dict) -> None:
     data, cells = small_fits["data"], small_fits["cells"]
     again = fit(data, cells, "rate", PRIORS, QUICK)
     xr.testing.assert_equal(again.posterior, small_fits["fits"][(QUICK.variant, QUICK.parameterization)].posterior)
+
+
+# Fits model "rate" on a saved window table and prints a checksum of its draws, in a process of its own.
+_FIT_AND_HASH = """
+import dataclasses, hashlib, sys
+import pandas as pd
+from mimicry.bayes.model import Cells, model_data
+from mimicry.bayes.sampling import fit
+from mimicry.settings import Priors, Sampling, load_config
+bayes = load_config()["statistics"]["bayes"]
+data = model_data(pd.read_parquet(sys.argv[1]))
+cells = Cells.of(data, {groups}, {muscles}, {emotions})
+sampling = dataclasses.replace(Sampling.from_config(bayes, cores=2), chains=2, warmup=100, draws=100, seed=3)
+posterior = fit(data, cells, "rate", Priors.from_config(bayes), sampling).posterior
+print(hashlib.sha256(posterior.to_array().values.tobytes()).hexdigest())
+"""
+
+
+@pytest.mark.validation
+def test_the_same_seed_gives_the_same_draws_whatever_was_compiled_before(tmp_path: Path) -> None:
+    """Two processes with different hash seeds, the first compiling into an empty PyTensor cache, the second
+    loading from it: the same draws (with numba's fast-math the two differed, as a local run and SLURM did)."""
+    table = tmp_path / "windows.parquet"
+    _windows(n_per_group=2).to_parquet(table)
+    code = _FIT_AND_HASH.format(groups=GROUPS, muscles=MUSCLES, emotions=EMOTIONS)
+    digests = []
+    for hash_seed in ("1", "2"):
+        environment = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path}/cache"}
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(table)], capture_output=True, text=True, env=environment, check=False
+        )
+        assert done.returncode == 0, done.stderr[-3000:]
+        digests.append(done.stdout.split()[-1])
+    assert len(set(digests)) == 1, digests
 
 
 def test_prior_predictive_comes_from_the_priors(small_fits: dict) -> None:

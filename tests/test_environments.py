@@ -1,18 +1,14 @@
-"""Every rule names a pinned conda env in envs/, and those pins equal requirements.lock (the venv route); every job
-starts with the same string-hash seed."""
+"""Every rule names a pinned conda env in envs/, and those pins equal requirements.lock (the venv route)."""
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
 from helpers import ROOT
-from mimicry.jobs import fix_job_hash_seed
 
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk"))
 # conda-forge names that differ from the PyPI names in requirements.lock
@@ -90,17 +86,3 @@ def test_lock_pins_what_the_facts_require() -> None:
     lock = _lock()
     assert lock["pymer4"] == "0.8.2" and lock["rpy2"] == "3.5.17" and lock["pandas"].startswith("2.")
     assert lock["snakemake"] == "9.27.1" and lock["bambi"] == "0.21.0"
-
-
-def test_every_job_starts_with_the_same_string_hash_seed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """What the workflow sets before any job starts: two processes hash a string alike (PyTensor's compiled graph,
-    and so the draws, depend on it), even where the user's environment asks for random hashing."""
-    monkeypatch.setenv("PYTHONHASHSEED", "random")
-    fix_job_hash_seed()
-    hashes = {
-        subprocess.run(
-            [sys.executable, "-c", "print(hash('corrugator'))"], capture_output=True, text=True, check=True
-        ).stdout
-        for _ in range(3)
-    }
-    assert len(hashes) == 1

@@ -125,7 +125,8 @@ def test_bad_recordings_are_excluded_and_recorded(bad_dataset: tuple[Path, Path]
     overlay = write_overlay(
         project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
     )
-    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    # the preprocessing stage is what excludes; the statistics after it read the same tables
+    run_snakemake(project, "--cores", "2", "results/preprocessing/emg_windows.parquet", "--configfile", overlay)
     rejections = pd.read_csv(
         project / "results/preprocessing/emg_rejections.tsv",
         sep="\t",
@@ -160,7 +161,8 @@ def test_bad_recordings_fail_clearly_and_spare_the_others(bad_dataset: tuple[Pat
             "preprocessing": {"emg": {"on_bad_recording": "fail"}},
         },
     )
-    result = run_snakemake(project, "--cores", "2", "--keep-going", "--configfile", overlay, check=False)
+    target = "results/preprocessing/emg_windows.parquet"
+    result = run_snakemake(project, "--cores", "2", "--keep-going", target, "--configfile", overlay, check=False)
     assert result.returncode != 0
     log = (project / "results/logs/preprocess_emg/sub-002.log").read_text()
     assert "participant sub-002" in log and "channel ZM is flat" in log

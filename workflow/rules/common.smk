@@ -14,15 +14,11 @@ sys.path.insert(0, str(SRC))
 from mimicry.bids import recording_files, validate_dataset, validate_participants
 from mimicry.codefiles import code_files
 from mimicry.errors import DatasetError, InputError
-from mimicry.jobs import fix_job_hash_seed
 from mimicry.nested import NESTED_MODELS
 from mimicry.settings import ConfigError, validate_config
 from mimicry.simulate import participant_labels
 from mimicry.study import Study
 from mimicry.tables import import_emg_table, import_rt_table
-
-# the same seed gives the same draws in every job, local or on SLURM (mimicry.jobs)
-fix_job_hash_seed()
 
 try:  # fills in the schema's defaults: the one place a default lives
     validate_config(config)

@@ -8,6 +8,7 @@ import pandas as pd
 import xarray as xr
 
 from mimicry.bayes.model import Cells, bambi_model, brms_model, curve
+from mimicry.bayes.sampling import reproducible_compilation
 from mimicry.settings import Priors, Sampling
 
 PRIOR_PREDICTIVE_COLUMNS = [
@@ -39,7 +40,7 @@ def prior_predictive(
         pymc_model = pymc_model.backend.model
     else:
         pymc_model = brms_model(data, cells, model, priors)
-    with pymc_model:
+    with pymc_model, reproducible_compilation():
         tree = pm.sample_prior_predictive(draws=draws, var_names=["log_emg"], random_seed=sampling.seed)
     values = tree["prior_predictive"]["log_emg"]
     return values.stack(sample=("chain", "draw")).transpose("sample", ...).values
