@@ -16,6 +16,7 @@ from helpers import copy_project, run_snakemake, write_overlay
 EMG = "sub-{0}/emg/sub-{0}_task-mimicry_emg"
 #: what an external dataset's run is taken to (everything after is the same code on the same tables)
 PREPROCESSED = ("results/preprocessing/emg_windows.parquet", "results/preprocessing/rt_trials.parquet")
+VALIDATION = "results/dataset/validation.tsv"
 
 
 def _missing_edf(root: Path) -> None:
@@ -112,8 +113,8 @@ def test_an_external_dataset_is_analysed(external, test_run: Path) -> None:
     """The user's copy of the simulated recordings gives the simulated run's window and RT tables (everything
     downstream of them is the same code on the same tables)."""
     project, dataset, overlay = external
-    run_snakemake(project, "--cores", "2", *PREPROCESSED, "--configfile", overlay)
-    summary = pd.read_csv(project / "results/dataset/validation.tsv", sep="\t", dtype={"participant": str})
+    run_snakemake(project, "--cores", "2", VALIDATION, *PREPROCESSED, "--configfile", overlay)
+    summary = pd.read_csv(project / VALIDATION, sep="\t", dtype={"participant": str})
     assert len(summary) == 6
     assert not (project / "results/simulated").exists()  # nothing simulated when a dataset is given
     for table in PREPROCESSED:
@@ -148,8 +149,9 @@ def test_a_config_key_of_the_wrong_type_is_named(external) -> None:
 
 def test_results_already_made_survive_a_broken_rerun(external) -> None:
     project, dataset, overlay = external
-    run_snakemake(project, "--cores", "2", *PREPROCESSED, "--configfile", overlay)
+    run_snakemake(project, "--cores", "2", VALIDATION, *PREPROCESSED, "--configfile", overlay)
     made = _snapshot(project / "results")
+    assert (project / VALIDATION).is_file()
     _missing_trials(dataset)
     result = run_snakemake(project, "--cores", "2", "--configfile", overlay, check=False)
     assert result.returncode != 0 and "participant sub-006" in result.stdout + result.stderr

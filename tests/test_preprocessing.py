@@ -91,6 +91,10 @@ def test_same_input_and_config_give_byte_identical_tables(test_run: Path, tmp_pa
         project,
         "--cores",
         "2",
+        # the tables compared, not what is downstream of them
+        "results/preprocessing/emg_windows.parquet",
+        "results/preprocessing/rt_trials.parquet",
+        "results/preprocessing/rejection_rates.tsv",
         "--configfile",
         TEST_CONFIG,
         "--forcerun",

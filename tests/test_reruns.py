@@ -123,7 +123,11 @@ def test_a_participant_added_runs_only_its_jobs_and_the_group_stages(test_run: P
         project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
     )
     # the per-participant stage and its gathers: what adding a participant must not redo for the others
-    gathered = ("results/preprocessing/emg_windows.parquet", "results/preprocessing/rt_trials.parquet")
+    gathered = (
+        "results/dataset/validation.tsv",
+        "results/preprocessing/emg_windows.parquet",
+        "results/preprocessing/rt_trials.parquet",
+    )
     run_snakemake(project, "--cores", "2", *gathered, "--configfile", overlay)
     assert len(pd.read_csv(project / "results/dataset/validation.tsv", sep="\t")) == 5
 
