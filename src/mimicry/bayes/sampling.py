@@ -67,20 +67,20 @@ def fit(data: pd.DataFrame, cells: Cells, model: str, priors: Priors, sampling: 
     )
     if sampling.variant not in ("bambi", "brms"):
         raise InputError(f"statistics.bayes.variant must be bambi or brms, not {sampling.variant!r}")
-    if sampling.parameterization == "marginal":
-        series = Series.of(data, cells)
-        with marginal_model(series, cells, model, priors, sampling.variant), reproducible_compilation():
-            raw = pm.sample(nuts_sampler=sampling.sampler, **options)
-        sampled = with_recovered_effects(_posterior(raw), series, sampling.variant, sampling.seed)
-        layout = "pymc"
-    elif sampling.variant == "bambi":
-        with reproducible_compilation():
+    with reproducible_compilation():
+        if sampling.parameterization == "marginal":
+            series = Series.of(data, cells)
+            with marginal_model(series, cells, model, priors, sampling.variant):
+                raw = pm.sample(nuts_sampler=sampling.sampler, **options)
+            sampled = with_recovered_effects(_posterior(raw), series, sampling.variant, sampling.seed)
+            layout = "pymc"
+        elif sampling.variant == "bambi":
             raw = bambi_model(data, cells, model, priors).fit(inference_method=sampling.sampler, **options)
-        sampled, layout = _posterior(raw), "bambi"
-    else:
-        with brms_model(data, cells, model, priors), reproducible_compilation():
-            raw = pm.sample(nuts_sampler=sampling.sampler, **options)
-        sampled, layout = _posterior(raw), "pymc"
+            sampled, layout = _posterior(raw), "bambi"
+        else:
+            with brms_model(data, cells, model, priors):
+                raw = pm.sample(nuts_sampler=sampling.sampler, **options)
+            sampled, layout = _posterior(raw), "pymc"
     seconds = time.perf_counter() - start
     return Fit(model, sampling.variant, raw, tidy_posterior(sampled, layout, cells), seconds)
 
