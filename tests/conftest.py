@@ -8,9 +8,11 @@ fixtures below, directly or through another fixture, gets its tier from it; any 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from helpers import TEST_CONFIG, copy_project, run_snakemake
 
@@ -34,9 +36,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def test_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def test_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
     """The project copied once and run end to end on config/test/config.yaml (6 simulated participants), shared by
-    every test that only reads it (tests that change a run work on a copy)."""
-    project = copy_project(tmp_path_factory.mktemp("run") / "project")
-    run_snakemake(project, "--cores", "2", "--configfile", TEST_CONFIG)
+    every test that only reads it (tests that change a run work on a copy). Under pytest-xdist (``make test``: two
+    workers) the first worker to ask runs it in their shared temporary folder; the other waits for it."""
+    shared = tmp_path_factory.getbasetemp()
+    if worker_id != "master":
+        shared = shared.parent
+    project, finished = shared / "run" / "project", shared / "run" / "finished"
+    with FileLock(shared / "run.lock"):
+        if not finished.exists():
+            shutil.rmtree(project, ignore_errors=True)  # a worker's failed attempt: start afresh
+            run_snakemake(copy_project(project), "--cores", "2", "--configfile", TEST_CONFIG)
+            finished.touch()
     return project

@@ -44,7 +44,9 @@ def _comparable(results: Path) -> list[Path]:
     )
 
 
-def test_the_slurm_profile_gives_the_local_results(slurm, test_run: Path, tmp_path: Path) -> None:
+def test_the_slurm_profile_gives_the_local_results(slurm, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """The test configuration through SLURM gives the shared local run's results (asked for only after the SLURM
+    run, so that under two test workers the local run is made beside it)."""
     project = copy_project(tmp_path / "project")
     # --cores: what one SLURM job (a group of jobs) may ask for; this node has 2 cores
     result = run_snakemake(
@@ -63,7 +65,7 @@ def test_the_slurm_profile_gives_the_local_results(slurm, test_run: Path, tmp_pa
     assert len(set(re.findall(r"submitted with SLURM jobid (\d+)", log))) >= 10
     assert "group_participant" in log  # participants' jobs were packed into group jobs
 
-    local, cluster = test_run / "results", project / "results"
+    local, cluster = request.getfixturevalue("test_run") / "results", project / "results"
     files = _comparable(local)
     assert files == _comparable(cluster) and len(files) > 100
     differing = [f for f in files if (local / f).read_bytes() != (cluster / f).read_bytes()]
