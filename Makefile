@@ -14,12 +14,13 @@ run: setup
 	.venv/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
 # Everything (the README's second command): the test system (chromium, SLURM; root), then every tier, on two
-# workers (whole files each: a file's fixtures are made once; the shared test run is made once for both).
+# workers (whole files each, in the order tests/conftest.py gives: a file's fixtures are made once; the shared
+# test run is made once for both).
 TEST_WORKERS ?= 2
 test: setup
 	bash tools/setup/test-system.sh
 	.venv/bin/python tools/setup/fetch-test-data.py
-	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS)
 
 # The unit tier alone: no workflow run, no model fitted to planted data, no root (about a minute).
 test-unit: setup

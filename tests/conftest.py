@@ -33,6 +33,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
                 item.add_marker(tier)
         if not any(item.get_closest_marker(tier) for tier in TIERS):
             item.add_marker("unit")
+    # The cluster tests first: they are the longest file and mostly wait on SLURM, so under two workers (make test,
+    # --no-loadscope-reorder) the shared test run is made beside them rather than after them.
+    items.sort(key=lambda item: item.get_closest_marker("cluster") is None)
 
 
 @pytest.fixture(scope="session")
