@@ -11,9 +11,10 @@ import pytest
 from scipy import stats
 
 from helpers import DEFAULT, ROOT, planted_window_trials
+from mimicry.findings import table1_findings
 from mimicry.lmm import emg_model_data, fit_lmm
 from mimicry.rsession import run_in_fresh_r
-from mimicry.table1 import format_table1, table1
+from mimicry.table1 import NOT_TESTED, format_table1, table1, table1_notes
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
 EMG_FORMULA = DEFAULT["statistics"]["emg"]["formula"]
@@ -54,6 +55,43 @@ def test_table1_tests_are_the_papers() -> None:
     assert correct["placebo"] == pytest.approx(100.0)  # placebo participants who guess placebo are right
     readable = format_table1(cells, tests, GROUPS)
     assert list(readable.columns) == ["variable", *GROUPS, "Total", "p"]
+
+
+def test_table1_keeps_the_rows_it_cannot_test_and_says_why() -> None:
+    """Another lab's participants.tsv: only the group, sex, age, a nausea rating everyone gave as 1 and a guess
+    column left empty. The rows without data stay, as n/a and not tested with the reason; the rest are tested."""
+    rng = np.random.default_rng(1)
+    participants = pd.DataFrame(
+        {
+            "participant": [f"{i:03d}" for i in range(30)],
+            "group": [GROUPS[i % 3] for i in range(30)],
+            "sex": ["F" if i % 2 else "M" for i in range(30)],
+            "age": rng.normal(25, 3, 30),
+            "nausea_t1": 1.0,
+            "guess": np.nan,
+        }
+    )
+    cells, tests = table1(participants, GROUPS, "placebo")
+    tests = tests.set_index("variable")
+    assert tests.loc["Age", "test"] == "one-way ANOVA" and tests.loc["Age", "df2"] == 27
+    assert tests.loc["N females", "p"] == pytest.approx(1.0)
+    why = {
+        "BMI": "no column 'bmi'",
+        "PANAS+ (t1-t2)": "no column 'panas_pos_t1', 'panas_pos_t2'",
+        "Nausea (t1)": "the same value for every participant",
+        "N guess placebo": "no value in 'guess'",
+        "% correct guess": "no value in 'guess'",
+    }
+    for variable, reason in why.items():
+        assert tests.loc[variable, "test"] == NOT_TESTED and np.isnan(tests.loc[variable, "p"]), variable
+        assert reason in tests.loc[variable, "note"], (variable, tests.loc[variable, "note"])
+    readable = format_table1(cells, tests.reset_index(), GROUPS).set_index("variable")
+    assert (readable.loc["BMI"] == "n/a").all() and readable.loc["Nausea (t1)", "p"] == "n/a"
+    assert readable.loc["Nausea (t1)", "Total"] == "1.00 (0.00)"
+    notes = table1_notes(tests.reset_index())
+    assert "BMI: not tested (participants.tsv has no column 'bmi')" in notes and len(notes) == len(tests) - 4
+    (statement,) = table1_findings(tests.reset_index(), 0.05)
+    assert "did not differ" in statement and "Not tested" in statement and "BMI" in statement
 
 
 @pytest.fixture(scope="module")

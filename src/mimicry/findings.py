@@ -61,17 +61,21 @@ def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: 
 
 
 def table1_findings(tests: pd.DataFrame, alpha: float) -> list[str]:
-    """Do the drug groups differ in the Table 1 variables?"""
+    """Do the drug groups differ in the Table 1 variables? (And which could not be tested.)"""
     tested = tests.dropna(subset=["p"])
+    untested = tests.loc[tests["p"].isna(), "variable"].tolist()
+    skipped = f" Not tested (see the notes under Table 1): {', '.join(untested)}." if untested else ""
     differing = tested.loc[tested["p"] < alpha]
+    if tested.empty:
+        return [f"No Table 1 variable could be tested.{skipped}"]
     if differing.empty:
         smallest = tested.loc[tested["p"].idxmin()]
         return [
             f"The drug groups did not differ in any Table 1 variable at p < {alpha:g} (smallest: "
-            f"{smallest['variable']}, {format_p(smallest['p'])})."
+            f"{smallest['variable']}, {format_p(smallest['p'])}).{skipped}"
         ]
     listed = "; ".join(f"{row.variable} ({row.test}, {format_p(row.p)})" for row in differing.itertuples())
-    return [f"The drug groups differed at p < {alpha:g} in: {listed}."]
+    return [f"The drug groups differed at p < {alpha:g} in: {listed}.{skipped}"]
 
 
 def rejection_findings(by_group: pd.DataFrame, alpha: float) -> list[str]:

@@ -9,22 +9,32 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: Continuous rows of Table 1: (row label, how to compute it from participants.tsv).
+#: Continuous rows of Table 1: (row label, the participants.tsv columns it needs, how to compute it from them).
 CONTINUOUS = (
-    ("Age", lambda p: p["age"]),
-    ("BMI", lambda p: p["bmi"]),
-    ("Hours from pill", lambda p: p["hours_from_pill"]),
-    ("PANAS+ (t1-t2)", lambda p: p["panas_pos_t1"] - p["panas_pos_t2"]),
-    ("PANAS- (t1-t2)", lambda p: p["panas_neg_t1"] - p["panas_neg_t2"]),
-    ("Nausea (t1)", lambda p: p["nausea_t1"]),
-    ("Nausea (t2)", lambda p: p["nausea_t2"]),
+    ("Age", ("age",), lambda p: p["age"]),
+    ("BMI", ("bmi",), lambda p: p["bmi"]),
+    ("Hours from pill", ("hours_from_pill",), lambda p: p["hours_from_pill"]),
+    ("PANAS+ (t1-t2)", ("panas_pos_t1", "panas_pos_t2"), lambda p: p["panas_pos_t1"] - p["panas_pos_t2"]),
+    ("PANAS- (t1-t2)", ("panas_neg_t1", "panas_neg_t2"), lambda p: p["panas_neg_t1"] - p["panas_neg_t2"]),
+    ("Nausea (t1)", ("nausea_t1",), lambda p: p["nausea_t1"]),
+    ("Nausea (t2)", ("nausea_t2",), lambda p: p["nausea_t2"]),
 )
+NOT_TESTED = "not tested"
 
 
 def _goodness_of_fit(counts: Sequence[float]) -> tuple[float, float, float]:
     """Chi-square goodness of fit against equal counts per group: statistic, df, p."""
     result = stats.chisquare(np.asarray(counts, dtype=float))
     return float(result.statistic), float(len(counts) - 1), float(result.pvalue)
+
+
+def _absent(participants: pd.DataFrame, columns: Sequence[str]) -> str:
+    """Why a row cannot be computed from participants.tsv ("" if it can)."""
+    missing = [c for c in columns if c not in participants]
+    if missing:
+        return f"participants.tsv has no column {', '.join(repr(c) for c in missing)}"
+    empty = [c for c in columns if participants[c].isna().all()]
+    return f"participants.tsv has no value in {', '.join(repr(c) for c in empty)}" if empty else ""
 
 
 def table1(
@@ -34,28 +44,48 @@ def table1(
 
     ``cells``: one row per variable x group (and ``Total``): n (participants with a value), value (count,
     percentage or mean), sd (for means).
-    ``tests``: one row per variable: test, statistic, df1, df2, p. Counts (N, females, males, guessing the
+    ``tests``: one row per variable: test, statistic, df1, df2, p, note. Counts (N, females, males, guessing the
     reference group) are tested against equal counts per group, as the paper's goodness-of-fit tests; the share
     of correct guesses with a group x correct contingency test; continuous variables with a one-way ANOVA.
+
+    A variable whose columns are absent or empty in participants.tsv, or whose values cannot be tested (the same
+    value for everyone, no participant counted, too few values), keeps its row: cells without a value and test
+    ``not tested``, with the reason in ``note``.
     """
     by_group = {g: participants[participants["group"] == g] for g in groups}
     cells: list[dict] = []
     tests: list[dict] = []
 
-    def count_row(label: str, select) -> None:
+    def test_row(label: str, test: str, statistic: float, df1: float, df2: float, p: float) -> None:
+        tests.append(dict(variable=label, test=test, statistic=statistic, df1=df1, df2=df2, p=p, note=""))
+
+    def untested(label: str, note: str, with_cells: bool = True) -> None:
+        if with_cells:
+            for g in [*groups, "Total"]:
+                cells.append(dict(variable=label, group=g, n=0, value=np.nan, sd=np.nan))
+        tests.append(
+            dict(variable=label, test=NOT_TESTED, statistic=np.nan, df1=np.nan, df2=np.nan, p=np.nan, note=note)
+        )
+
+    def count_row(label: str, columns: Sequence[str], select) -> None:
+        if reason := _absent(participants, columns):
+            return untested(label, reason)
         counts = [int(select(by_group[g]).sum()) for g in groups]
         for g, c in zip(groups, counts, strict=True):
             cells.append(dict(variable=label, group=g, n=len(by_group[g]), value=float(c), sd=np.nan))
         cells.append(dict(variable=label, group="Total", n=len(participants), value=float(sum(counts)), sd=np.nan))
+        if sum(counts) == 0:
+            return untested(label, "no participant counted in any group", with_cells=False)
         statistic, df, p = _goodness_of_fit(counts)
-        tests.append(
-            dict(variable=label, test="chi-square goodness of fit", statistic=statistic, df1=df, df2=np.nan, p=p)
-        )
+        test_row(label, "chi-square goodness of fit", statistic, df, np.nan, p)
 
-    count_row("N", lambda p: pd.Series(True, index=p.index))
-    count_row("N females", lambda p: p["sex"] == "F")
-    count_row("N males", lambda p: p["sex"] == "M")
-    for label, compute in CONTINUOUS:
+    count_row("N", (), lambda p: pd.Series(True, index=p.index))
+    count_row("N females", ("sex",), lambda p: p["sex"] == "F")
+    count_row("N males", ("sex",), lambda p: p["sex"] == "M")
+    for label, columns, compute in CONTINUOUS:
+        if reason := _absent(participants, columns):
+            untested(label, reason)
+            continue
         samples = {g: compute(by_group[g]).dropna().astype(float) for g in groups}
         for g in groups:
             cells.append(
@@ -63,40 +93,38 @@ def table1(
             )
         pooled = pd.concat(samples.values())
         cells.append(dict(variable=label, group="Total", n=len(pooled), value=pooled.mean(), sd=pooled.std(ddof=1)))
-        anova = stats.f_oneway(*samples.values())
-        tests.append(
-            dict(
-                variable=label,
-                test="one-way ANOVA",
-                statistic=float(anova.statistic),
-                df1=float(len(groups) - 1),
-                df2=float(len(pooled) - len(groups)),
-                p=float(anova.pvalue),
+        if pooled.nunique() < 2:
+            untested(label, "the same value for every participant", with_cells=False)
+        elif min(len(s) for s in samples.values()) == 0 or len(pooled) <= len(groups):
+            untested(label, "too few values: a one-way ANOVA needs a value in every group", with_cells=False)
+        else:
+            anova = stats.f_oneway(*samples.values())
+            test_row(
+                label,
+                "one-way ANOVA",
+                float(anova.statistic),
+                float(len(groups) - 1),
+                float(len(pooled) - len(groups)),
+                float(anova.pvalue),
             )
-        )
-    count_row(f"N guess {reference_group}", lambda p: p["guess"] == reference_group)
+    count_row(f"N guess {reference_group}", ("guess",), lambda p: p["guess"] == reference_group)
 
-    correct = {g: (by_group[g]["guess"] == g) for g in groups}
-    for g in groups:
-        cells.append(
-            dict(variable="% correct guess", group=g, n=len(correct[g]), value=100 * correct[g].mean(), sd=np.nan)
-        )
-    all_correct = pd.concat(correct.values())
-    cells.append(
-        dict(variable="% correct guess", group="Total", n=len(all_correct), value=100 * all_correct.mean(), sd=np.nan)
-    )
-    contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in groups])
-    chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
-    tests.append(
-        dict(
-            variable="% correct guess",
-            test="chi-square contingency (group x correct)",
-            statistic=float(chi2),
-            df1=float(dof),
-            df2=np.nan,
-            p=float(p),
-        )
-    )
+    label = "% correct guess"
+    if reason := _absent(participants, ("guess",)):
+        untested(label, reason)
+    else:
+        guessed = {g: by_group[g]["guess"].dropna() for g in groups}
+        correct = {g: guessed[g] == g for g in groups}
+        for g in groups:
+            cells.append(dict(variable=label, group=g, n=len(correct[g]), value=100 * correct[g].mean(), sd=np.nan))
+        all_correct = pd.concat(correct.values())
+        cells.append(dict(variable=label, group="Total", n=len(all_correct), value=100 * all_correct.mean(), sd=np.nan))
+        contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in groups])
+        if (contingency.sum(axis=0) == 0).any() or (contingency.sum(axis=1) == 0).any():
+            untested(label, "every guess in one category, or a group without a guess", with_cells=False)
+        else:
+            chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
+            test_row(label, "chi-square contingency (group x correct)", float(chi2), float(dof), np.nan, float(p))
     order = list(dict.fromkeys(c["variable"] for c in cells))
     cells_table = pd.DataFrame(cells)
     tests_table = pd.DataFrame(tests).set_index("variable").loc[order].reset_index()
@@ -107,14 +135,21 @@ def format_table1(cells: pd.DataFrame, tests: pd.DataFrame, groups: Sequence[str
     """The paper's layout: one row per variable, a column per group and Total ("mean (SD)" or a count), and p."""
 
     def show(row: pd.Series) -> str:
+        if np.isnan(row["value"]):
+            return "n/a"
         if np.isnan(row["sd"]):
             return f"{row['value']:.1f}" if row["variable"].startswith("%") else f"{row['value']:.0f}"
         return f"{row['value']:.2f} ({row['sd']:.2f})"
 
     wide = cells.assign(text=cells.apply(show, axis=1)).pivot(index="variable", columns="group", values="text")
     wide = wide.loc[list(dict.fromkeys(cells["variable"])), [*groups, "Total"]]
-    p = tests.set_index("variable")["p"].map(lambda v: "<0.001" if v < 0.001 else f"{v:.2g}")
+    p = tests.set_index("variable")["p"].map(lambda v: "n/a" if np.isnan(v) else "<0.001" if v < 0.001 else f"{v:.2g}")
     return wide.assign(p=p).reset_index()
+
+
+def table1_notes(tests: pd.DataFrame) -> list[str]:
+    """One line per variable that was not tested, saying why (printed under the table)."""
+    return [f"{row.variable}: not tested ({row.note})" for row in tests.itertuples() if row.test == NOT_TESTED]
 
 
 def rejections_by_group(emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:

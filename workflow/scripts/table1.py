@@ -2,7 +2,7 @@
 
 from mimicry.gather import read_participants
 from mimicry.jobs import job_log
-from mimicry.table1 import format_table1, table1
+from mimicry.table1 import format_table1, table1, table1_notes
 
 with job_log(snakemake.log[0], "table1") as log:
     participants = read_participants(snakemake.input.participants)
@@ -11,6 +11,8 @@ with job_log(snakemake.log[0], "table1") as log:
     cells.to_csv(snakemake.output.cells, sep="\t", index=False)
     tests.to_csv(snakemake.output.tests, sep="\t", index=False)
     readable = format_table1(cells, tests, groups)
+    notes = table1_notes(tests)
     with open(snakemake.output.markdown, "w", encoding="utf-8") as stream:
         stream.write(readable.to_markdown(index=False) + "\n")
-    log.info("Table 1:\n%s", readable.to_string(index=False))
+        stream.write("".join(f"\n- {note}" for note in notes) + ("\n" if notes else ""))
+    log.info("Table 1:\n%s%s", readable.to_string(index=False), "".join(f"\n{note}" for note in notes))
