@@ -9,15 +9,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: Continuous rows of Table 1: (row label, the participants.tsv columns it needs, how to compute it from them).
+#: Continuous rows of Table 1: (row label, its participants.tsv columns): one column's values, or the first
+#: column minus the second.
 CONTINUOUS = (
-    ("Age", ("age",), lambda p: p["age"]),
-    ("BMI", ("bmi",), lambda p: p["bmi"]),
-    ("Hours from pill", ("hours_from_pill",), lambda p: p["hours_from_pill"]),
-    ("PANAS+ (t1-t2)", ("panas_pos_t1", "panas_pos_t2"), lambda p: p["panas_pos_t1"] - p["panas_pos_t2"]),
-    ("PANAS- (t1-t2)", ("panas_neg_t1", "panas_neg_t2"), lambda p: p["panas_neg_t1"] - p["panas_neg_t2"]),
-    ("Nausea (t1)", ("nausea_t1",), lambda p: p["nausea_t1"]),
-    ("Nausea (t2)", ("nausea_t2",), lambda p: p["nausea_t2"]),
+    ("Age", ("age",)),
+    ("BMI", ("bmi",)),
+    ("Hours from pill", ("hours_from_pill",)),
+    ("PANAS+ (t1-t2)", ("panas_pos_t1", "panas_pos_t2")),
+    ("PANAS- (t1-t2)", ("panas_neg_t1", "panas_neg_t2")),
+    ("Nausea (t1)", ("nausea_t1",)),
+    ("Nausea (t2)", ("nausea_t2",)),
 )
 NOT_TESTED = "not tested"
 
@@ -35,6 +36,12 @@ def _absent(participants: pd.DataFrame, columns: Sequence[str]) -> str:
         return f"participants.tsv has no column {', '.join(repr(c) for c in missing)}"
     empty = [c for c in columns if participants[c].isna().all()]
     return f"participants.tsv has no value in {', '.join(repr(c) for c in empty)}" if empty else ""
+
+
+def _values(participants: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """A continuous row's values: its one column, or the first column minus the second."""
+    first, *rest = columns
+    return participants[first] - participants[rest[0]] if rest else participants[first]
 
 
 def table1(
@@ -82,11 +89,11 @@ def table1(
     count_row("N", (), lambda p: pd.Series(True, index=p.index))
     count_row("N females", ("sex",), lambda p: p["sex"] == "F")
     count_row("N males", ("sex",), lambda p: p["sex"] == "M")
-    for label, columns, compute in CONTINUOUS:
+    for label, columns in CONTINUOUS:
         if reason := _absent(participants, columns):
             untested(label, reason)
             continue
-        samples = {g: compute(by_group[g]).dropna().astype(float) for g in groups}
+        samples = {g: _values(by_group[g], columns).dropna().astype(float) for g in groups}
         for g in groups:
             cells.append(
                 dict(variable=label, group=g, n=len(samples[g]), value=samples[g].mean(), sd=samples[g].std(ddof=1))

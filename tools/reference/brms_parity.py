@@ -114,8 +114,8 @@ def main() -> None:
         check=True,
     )
     brms_wall = time.perf_counter() - start
-    brms = brms_parameters(pd.read_csv(out / "brms_summary.tsv", sep="\t"))
     brms_all = pd.read_csv(out / "brms_summary.tsv", sep="\t")
+    brms = brms_parameters(brms_all)
     brms_timing = pd.read_csv(out / "brms_timing.tsv", sep="\t").iloc[0]
 
     settings = config["statistics"]["bayes"]
