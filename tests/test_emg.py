@@ -3,6 +3,7 @@ and the envelope of real EMG recordings."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import mne
@@ -196,3 +197,58 @@ def test_real_recording_gives_a_sane_envelope() -> None:
     bursts = onsets[np.insert(np.diff(onsets) > sfreq, 0, True)]  # merge flickers within 1 s
     assert 4 <= len(bursts) <= 30
     assert np.median(env[active]) > 5 * np.median(env[~active])
+
+
+ENVELOPE_SETTINGS = dataclasses.replace(SETTINGS, input="envelope")
+MUSCLES = {"corrugator": "EMG0", "zygomaticus": "EMG1"}
+
+
+def test_envelope_recordings_skip_the_filters_and_match_the_raw_chain() -> None:
+    """The same session as broadband EMG at 1200 Hz (mode raw) and as its envelope decimated to 100 Hz (mode
+    envelope, as an amplifier's envelope output would be): the same window means to within the decimation's
+    error, and about as many trials rejected (a peak sampled at 100 Hz is not the peak at 1200 Hz, so a trial near
+    the 2-SD line may fall either side); an envelope read as raw EMG loses its response to the band-pass."""
+    rng = np.random.default_rng(11)
+    onsets = [3.0 + 8.0 * i for i in range(24)]
+    n = int((onsets[-1] + 8.0) * SFREQ)
+    times = np.arange(n) / SFREQ
+    gain = np.zeros((2, n))
+    for i, onset in enumerate(onsets):
+        during = (times >= onset) & (times < onset + 5.0)
+        gain[:, during] += np.array([[0.4], [-0.3]]) * (1.0 if i % 2 else 0.3) * (1 - np.exp(-(times[during] - onset)))
+    carrier = signal.sosfilt(signal.butter(2, [20, 450], "bandpass", fs=SFREQ, output="sos"), rng.standard_normal(n))
+    broadband = 3e-6 * np.exp(gain) * carrier / carrier.std()
+    trials = _trials(onsets)
+
+    from_raw = emg.preprocess(_raw(broadband), trials, MUSCLES, SETTINGS, 50.0, "042")
+    amplifier = emg.envelope(_raw(broadband), SETTINGS, 50.0).get_data()[:, ::12]
+    from_envelope = emg.preprocess(_raw(amplifier, 100.0), trials, MUSCLES, ENVELOPE_SETTINGS, 50.0, "042")
+
+    rejected = [result.summary.set_index("muscle")["rejected"] for result in (from_raw, from_envelope)]
+    assert (rejected[0] - rejected[1]).abs().max() <= 2, rejected
+    difference = from_envelope.windows["log_emg"] - from_raw.windows["log_emg"]
+    assert difference.abs().max() < 0.02, difference.abs().max()
+    assert np.corrcoef(from_envelope.windows["log_emg"], from_raw.windows["log_emg"])[0, 1] > 0.999
+    upsampled = np.repeat(amplifier, 12, axis=1)
+    misread = emg.preprocess(_raw(upsampled), trials, MUSCLES, SETTINGS, 50.0, "042")
+    assert np.corrcoef(misread.windows["log_emg"], from_raw.windows["log_emg"])[0, 1] < 0.9
+
+
+@pytest.mark.parametrize(
+    ("data", "sfreq", "settings", "problem"),
+    [
+        (np.ones((2, 50)), 5.0, ENVELOPE_SETTINGS, r"sampled at 5 Hz, too low for one sample per 0.1-s bin"),
+        (np.ones((2, 6000)), 100.0, SETTINGS, r"too low for a 400 Hz band-pass edge; .* preprocessing.emg.input"),
+        (
+            1e-6 * np.random.default_rng(0).standard_normal((2, 6000)),
+            100.0,
+            ENVELOPE_SETTINGS,
+            r"channel CS is not an envelope .* set preprocessing.emg.input: raw",
+        ),
+    ],
+)
+def test_the_input_mode_that_does_not_fit_the_recording_is_named(
+    data: np.ndarray, sfreq: float, settings: EmgSettings, problem: str
+) -> None:
+    with pytest.raises(BadRecording, match=problem):
+        emg.check_recording(data, ["CS", "ZM"], sfreq, settings, file="sub-042_task-mimicry_emg.edf", participant="x")

@@ -162,3 +162,34 @@ def test_group_means_match_table_1_on_average() -> None:
         assert means.loc[group, "hours_from_pill"] == pytest.approx(table["hours"][0], abs=0.05)
         assert means.loc[group, "panas_pos_change"] == pytest.approx(table["panas_pos_change"][0], abs=0.6)
         assert means.loc[group, "panas_neg_change"] == pytest.approx(table["panas_neg_change"][0], abs=0.6)
+
+
+def test_an_envelope_amplifier_records_a_positive_envelope_that_carries_the_planted_response(paper_size) -> None:
+    """``recording="envelope"`` at 100 Hz: positive samples, no mains or offset, and each trial's mean log level in
+    its last window above its baseline follows the planted log gain of that window."""
+    _, parameters, effects = paper_size
+    simulation = {**DEFAULT["simulation"], "sampling_frequency": 100.0}
+    label = parameters["participant"].iloc[0]
+    recording = simulate.simulate_recording(
+        label,
+        parameters.set_index("participant").loc[label],
+        effects[effects["participant"] == label],
+        STIMULI,
+        simulation,
+        STUDY,
+        "envelope",
+    )
+    assert recording.sfreq == 100.0 and (recording.data > 0).all()
+    events = recording.events[recording.events["block"] > 0]
+    truth = recording.truth[recording.truth["window"] == 5].set_index(["trial", "muscle"])["planted_log_gain"]
+    measured = {}
+    for m, muscle in enumerate(STUDY.muscles):
+        log_level = np.log(recording.data[m])
+        for trial, sample in zip(events["trial"], events["sample"], strict=True):
+            measured[(trial, muscle)] = (
+                log_level[sample + 400 : sample + 500].mean() - log_level[sample - 50 : sample].mean()
+            )
+    measured = pd.Series(measured).reindex(truth.index)
+    assert np.corrcoef(measured, truth)[0, 1] > 0.6
+    # the amplifier's band-pass removed the DC offset (hundreds of µV in the broadband recording)
+    assert np.median(recording.data) < 20e-6

@@ -1,7 +1,8 @@
 """Facial EMG preprocessing, as in Korb et al. (2023), with MNE.
 
 Per participant: band-pass 20-400 Hz (zero-phase FIR; transition widths of 5 Hz match EEGLAB's
-``pop_eegfiltnew``), notch at the line frequency, rectify, smooth with a 40 Hz low-pass; epochs from -0.5 to
+``pop_eegfiltnew``), notch at the line frequency, rectify, smooth with a 40 Hz low-pass (recordings that are
+already envelopes, rectified and smoothed by the amplifier, start at the next step); epochs from -0.5 to
 5 s around each video onset; each trial expressed as percentage of its baseline (mean of the 500 ms before
 onset); outlier trials rejected per muscle (trial mean, trial peak, baseline mean, baseline peak more than 2 SD
 from the participant's average); then proportion of baseline, natural log, and means in five 1-s windows (the
@@ -57,9 +58,14 @@ def check_recording(
 ) -> None:
     """Raise :class:`BadRecording` for a recording the pipeline cannot preprocess."""
     if sfreq < settings.min_sampling_frequency():
+        need = (
+            f"one sample per {min(settings.timecourse_bin_s, settings.window_s, -settings.tmin):g}-s bin"
+            if settings.input == "envelope"
+            else f"a {settings.h_freq:g} Hz band-pass edge; if the recordings are already rectified and smoothed "
+            "envelopes, set preprocessing.emg.input: envelope"
+        )
         raise BadRecording(
-            f"sampled at {sfreq:g} Hz, too low for a {settings.h_freq:g} Hz band-pass edge "
-            f"(needs at least {settings.min_sampling_frequency():g} Hz)",
+            f"sampled at {sfreq:g} Hz, too low for {need} (needs at least {settings.min_sampling_frequency():g} Hz)",
             file=file,
             participant=participant,
         )
@@ -72,6 +78,14 @@ def check_recording(
         if np.std(channel) < settings.flat_sd_uv * 1e-6:
             raise BadRecording(
                 f"channel {name} is flat (SD {np.std(channel) * 1e6:.3g} µV)", file=file, participant=participant
+            )
+        # an amplitude envelope is positive; broadband EMG swings around zero (or its DC offset)
+        if settings.input == "envelope" and np.median(channel) <= 0:
+            raise BadRecording(
+                f"channel {name} is not an envelope (median {np.median(channel) * 1e6:.3g} µV, an envelope is "
+                "positive); for broadband EMG set preprocessing.emg.input: raw",
+                file=file,
+                participant=participant,
             )
 
 
@@ -236,7 +250,8 @@ def preprocess(
     """
     muscles = list(channels)
     raw.pick([channels[m] for m in muscles])
-    envelope(raw, settings, line_frequency)
+    if settings.input == "raw":
+        envelope(raw, settings, line_frequency)
     data, times, valid = epochs(raw, trials["onset"].to_numpy(float), settings)
     if not valid.any():
         raise BadRecording(

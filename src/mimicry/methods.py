@@ -61,13 +61,15 @@ def data_paragraph(config: Mapping[str, Any]) -> str:
     study, simulation = config["study"], config["simulation"]
     groups = study["groups"]
     muscles = [f"{muscle} (channel {channel})" for muscle, channel in study["channels"].items()]
+    envelopes = config["preprocessing"]["emg"]["input"] == "envelope"
     if simulation["enabled"]:
         counts = _list([f"{n} {group}" for group, n in simulation["participants_per_group"].items()])
+        signal = "EMG amplitude envelopes" if envelopes else "EMG"
+        noise = "" if envelopes else f" with {_number(simulation['line_frequency'])}-Hz line noise"
         source = (
             f"The data were simulated by the workflow's study simulator (seed {simulation['seed']}): "
-            f"{counts} participants, EMG of the {_list(muscles)} sampled at "
-            f"{_number(simulation['sampling_frequency'])} Hz with {_number(simulation['line_frequency'])}-Hz "
-            f"line noise, written as a BIDS-EMG dataset."
+            f"{counts} participants, {signal} of the {_list(muscles)} sampled at "
+            f"{_number(simulation['sampling_frequency'])} Hz{noise}, written as a BIDS-EMG dataset."
         )
     elif config["dataset"]["tables"].get("emg_windows"):
         source = (
@@ -106,13 +108,22 @@ def emg_paragraph(emg: EmgSettings, versions: Mapping[str, str]) -> str:
         if emg.on_bad_recording == "exclude"
         else "a reason to stop the run"
     )
-    return (
-        f"EMG was preprocessed for each participant separately with MNE-Python {versions.get('mne', '')} "
-        f"(Gramfort et al., 2013). The signals were band-pass filtered between {_number(emg.l_freq)} and "
+    filters = (
+        "The recordings were amplitude envelopes, rectified and smoothed by the amplifier, and were not filtered "
+        "further."
+        if emg.input == "envelope"
+        else f"The signals were band-pass filtered between {_number(emg.l_freq)} and "
         f"{_number(emg.h_freq)} Hz (zero-phase FIR filter, window design, transition bandwidths "
         f"{_number(emg.l_trans_bandwidth)} and {_number(emg.h_trans_bandwidth)} Hz), notch filtered {notch}, "
         f"full-wave rectified and smoothed with a {_number(emg.smoothing_h_freq)}-Hz zero-phase FIR low-pass filter "
-        f"(transition bandwidth {_number(emg.smoothing_trans_bandwidth)} Hz). Epochs from "
+        f"(transition bandwidth {_number(emg.smoothing_trans_bandwidth)} Hz)."
+    )
+    too_low = (
+        "too low a sampling rate for the time-course bins" if emg.input == "envelope" else "too low a sampling rate"
+    )
+    return (
+        f"EMG was preprocessed for each participant separately with MNE-Python {versions.get('mne', '')} "
+        f"(Gramfort et al., 2013). {filters} Epochs from "
         f"{_number(emg.tmin)} to {_number(emg.tmax)} s around each video onset were extracted. A trial was "
         f"rejected as an outlier in a muscle when {'any of ' if len(emg.rules) > 1 else ''}{rules} lay more than "
         f"{_number(emg.n_sd)} SD from the participant's mean for that muscle; {scope}. Each remaining trial was "
@@ -120,7 +131,7 @@ def emg_paragraph(emg: EmgSettings, versions: Mapping[str, str]) -> str:
         f"proportions below {_number(emg.log_floor)} set to {_number(emg.log_floor)}), natural-log transformed and "
         f"averaged in {emg.n_windows} consecutive {_number(emg.window_s)}-s windows after video onset. Recordings "
         f"that could not be preprocessed (a flat channel: SD below {_number(emg.flat_sd_uv)} µV; missing channels; "
-        f"too low a sampling rate) were {bad}."
+        f"{too_low}) were {bad}."
     )
 
 

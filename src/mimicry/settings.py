@@ -87,6 +87,9 @@ def load_config(*overlays: str | Path | Mapping[str, Any]) -> dict[str, Any]:
 class EmgSettings:
     """The EMG preprocessing choices (``preprocessing.emg``)."""
 
+    #: ``raw``: broadband EMG, filtered and rectified here; ``envelope``: already rectified and smoothed by the
+    #: amplifier, so the chain starts at the epochs
+    input: str
     l_freq: float
     h_freq: float
     l_trans_bandwidth: float
@@ -109,6 +112,7 @@ class EmgSettings:
     @classmethod
     def from_config(cls, emg: Mapping[str, Any]) -> EmgSettings:
         return cls(
+            input=emg["input"],
             l_freq=emg["bandpass"]["l_freq"],
             h_freq=emg["bandpass"]["h_freq"],
             l_trans_bandwidth=emg["bandpass"]["l_trans_bandwidth"],
@@ -130,7 +134,10 @@ class EmgSettings:
         )
 
     def min_sampling_frequency(self) -> float:
-        """The band-pass's upper transition band must fit below Nyquist."""
+        """Raw EMG: the band-pass's upper transition band must fit below Nyquist. An envelope: every time-course
+        bin, window and the baseline must hold at least one sample."""
+        if self.input == "envelope":
+            return 1.0 / min(self.timecourse_bin_s, self.window_s, -self.tmin)
         return 2.0 * (self.h_freq + self.h_trans_bandwidth / 2.0)
 
 

@@ -6,7 +6,10 @@ morphing faces (96 trials) while the EMG of corrugator supercilii and zygomaticu
 
 The EMG model, per muscle: a broadband (20-450 Hz) Gaussian carrier whose standard deviation (the amplitude
 envelope) is the participant's baseline amplitude times ``exp(tonic + response + artefacts)``, plus DC offset,
-slow drift, 50 Hz mains with harmonics and amplifier noise. ``tonic`` is a slow Ornstein-Uhlenbeck process;
+slow drift, 50 Hz mains with harmonics and amplifier noise. Amplifiers that record the envelope instead
+(``recording="envelope"``) write what their rectifier and integrator give: the expected rectified amplitude of
+the carrier and the amplifier noise, times a short-integration fluctuation, plus the magnitude of electrode pops;
+the band-pass has removed offset, drift and mains. ``tonic`` is a slow Ornstein-Uhlenbeck process;
 ``response`` is the mimicry response of each trial: the participant's curve for that muscle and emotion,
 scaled by a trial weight. The curve is parameterised so that its 1-s window means equal the paper's
 asymptotic model exactly (see :func:`response_curve`), so the planted ``a``, ``b``, ``c`` are the values the
@@ -32,6 +35,11 @@ from mimicry.design import session_timeline, trial_order
 from mimicry.study import RESPONSE_CATEGORIES, Study
 
 WINDOWS = np.arange(1, 6)  # the five 1-s windows of the 5-s video
+#: mean of a rectified Gaussian per unit SD
+RECTIFIED_MEAN = float(np.sqrt(2.0 / np.pi))
+#: log-SD of an envelope sample: a rectified 20-450 Hz carrier integrated over ~25 ms averages ~20 independent
+#: samples of relative SD 0.76
+ENVELOPE_FLUCTUATION_SD = 0.17
 ARTEFACT_KINDS = ("burst", "spike", "baseline")
 
 # Table 1 of Korb et al. (2023): per group, share of females, mean (SD) of age, BMI, hours from pill,
@@ -306,8 +314,10 @@ def simulate_recording(
     stimuli: pd.DataFrame,
     simulation: Mapping[str, Any],
     study: Study,
+    recording: str = "raw",
 ) -> SimulatedRecording:
-    """Simulate one participant's session: trial order, responses and the raw EMG of every muscle."""
+    """Simulate one participant's session: trial order, responses and the EMG of every muscle, as broadband
+    EMG (``recording="raw"``) or as the amplifier's amplitude envelope (``"envelope"``)."""
     rng = np.random.default_rng([int(simulation["seed"]), 1, int(label)])
     design, timing = simulation["design"], simulation["timing"]
     trials = trial_order(
@@ -328,7 +338,6 @@ def simulate_recording(
     n = int(round(duration * sfreq))
     times = np.arange(n) / sfreq
     video_s = float(timing["video_s"])
-    muscle_band = signal.butter(2, [20.0, min(450.0, 0.45 * sfreq)], btype="bandpass", fs=sfreq, output="sos")
     # Mains: the fundamental and odd harmonics dominate; the amplitude wanders slowly.
     line = float(simulation["line_frequency"])
     harmonics = {1: 1.0, 2: 0.05, 3: 0.1, 5: 0.03}
@@ -404,9 +413,15 @@ def simulate_recording(
                         )
                     )
 
+        amplitude = parameters[f"amplitude_uv_{muscle}"] * 1e-6
+        if recording == "envelope":
+            level = np.hypot(amplitude * np.exp(log_gain), emg["amplifier_noise_uv"] * 1e-6)
+            fluctuation = np.exp(rng.normal(0.0, ENVELOPE_FLUCTUATION_SD, n))
+            data[m] = RECTIFIED_MEAN * level * fluctuation + np.abs(spikes)
+            continue
+        muscle_band = signal.butter(2, [20.0, min(450.0, 0.45 * sfreq)], btype="bandpass", fs=sfreq, output="sos")
         carrier = signal.sosfilt(muscle_band, rng.standard_normal(n))
         carrier /= carrier.std()
-        amplitude = parameters[f"amplitude_uv_{muscle}"] * 1e-6
         drift = _slow_process(rng, times, emg["drift_sd_uv"] * 1e-6, 30.0)
         data[m] = (
             amplitude * np.exp(log_gain) * carrier

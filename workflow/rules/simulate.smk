@@ -32,7 +32,8 @@ rule simulate_participants:
 
 
 rule simulate_recording:
-    """Simulate one participant's session: trial order, responses and raw EMG, written as BIDS-EMG."""
+    """Simulate one participant's session: trial order, responses and EMG (broadband, or the amplifier's envelope
+    when the preprocessing expects envelopes), written as BIDS-EMG."""
     input:
         parameters=rules.simulate_participants.output.parameters,
         effects=rules.simulate_participants.output.effects,
@@ -55,5 +56,6 @@ rule simulate_recording:
     params:
         study=config["study"],
         simulation=config["simulation"],
+        recording=config["preprocessing"]["emg"]["input"],
     script:
         "../scripts/simulate_recording.py"

@@ -10,6 +10,14 @@ from mimicry.jobs import job_log
 from mimicry.simulate import simulate_recording
 from mimicry.study import Study
 
+# BIDS-EMG says how the amplifier processed the signal in HardwareFilters
+ENVELOPE_SIDECAR = {
+    "raw": {},
+    "envelope": {
+        "HardwareFilters": {"Envelope": {"Description": "band-pass 20-450 Hz, full-wave rectified, integrated ~25 ms"}}
+    },
+}
+
 with job_log(snakemake.log[0], "simulate_recording") as log:
     label = snakemake.wildcards.participant
     study = Study.from_config(snakemake.params.study)
@@ -23,6 +31,7 @@ with job_log(snakemake.log[0], "simulate_recording") as log:
         stimuli,
         snakemake.params.simulation,
         study,
+        snakemake.params.recording,
     )
     files = bids.recording_files(Path(snakemake.output.edf).parents[2], label, study.task)
     bids.write_recording(
@@ -34,7 +43,10 @@ with job_log(snakemake.log[0], "simulate_recording") as log:
         recording.events,
         task=study.task,
         line_frequency=snakemake.params.simulation["line_frequency"],
-        sidecar_extra={"Manufacturer": "simulated (g.tec g.USBamp settings)"},
+        sidecar_extra={
+            "Manufacturer": "simulated (g.tec g.USBamp settings)",
+            **ENVELOPE_SIDECAR[snakemake.params.recording],
+        },
     )
     recording.truth.to_parquet(snakemake.output.truth, index=False)
     log.info(
