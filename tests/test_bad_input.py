@@ -58,7 +58,38 @@ def _missing_channel(root: Path) -> None:
     channels.write_text(channels.read_text().replace("ZM\t", "ZYG\t"))
 
 
+def _channels_named_otherwise(root: Path) -> None:
+    """Every recording names its channels after the muscles (as many labs do), not as study.channels says."""
+    for channels in root.glob("sub-*/emg/*_channels.tsv"):
+        channels.write_text(channels.read_text().replace("CS\t", "Corrugator\t").replace("ZM\t", "Zygomaticus\t"))
+    for edf in root.glob("sub-*/emg/*_emg.edf"):
+        content = bytearray(edf.read_bytes())
+        for i, label in enumerate((b"Corrugator", b"Zygomaticus")):  # the header's 16-byte label fields
+            content[256 + 16 * i : 256 + 16 * (i + 1)] = label.ljust(16)
+        edf.write_bytes(bytes(content))
+
+
+def _unknown_video(root: Path) -> None:
+    events_path = root / "sub-003/emg/sub-003_task-mimicry_events.tsv"
+    events = pd.read_csv(events_path, sep="\t", dtype=str, keep_default_na=False)
+    events.loc[events["block"] != "0", "video"] = events["video"].str.replace("v", "clip")
+    events.to_csv(events_path, sep="\t", index=False)
+
+
 BREAKAGES = {
+    "video ids the stimulus table does not have": (
+        _unknown_video,
+        ["participant sub-003", "sub-003_task-mimicry_events.tsv", "video id(s) ['clip01', 'clip02',", "study.stimuli"],
+    ),
+    "channels named otherwise in every recording": (
+        _channels_named_otherwise,
+        [
+            "the dataset has 24 problem(s), 4 distinct",
+            "6 participants (sub-001, sub-002, sub-003 and 3 more): ",
+            "sub-<id>/emg/sub-<id>_task-mimicry_emg.edf: channel 'CS' is not in the recording (it has "
+            "['Corrugator', 'Zygomaticus']); map muscles to channels with study.channels",
+        ],
+    ),
     "missing channel": (
         _missing_channel,
         ["participant sub-001", "sub-001_task-mimicry_channels.tsv", "channel 'ZM' (zygomaticus) is not listed"],

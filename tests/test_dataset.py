@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from scipy import signal
 
-from helpers import STUDY, TEST_CONFIG, run_snakemake
+from helpers import ROOT, STUDY, TEST_CONFIG, run_snakemake
 from mimicry.benchmarks import read_benchmarks, summarize
 from mimicry.bids import REQUIRED_SIDECAR_FIELDS, read_recording, recording_files, validate_dataset
+from mimicry.design import load_stimuli
 
 LABELS = ["001", "002", "003", "004", "005", "006"]
 
@@ -51,7 +52,8 @@ def test_recordings_read_back_through_mne_bids(test_run) -> None:
         assert len(trials) == 96 and set(trials["response"]) <= {"correct", "miss", "wrong_button", "multiple"}
         assert trials.loc[trials["response"] == "miss", "response_time"].isna().all()
         assert trials.loc[trials["response"] != "miss", "response_time"].between(0, 5).all()
-    validate_dataset(root, STUDY)  # the validator accepts what the simulator writes
+    # the validator accepts what the simulator writes, stimulus ids included
+    validate_dataset(root, STUDY, stimuli=load_stimuli(ROOT / "resources/stimuli.tsv", STUDY.emotions))
 
 
 def _envelope_epochs(data: np.ndarray, onsets: np.ndarray, sfreq: float) -> np.ndarray:
@@ -131,3 +133,54 @@ def test_papers_outlier_rules_reject_about_its_share(recovered) -> None:
     with_artefact = trials["artefact"] != "none"
     assert trials.loc[with_artefact, "rejected"].mean() > 0.5  # the rules catch most planted artefacts
     assert trials.loc[~with_artefact, "rejected"].mean() < 0.08
+
+
+def test_a_problem_repeated_across_participants_is_one_line() -> None:
+    """The same problem with the same file of each recording is one line naming the first participants and the
+    count; a problem of one participant, or of a file shared by all, keeps its own line."""
+    from mimicry.errors import DatasetError, InputError
+
+    def missing(label: str) -> InputError:
+        return InputError(
+            "channel 'CS' is not in the recording",
+            file=f"/data/sub-{label}/emg/sub-{label}_emg.edf",
+            participant=f"sub-{label}",
+        )
+
+    problems = [missing(f"{i:03d}") for i in range(1, 37)]
+    problems.insert(
+        5, InputError("has 95 experimental trials", file="/data/sub-006/emg/sub-006_events.tsv", participant="sub-006")
+    )
+    problems += [
+        InputError("unknown group 'caffeine'", file="/data/participants.tsv", participant=p)
+        for p in ("sub-007", "sub-009")
+    ]
+    message = str(DatasetError(problems))
+    assert message.splitlines() == [
+        "the dataset has 39 problem(s), 3 distinct:",
+        "  - 36 participants (sub-001, sub-002, sub-003 and 33 more): /data/sub-<id>/emg/sub-<id>_emg.edf: channel "
+        "'CS' is not in the recording",
+        "  - participant sub-006: /data/sub-006/emg/sub-006_events.tsv: has 95 experimental trials",
+        "  - 2 participants (sub-007, sub-009): /data/participants.tsv: unknown group 'caffeine'",
+    ]
+    assert len(DatasetError(problems).problems) == 39
+    assert str(DatasetError(problems[:1])).splitlines()[1] == (
+        "  - participant sub-001: /data/sub-001/emg/sub-001_emg.edf: channel 'CS' is not in the recording"
+    )
+
+
+def test_video_and_face_ids_are_checked_against_the_stimulus_table() -> None:
+    from mimicry.bids import _stimulus_problems
+
+    stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", STUDY.emotions)
+    trials = stimuli.head(6)[["video", "face", "trial_type"]].assign(trial=range(1, 7))
+    assert _stimulus_problems(trials, stimuli) == []
+    trials.loc[0, "video"], trials.loc[1, "face"] = "clip_17", "Sophie"
+    trials.loc[2, "trial_type"] = "HappyToAngry"
+    problems = _stimulus_problems(trials, stimuli)
+    assert problems[0].startswith("1 video id(s) ['clip_17'] not in study.stimuli; fix the events, or give")
+    assert problems[1].startswith("1 face id(s) ['Sophie'] not in study.stimuli")
+    assert problems[2] == (
+        "1 trial(s) show a video as another emotion than study.stimuli gives it (trial 3: video v03 as "
+        "HappyToAngry, the table: AngryToHappy)"
+    )

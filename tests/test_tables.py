@@ -99,3 +99,18 @@ def test_a_bad_table_stops_the_workflow_before_any_job(exported, tmp_path: Path)
     assert result.returncode != 0
     assert "column window: not a whole number in row 11" in result.stdout + result.stderr
     assert not (project / "results").exists()
+
+
+def test_an_emg_table_without_a_value_is_read_as_a_rejected_trial(exported, tmp_path: Path) -> None:
+    """An empty or n/a log_emg is a trial the lab could not measure: kept in the table, rejected, reason
+    ``missing`` (a reason the table gives is kept); the other rows are read as they are."""
+    table = pd.read_csv(exported["emg_windows"], sep="\t").head(40).astype({"log_emg": object})
+    table.loc[[2, 7], "log_emg"] = ["", "n/a"]
+    table["reason"] = ""
+    table.loc[7, "reason"] = "electrode off"
+    imported = import_emg_table(_write(table, tmp_path), STUDY)
+    assert imported.loc[[2, 7], "rejected"].all() and imported.loc[[2, 7], "log_emg"].isna().all()
+    assert imported.loc[[2, 7], "reason"].tolist() == ["missing", "electrode off"]
+    kept = imported.drop(index=[2, 7])
+    assert not kept["rejected"].any() and kept["reason"].eq("").all()
+    assert kept["log_emg"].tolist() == pytest.approx(table.drop(index=[2, 7])["log_emg"].astype(float).tolist())

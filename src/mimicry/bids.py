@@ -319,8 +319,34 @@ def validate_participants(
     return table, problems
 
 
-def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict[str, Any], list[InputError]]:
-    """Check one participant's recording against its sidecars and the study design.
+def _stimulus_problems(trials: pd.DataFrame, stimuli: pd.DataFrame) -> list[str]:
+    """The experimental trials' video and face ids that the stimulus table does not have, and videos shown as
+    another emotion than the table gives them."""
+    problems = []
+    fix = "fix the events, or give the study's own table in study.stimuli (null: no stimulus table)"
+    for column in ("video", "face"):
+        unknown = sorted(set(trials[column].dropna().astype(str)) - set(stimuli[column].astype(str)))
+        if unknown:
+            shown = unknown[:5] + (["..."] if len(unknown) > 5 else [])
+            problems.append(f"{len(unknown)} {column} id(s) {shown} not in study.stimuli; {fix}")
+    emotion_of = stimuli.set_index(stimuli["video"].astype(str))["trial_type"]
+    listed = trials[trials["video"].astype(str).isin(emotion_of.index)]
+    other = listed[listed["trial_type"].to_numpy() != emotion_of.loc[listed["video"].astype(str)].to_numpy()]
+    if len(other):
+        first = other.iloc[0]
+        problems.append(
+            f"{len(other)} trial(s) show a video as another emotion than study.stimuli gives it (trial "
+            f"{first['trial']}: video {first['video']} as {first['trial_type']}, the table: "
+            f"{emotion_of[str(first['video'])]})"
+        )
+    return problems
+
+
+def validate_recording(
+    root: str | Path, label: str, study: Study, stimuli: pd.DataFrame | None = None
+) -> tuple[dict[str, Any], list[InputError]]:
+    """Check one participant's recording against its sidecars and the study design (and, given the stimulus
+    table, its video and face ids).
 
     Returns a summary row (for the validation report) and the list of problems found.
     """
@@ -361,7 +387,11 @@ def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict
         listed = channels.set_index("name")
         for muscle, name in study.channels.items():
             if name not in listed.index:
-                problem(f"channel {name!r} ({muscle}) is not listed", files.channels)
+                problem(
+                    f"channel {name!r} ({muscle}) is not listed (it lists {list(listed.index)}); map muscles to "
+                    "channels with study.channels",
+                    files.channels,
+                )
             elif str(listed.loc[name, "type"]).upper() != "EMG":
                 problem(
                     f"channel {name!r} ({muscle}) has type {listed.loc[name, 'type']!r}, expected EMG", files.channels
@@ -383,7 +413,11 @@ def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict
             )
         for name in wanted:
             if name not in header.labels:
-                problem(f"channel {name!r} is not in the recording (it has {list(header.labels)})", files.edf)
+                problem(
+                    f"channel {name!r} is not in the recording (it has {list(header.labels)}); map muscles to "
+                    "channels with study.channels",
+                    files.edf,
+                )
             elif declared_sfreq is not None and not math.isclose(
                 header.sfreqs[header.labels.index(name)], declared_sfreq
             ):
@@ -412,6 +446,9 @@ def validate_recording(root: str | Path, label: str, study: Study) -> tuple[dict
         unknown = sorted(set(events["trial_type"]) - set(study.emotions))
         if unknown:
             problem(f"trial_type {unknown} not among the study's emotions {list(study.emotions)}", files.events)
+        if stimuli is not None:
+            for message in _stimulus_problems(trials, stimuli):
+                problem(message, files.events)
         bad = sorted(set(events["response"].dropna()) - set(RESPONSE_CATEGORIES))
         if bad:
             problem(f"response {bad} not among {list(RESPONSE_CATEGORIES)}", files.events)
@@ -434,8 +471,10 @@ def validate_dataset(
     study: Study,
     exclude: Iterable[str] = (),
     participants_schema: Mapping[str, Any] | None = None,
+    stimuli: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Validate a whole BIDS-EMG dataset; raise :class:`DatasetError` listing every problem found.
+    """Validate a whole BIDS-EMG dataset (against the stimulus table, if given); raise :class:`DatasetError`
+    listing every problem found.
 
     Returns one row per analysed participant (``exclude`` lists labels to leave out, with or without ``sub-``):
     participant, group, sfreq, duration_s, n_trials, line_frequency.
@@ -459,7 +498,7 @@ def validate_dataset(
             label = str(person["participant_id"]).removeprefix("sub-")
             if label in excluded:
                 continue
-            summary, found = validate_recording(root, label, study)
+            summary, found = validate_recording(root, label, study, stimuli)
             problems += found
             rows.append({**summary, "group": person["group"]})
     if problems:

@@ -23,10 +23,43 @@ class InputError(ValueError):
         super().__init__(": ".join([*where, problem]))
 
 
+#: participants named in a grouped line before "and N more"
+NAMED = 3
+
+
+def _file_pattern(problem: InputError) -> str | None:
+    """The problem's file with its participant's label as ``sub-<id>``, so that one problem of many recordings
+    reads the same."""
+    if problem.file is None or problem.participant is None:
+        return problem.file
+    return problem.file.replace(f"sub-{problem.participant.removeprefix('sub-')}", "sub-<id>")
+
+
+def grouped_lines(problems: Iterable[InputError]) -> list[str]:
+    """One line per problem, except that a problem repeated across participants (the same words, the same file
+    of each recording) is one line that counts and names them: ``36 participants (sub-001, sub-002, sub-003
+    and 33 more): sub-<id>/emg/...: channel 'CS' is not in the recording ...``. First-seen order."""
+    groups: dict[tuple[str, str | None], list[InputError]] = {}
+    for problem in problems:
+        groups.setdefault((problem.problem, _file_pattern(problem)), []).append(problem)
+    lines = []
+    for (words, file), members in groups.items():
+        who = [member.participant for member in members if member.participant]
+        if len(members) == 1 or len(who) < len(members):
+            lines += [str(member) for member in members]
+            continue
+        names = ", ".join(who[:NAMED]) + (f" and {len(who) - NAMED} more" if len(who) > NAMED else "")
+        lines.append(": ".join(part for part in (f"{len(who)} participants ({names})", file, words) if part))
+    return lines
+
+
 class DatasetError(ValueError):
-    """All problems found while validating a dataset, one line each."""
+    """All problems found while validating a dataset: one line each, a problem that repeats across participants
+    once (``problems`` keeps every one)."""
 
     def __init__(self, problems: Iterable[InputError]) -> None:
         self.problems = list(problems)
-        lines = "\n".join(f"  - {problem}" for problem in self.problems)
-        super().__init__(f"the dataset has {len(self.problems)} problem(s):\n{lines}")
+        lines = grouped_lines(self.problems)
+        kinds = f", {len(lines)} distinct" if len(lines) < len(self.problems) else ""
+        listing = "\n".join(f"  - {line}" for line in lines)
+        super().__init__(f"the dataset has {len(self.problems)} problem(s){kinds}:\n{listing}")

@@ -46,12 +46,13 @@ def _check(
     integer: Sequence[str],
     levels: dict[str, Sequence[str]],
     key: Sequence[str],
+    may_be_empty: Sequence[str] = (),
 ) -> list[InputError]:
     problems = []
     missing = [c for c in required if c not in table.columns]
     if missing:
         return [InputError(f"missing required column(s) {missing}; it has {list(table.columns)}", file=path)]
-    for column in required:
+    for column in (c for c in required if c not in may_be_empty):
         empty = table[column].isna()
         if empty.any():
             problems.append(InputError(f"column {column}: missing values in {_rows(empty)}", file=path))
@@ -97,8 +98,9 @@ def _boolean(column: pd.Series) -> pd.Series:
 def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
     """Validate an external trial-level EMG table and return it in the workflow's ``emg_windows`` schema.
 
-    Columns: participant, group, trial, face, emotion, muscle, window, log_emg (required); video, block,
-    rejected, reason (optional). Raises :class:`DatasetError` listing every problem with its column and rows.
+    Columns: participant, group, trial, face, emotion, muscle, window, log_emg (required; an empty or ``n/a``
+    value is a rejected trial, reason ``missing`` unless one is given); video, block, rejected, reason (optional).
+    Raises :class:`DatasetError` listing every problem with its column and rows.
     """
     path = Path(path)
     table = read_table(path)
@@ -110,13 +112,17 @@ def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
         integer=("trial", "window"),
         levels={"group": study.groups, "emotion": study.emotions, "muscle": study.muscles},
         key=("participant", "trial", "muscle", "window"),
+        may_be_empty=("log_emg",),
     )
     if problems:
         raise DatasetError(problems)
     for column, default in EMG_OPTIONAL.items():
         if column not in table.columns:
             table[column] = default
-    table["rejected"] = _boolean(table["rejected"])
+    absent = table["log_emg"].isna()
+    table["rejected"] = _boolean(table["rejected"]) | absent
+    reason = table["reason"].fillna("")
+    table["reason"] = reason.mask(absent & (reason == ""), "missing")
     table["participant"] = table["participant"].str.removeprefix("sub-")
     columns = {"group": "string", **WINDOW_COLUMNS}
     return (

@@ -13,6 +13,7 @@ sys.path.insert(0, str(SRC))
 
 from mimicry.bids import recording_files, validate_dataset, validate_participants
 from mimicry.codefiles import code_files
+from mimicry.design import load_stimuli
 from mimicry.errors import DatasetError, InputError
 from mimicry.nested import NESTED_MODELS
 from mimicry.settings import ConfigError, validate_config
@@ -32,6 +33,10 @@ try:
     if STUDY.reference_group not in STUDY.groups:
         raise InputError(f"study.reference_group {STUDY.reference_group!r} is not one of study.groups")
     SIMULATED = config["simulation"]["enabled"]
+    STIMULI_TABLE = config["study"]["stimuli"]  # optional for a lab's own study: ids are checked against it
+    STIMULI = load_stimuli(STIMULI_TABLE, STUDY.emotions) if STIMULI_TABLE else None
+    if SIMULATED and STIMULI is None:
+        raise InputError("the simulator shows the videos of a stimulus table: set study.stimuli")
     TABLES = {k: v for k, v in config["dataset"].get("tables", {}).items() if v}
     FROM_TABLES = bool(TABLES)  # the statistics start from the user's trial tables, no recordings
     BIDS_ROOT, PARTICIPANTS = None, []
@@ -63,7 +68,9 @@ try:
         if not (BIDS_ROOT / "participants.tsv").is_file():
             raise InputError("no participants.tsv: dataset.bids_root is not a BIDS dataset", file=BIDS_ROOT)
         # An external dataset is checked completely before any job runs (text files and EDF headers: fast).
-        DATASET = validate_dataset(BIDS_ROOT, STUDY, config["dataset"]["exclude_participants"], PARTICIPANTS_RULES)
+        DATASET = validate_dataset(
+            BIDS_ROOT, STUDY, config["dataset"]["exclude_participants"], PARTICIPANTS_RULES, STIMULI
+        )
         PARTICIPANTS = list(DATASET["participant"])
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
@@ -136,10 +143,11 @@ ENVIRONMENTS = sorted(path.stem for path in (Path(workflow.basedir) / "envs").gl
 
 def input_files(wildcards=None):
     """The files the analysis starts from, for their checksums: the recordings and participants.tsv, or the
-    user's tables; the stimulus list."""
+    user's tables; the stimulus table, if the study has one."""
+    stimuli = [STIMULI_TABLE] if STIMULI_TABLE else []
     if FROM_TABLES:
-        return sorted(TABLES.values()) + [config["study"]["stimuli"]]
-    return [f"{BIDS_ROOT}/participants.tsv", *all_recording_files(), config["study"]["stimuli"]]
+        return sorted(TABLES.values()) + stimuli
+    return [f"{BIDS_ROOT}/participants.tsv", *all_recording_files(), *stimuli]
 
 
 def notebook_inputs(wildcards=None):

@@ -7,6 +7,7 @@ rule validate_dataset:
         participants=f"{BIDS_ROOT}/participants.tsv",
         recordings=all_recording_files,
         schema=os.path.relpath(PARTICIPANTS_SCHEMA),
+        stimuli=STIMULI_TABLE or [],
         code=code_of("../scripts/validate_dataset.py"),
     output:
         report("results/dataset/validation.tsv", caption="../report/dataset.rst", category="1 Dataset"),

@@ -3,14 +3,15 @@
 import yaml
 
 from mimicry.bids import validate_dataset, write_tsv
+from mimicry.design import load_stimuli
 from mimicry.jobs import job_log
 from mimicry.study import Study
 
 with job_log(snakemake.log[0], "validate_dataset") as log:
     with open(snakemake.input.schema, encoding="utf-8") as stream:
         schema = yaml.safe_load(stream)
-    summary = validate_dataset(
-        snakemake.params.bids_root, Study.from_config(snakemake.params.study), snakemake.params.exclude, schema
-    )
+    study = Study.from_config(snakemake.params.study)
+    stimuli = load_stimuli(snakemake.input.stimuli, study.emotions) if snakemake.input.stimuli else None
+    summary = validate_dataset(snakemake.params.bids_root, study, snakemake.params.exclude, schema, stimuli)
     write_tsv(summary, snakemake.output[0])
     log.info("%d participants valid", len(summary))
