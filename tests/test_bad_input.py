@@ -76,7 +76,22 @@ def _unknown_video(root: Path) -> None:
     events.to_csv(events_path, sep="\t", index=False)
 
 
+def _responses_in_some_recordings(root: Path) -> None:
+    for label in ("002", "005"):
+        events_path = root / f"sub-{label}/emg/sub-{label}_task-mimicry_events.tsv"
+        events = pd.read_csv(events_path, sep="\t", dtype=str, keep_default_na=False)
+        events.drop(columns=["response_time", "response"]).to_csv(events_path, sep="\t", index=False)
+
+
 BREAKAGES = {
+    "response times in some recordings only": (
+        _responses_in_some_recordings,
+        [
+            "2 participants (sub-002, sub-005): ",
+            "sub-<id>_task-mimicry_events.tsv: events have no ['response_time', 'response'] columns, while 4 other",
+            "leave them out everywhere to analyse without response times",
+        ],
+    ),
     "video ids the stimulus table does not have": (
         _unknown_video,
         ["participant sub-003", "sub-003_task-mimicry_events.tsv", "video id(s) ['clip01', 'clip02',", "study.stimuli"],

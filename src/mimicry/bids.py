@@ -39,7 +39,9 @@ REQUIRED_SIDECAR_FIELDS = (
     "SoftwareFilters",
 )
 CHANNELS_COLUMNS = ("name", "type", "units")
-EVENTS_COLUMNS = ("onset", "duration", "trial_type", "trial", "block", "video", "face", "response_time", "response")
+EVENTS_COLUMNS = ("onset", "duration", "trial_type", "trial", "block", "video", "face")
+#: the response task's columns: both or neither (a study without response times)
+RESPONSE_COLUMNS = ("response_time", "response")
 PARTICIPANTS_COLUMNS = (
     "participant_id",
     "group",
@@ -430,6 +432,11 @@ def validate_recording(
     events = _read_tsv(files.events)
     n_trials = 0
     absent = [c for c in EVENTS_COLUMNS if c not in events.columns]
+    responses = [c for c in RESPONSE_COLUMNS if c in events.columns]
+    if len(responses) == 1:
+        problem(
+            f"has {responses[0]} without {set(RESPONSE_COLUMNS) - set(responses)}: give both or neither", files.events
+        )
     if absent:
         problem(f"missing column(s) {absent}", files.events)
     else:
@@ -449,9 +456,10 @@ def validate_recording(
         if stimuli is not None:
             for message in _stimulus_problems(trials, stimuli):
                 problem(message, files.events)
-        bad = sorted(set(events["response"].dropna()) - set(RESPONSE_CATEGORIES))
-        if bad:
-            problem(f"response {bad} not among {list(RESPONSE_CATEGORIES)}", files.events)
+        if "response" in events.columns:
+            bad = sorted(set(events["response"].dropna()) - set(RESPONSE_CATEGORIES))
+            if bad:
+                problem(f"response {bad} not among {list(RESPONSE_CATEGORIES)}", files.events)
         if math.isfinite(duration):
             outside = events[(events["onset"] < 0) | (events["onset"] + events["duration"] > duration)]
             if len(outside):
@@ -461,7 +469,11 @@ def validate_recording(
                     files.events,
                 )
     summary.update(
-        sfreq=declared_sfreq, duration_s=duration, n_trials=n_trials, line_frequency=sidecar.get("PowerLineFrequency")
+        sfreq=declared_sfreq,
+        duration_s=duration,
+        n_trials=n_trials,
+        line_frequency=sidecar.get("PowerLineFrequency"),
+        response_times=len(responses) == len(RESPONSE_COLUMNS),
     )
     return summary, problems
 
@@ -477,7 +489,8 @@ def validate_dataset(
     listing every problem found.
 
     Returns one row per analysed participant (``exclude`` lists labels to leave out, with or without ``sub-``):
-    participant, group, sfreq, duration_s, n_trials, line_frequency.
+    participant, group, sfreq, duration_s, n_trials, line_frequency, response_times (whether its events have the
+    response task's columns: all participants or none).
     """
     root = Path(root)
     participants, problems = validate_participants(root / "participants.tsv", study, participants_schema)
@@ -501,7 +514,19 @@ def validate_dataset(
             summary, found = validate_recording(root, label, study, stimuli)
             problems += found
             rows.append({**summary, "group": person["group"]})
+    with_responses = sum(bool(row.get("response_times")) for row in rows)
+    if 0 < with_responses < len(rows):
+        for row in rows:
+            if not row.get("response_times", True):
+                problems.append(
+                    InputError(
+                        f"events have no {list(RESPONSE_COLUMNS)} columns, while {with_responses} other participants' "
+                        "have them: add them, or leave them out everywhere to analyse without response times",
+                        file=recording_files(root, row["participant"], study.task).events,
+                        participant=f"sub-{row['participant']}",
+                    )
+                )
     if problems:
         raise DatasetError(problems)
-    columns = ["participant", "group", "sfreq", "duration_s", "n_trials", "line_frequency"]
+    columns = ["participant", "group", "sfreq", "duration_s", "n_trials", "line_frequency", "response_times"]
     return pd.DataFrame(rows, columns=columns)

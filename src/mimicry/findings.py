@@ -51,13 +51,18 @@ def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: 
     statement = f"{len(analysed)} participants were analysed ({counts})"
     statement += f"; {excluded} recording(s) could not be preprocessed and were excluded." if excluded else "."
     emg = overall.loc["emg_trials_rejected_pct"]
-    rt = overall.loc["rt_outliers_pct"]
-    statement += (
-        f" The outlier rules rejected {emg['percent']:.1f}% of EMG trials (paper: "
-        f"{emg['paper_percent']:g}%) and {rt['percent']:.1f}% of response times (paper: "
-        f"{rt['paper_percent']:g}%)."
-    )
-    return [statement]
+    statement += f" The outlier rules rejected {emg['percent']:.1f}% of EMG trials (paper: {emg['paper_percent']:g}%)"
+    if "rt_outliers_pct" in overall.index:
+        rt = overall.loc["rt_outliers_pct"]
+        statement += f" and {rt['percent']:.1f}% of response times (paper: {rt['paper_percent']:g}%)"
+    return [statement + "."]
+
+
+def response_time_findings(has_response_times: bool) -> list[str]:
+    """Said once, for a study without a response task: what the report therefore does not have."""
+    if has_response_times:
+        return []
+    return ["The study has no response times: no RT cleaning, RT model or Figure S2."]
 
 
 def table1_findings(tests: pd.DataFrame, alpha: float) -> list[str]:

@@ -34,34 +34,33 @@ def concat_summaries(paths: Iterable[str | Path], participants: pd.DataFrame) ->
     return table
 
 
-def rejection_rates(emg_windows: pd.DataFrame, rt_trials: pd.DataFrame) -> pd.DataFrame:
+def rejection_rates(emg_windows: pd.DataFrame, rt_trials: pd.DataFrame | None) -> pd.DataFrame:
     """Overall and per-group rejection percentages, beside the paper's figures.
 
     ``emg_trials_rejected_pct``: trials lost in at least one muscle (the paper's 19.6%);
-    ``emg_trial_muscle_rejected_pct``: trial x muscle pairs lost; ``rt_outliers_pct``: RT outliers among all
-    trials (the paper's 2.44%); ``rt_not_correct_pct``: misses, wrong buttons and double presses.
+    ``emg_trial_muscle_rejected_pct``: trial x muscle pairs lost; and, for a study with response times
+    (``rt_trials`` not ``None``), ``rt_outliers_pct``: RT outliers among all trials (the paper's 2.44%);
+    ``rt_not_correct_pct``: misses, wrong buttons and double presses.
     """
     emg_trials = emg_windows[emg_windows["window"] == 1]
     per_trial = emg_trials.groupby(["group", "participant", "trial"])["rejected"].any().reset_index()
     rows = []
-    for group, emg_part, trial_part, rt_part in [
-        ("all", emg_trials, per_trial, rt_trials),
-        *[
-            (
-                g,
-                emg_trials[emg_trials["group"] == g],
-                per_trial[per_trial["group"] == g],
-                rt_trials[rt_trials["group"] == g],
-            )
-            for g in sorted(emg_trials["group"].dropna().unique())
-        ],
-    ]:
+    for group in ["all", *sorted(emg_trials["group"].dropna().unique())]:
+
+        def part(table: pd.DataFrame, group: str = group) -> pd.DataFrame:
+            return table if group == "all" else table[table["group"] == group]
+
+        emg_part, trial_part = part(emg_trials), part(per_trial)
         rows += [
             (group, "emg_trials_rejected_pct", 100 * trial_part["rejected"].mean(), len(trial_part)),
             (group, "emg_trial_muscle_rejected_pct", 100 * emg_part["rejected"].mean(), len(emg_part)),
-            (group, "rt_outliers_pct", 100 * rt_part["rt_outlier"].mean(), len(rt_part)),
-            (group, "rt_not_correct_pct", 100 * (rt_part["response"] != "correct").mean(), len(rt_part)),
         ]
+        if rt_trials is not None:
+            rt_part = part(rt_trials)
+            rows += [
+                (group, "rt_outliers_pct", 100 * rt_part["rt_outlier"].mean(), len(rt_part)),
+                (group, "rt_not_correct_pct", 100 * (rt_part["response"] != "correct").mean(), len(rt_part)),
+            ]
     table = pd.DataFrame(rows, columns=["group", "measure", "percent", "n"])
     table["paper_percent"] = table["measure"].map(PAPER_REJECTION).where(table["group"] == "all")
     table["percent"] = table["percent"].round(3)

@@ -72,10 +72,8 @@ def data_paragraph(config: Mapping[str, Any]) -> str:
             f"{_number(simulation['sampling_frequency'])} Hz{noise}, written as a BIDS-EMG dataset."
         )
     elif config["dataset"]["tables"].get("emg_windows"):
-        source = (
-            "The analysis started from already-preprocessed trial tables "
-            f"({config['dataset']['tables']['emg_windows']}, {config['dataset']['tables']['rt_trials']})."
-        )
+        given = [path for key in ("emg_windows", "rt_trials") if (path := config["dataset"]["tables"].get(key))]
+        source = f"The analysis started from already-preprocessed trial tables ({', '.join(given)})."
     else:
         source = (
             f"The BIDS-EMG dataset at {config['dataset']['bids_root']} (task '{study['task']}') was validated "
@@ -144,10 +142,12 @@ def rt_paragraph(config: Mapping[str, Any]) -> str:
     )
 
 
-def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> str:
+def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str], response_times: bool = True) -> str:
     stats = config["statistics"]
     followup = stats["followup"]
-    fallbacks = [f"`{f}`" for key in ("emg", "followup", "rt") for f in stats[key]["fallbacks"]]
+    models = ("emg", "followup", "rt") if response_times else ("emg", "followup")
+    fallbacks = [f"`{f}`" for key in models for f in stats[key]["fallbacks"]]
+    rt_model = f"; response times were modelled as `{stats['rt']['formula']}`" if response_times else ""
     fallback = (
         f" Models that did not converge were refitted with, in order: {', '.join(fallbacks)}."
         if fallbacks
@@ -159,7 +159,7 @@ def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str]) -> str
         f"sum-to-zero contrasts; time was the window number (1 to {config['preprocessing']['emg']['windows']['count']})"
         f" as a numeric predictor. Log EMG of each muscle was modelled as `{stats['emg']['formula']}`; the "
         f"{followup['muscle']} response to {followup['emotion']} videos was followed up with "
-        f"`{followup['formula']}`; response times were modelled as `{stats['rt']['formula']}`. Fixed effects were "
+        f"`{followup['formula']}`{rt_model}. Fixed effects were "
         f"tested with type-III F tests with Satterthwaite degrees of freedom (lmerTest {versions.get('lmerTest', '')};"
         f" Kuznetsova et al., 2017), and the slope of time per emotion was estimated with emmeans "
         f"{versions.get('emmeans', '')} (`emtrends`, {stats['trend_df']} degrees of freedom).{fallback}"
@@ -265,19 +265,24 @@ def software_paragraph(versions: Mapping[str, str]) -> str:
     )
 
 
-def methods_text(config: Mapping[str, Any], software: pd.DataFrame, config_sha256: str) -> str:
-    """The methods section (Markdown) for the run that used ``config`` with ``software`` (SOFTWARE_COLUMNS)."""
+def methods_text(
+    config: Mapping[str, Any], software: pd.DataFrame, config_sha256: str, response_times: bool = True
+) -> str:
+    """The methods section (Markdown) for the run that used ``config`` with ``software`` (SOFTWARE_COLUMNS), on a
+    study with or without ``response_times``."""
     versions = _versions(software)
     sections = [
         ("Data", data_paragraph(config)),
         ("EMG preprocessing", emg_paragraph(EmgSettings.from_config(config["preprocessing"]["emg"]), versions)),
         ("Response times", rt_paragraph(config)),
-        ("Linear mixed models", lmm_paragraph(config, versions)),
+        ("Linear mixed models", lmm_paragraph(config, versions, response_times)),
         ("Bayesian asymptotic regression", bayes_paragraph(config["statistics"]["bayes"], versions)),
         ("Software", software_paragraph(versions)),
     ]
     if config["dataset"]["tables"].get("emg_windows"):
         sections = [s for s in sections if s[0] not in ("EMG preprocessing", "Response times")]
+    if not response_times:
+        sections = [s for s in sections if s[0] != "Response times"]
     lines = [
         "# Methods",
         "",

@@ -159,25 +159,27 @@ def table1_notes(tests: pd.DataFrame) -> list[str]:
     return [f"{row.variable}: not tested ({row.note})" for row in tests.itertuples() if row.test == NOT_TESTED]
 
 
-def rejections_by_group(emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
+def rejections_by_group(
+    emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame | None, groups: Sequence[str]
+) -> pd.DataFrame:
     """Do the numbers of rejected trials differ between drug groups? One-way ANOVA per measure.
 
     Measures per participant: EMG trials rejected (mean over muscles: with ``scope: trial`` both muscles lose
-    the same trials), RT outliers, and trials without a correct response. Excluded participants are left out.
+    the same trials) and, for a study with response times, RT outliers and trials without a correct response.
+    Excluded participants are left out.
     """
     analysed = emg_rejections[emg_rejections["status"] == "ok"]
     per_participant = analysed.groupby(["participant", "group"])["rejected"].mean().rename("emg_rejected_trials")
-    rt = rt_summary.set_index(["participant", "group"])
-    measures = pd.concat(
-        [
-            per_participant,
+    columns = [per_participant]
+    if rt_summary is not None:
+        rt = rt_summary.set_index(["participant", "group"])
+        columns += [
             rt["rt_outliers"].rename("rt_outlier_trials"),
             (rt["trials"] - rt["correct"]).rename("rt_not_correct_trials"),
-        ],
-        axis=1,
-    ).reset_index()
+        ]
+    measures = pd.concat(columns, axis=1).reset_index()
     rows = []
-    for measure in ("emg_rejected_trials", "rt_outlier_trials", "rt_not_correct_trials"):
+    for measure in measures.columns.drop(["participant", "group"]):
         samples = [measures.loc[measures["group"] == g, measure].dropna() for g in groups]
         anova = stats.f_oneway(*samples)
         rows.append(

@@ -11,15 +11,13 @@ from snakemake.exceptions import WorkflowError
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
-from mimicry.bids import recording_files, validate_dataset, validate_participants
+from mimicry.bids import recording_files
 from mimicry.codefiles import code_files
-from mimicry.design import load_stimuli
 from mimicry.errors import DatasetError, InputError
+from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.nested import NESTED_MODELS
 from mimicry.settings import ConfigError, validate_config
-from mimicry.simulate import participant_labels
 from mimicry.study import Study
-from mimicry.tables import import_emg_table, import_rt_table
 
 try:  # fills in the schema's defaults: the one place a default lives
     validate_config(config)
@@ -28,60 +26,20 @@ except ConfigError as error:
 PARTICIPANTS_SCHEMA = Path(workflow.basedir) / "workflow/schemas/participants.schema.yaml"
 PARTICIPANTS_RULES = yaml.safe_load(PARTICIPANTS_SCHEMA.read_text())
 
-try:
-    STUDY = Study.from_config(config["study"])
-    if STUDY.reference_group not in STUDY.groups:
-        raise InputError(f"study.reference_group {STUDY.reference_group!r} is not one of study.groups")
-    SIMULATED = config["simulation"]["enabled"]
-    STIMULI_TABLE = config["study"]["stimuli"]  # optional for a lab's own study: ids are checked against it
-    STIMULI = load_stimuli(STIMULI_TABLE, STUDY.emotions) if STIMULI_TABLE else None
-    if SIMULATED and STIMULI is None:
-        raise InputError("the simulator shows the videos of a stimulus table: set study.stimuli")
-    TABLES = {k: v for k, v in config["dataset"].get("tables", {}).items() if v}
-    FROM_TABLES = bool(TABLES)  # the statistics start from the user's trial tables, no recordings
-    BIDS_ROOT, PARTICIPANTS = None, []
-    if FROM_TABLES:
-        if SIMULATED or {"emg_windows", "rt_trials"} - set(TABLES):
-            raise InputError("dataset.tables needs emg_windows and rt_trials, and simulation.enabled: false")
-        # checked completely before any job runs, like a BIDS dataset
-        import_emg_table(TABLES["emg_windows"], STUDY)
-        import_rt_table(TABLES["rt_trials"], STUDY)
-        if "participants" in TABLES:
-            found = validate_participants(TABLES["participants"], STUDY, PARTICIPANTS_RULES)[1]
-            if found:
-                raise DatasetError(found)
-    SIMULATED_ROOT = Path("results/simulated/bids")  # the simulate rules write here, never into a user's dataset
-    if SIMULATED:
-        BIDS_ROOT = SIMULATED_ROOT
-        unknown = set(config["simulation"]["participants_per_group"]) ^ set(STUDY.groups)
-        if unknown:
-            raise InputError(
-                f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}"
-            )
-        SIMULATED_PARTICIPANTS = participant_labels(config["simulation"])
-        excluded = {label.removeprefix("sub-") for label in config["dataset"]["exclude_participants"]}
-        PARTICIPANTS = [label for label in SIMULATED_PARTICIPANTS if label not in excluded]
-    elif not FROM_TABLES:
-        if not config["dataset"]["bids_root"]:
-            raise InputError("dataset.bids_root must name a BIDS-EMG dataset when simulation.enabled is false")
-        BIDS_ROOT = Path(config["dataset"]["bids_root"])
-        if not (BIDS_ROOT / "participants.tsv").is_file():
-            raise InputError("no participants.tsv: dataset.bids_root is not a BIDS dataset", file=BIDS_ROOT)
-        # An external dataset is checked completely before any job runs (text files and EDF headers: fast).
-        DATASET = validate_dataset(
-            BIDS_ROOT, STUDY, config["dataset"]["exclude_participants"], PARTICIPANTS_RULES, STIMULI
-        )
-        PARTICIPANTS = list(DATASET["participant"])
+STUDY = Study.from_config(config["study"])
+try:  # the input mode, participants and optional parts, checked completely before any job runs
+    INPUTS = resolve_inputs(config, PARTICIPANTS_RULES)
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
-
-if not FROM_TABLES and not PARTICIPANTS:
-    raise WorkflowError("Invalid input: no participants to analyse")
+SIMULATED, FROM_TABLES = INPUTS.mode == "simulated", INPUTS.mode == "tables"
+BIDS_ROOT, PARTICIPANTS, TABLES = INPUTS.bids_root, list(INPUTS.participants), INPUTS.tables
+SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
+STIMULI_TABLE, RESPONSE_TIMES = INPUTS.stimuli_table, INPUTS.response_times
+PARTICIPANTS_TABLE = INPUTS.participants_table
 
 # The group tables the statistics read: made by the preprocessing stage, or imported from dataset.tables.
 EMG_WINDOWS = "results/preprocessing/emg_windows.parquet"
 RT_TRIALS = "results/preprocessing/rt_trials.parquet"
-PARTICIPANTS_TABLE = TABLES.get("participants") if FROM_TABLES else f"{BIDS_ROOT}/participants.tsv"
 
 
 wildcard_constraints:
@@ -138,6 +96,11 @@ def lmm_models():
     return [f"emg_{muscle}" for muscle in STUDY.muscles] + [f"emg_{followup['muscle']}_{followup['emotion']}"]
 
 
+def rt_models():
+    """The RT model, in a study with response times."""
+    return ["rt"] if RESPONSE_TIMES else []
+
+
 ENVIRONMENTS = sorted(path.stem for path in (Path(workflow.basedir) / "envs").glob("*.yaml"))
 
 
@@ -157,11 +120,10 @@ def notebook_inputs(wildcards=None):
         "methods": rules.methods_text.output[0],
         "provenance": rules.provenance.output.summary,
         "software": rules.provenance.output.software,
-        "figure1": rules.statistics_figures.output.figure1_png,
-        "figure_s2": rules.statistics_figures.output.figure_s2_png,
-        "anova": [f"{stats}/{model}_anova.tsv" for model in [*lmm_models(), "rt"]],
+        "figure1": rules.figure1.output.png,
+        "anova": [f"{stats}/{model}_anova.tsv" for model in [*lmm_models(), *rt_models()]],
         "trends": [f"{stats}/{model}_trends.tsv" for model in lmm_models()],
-        "lmm_info": [f"{stats}/{model}_info.tsv" for model in [*lmm_models(), "rt"]],
+        "lmm_info": [f"{stats}/{model}_info.tsv" for model in [*lmm_models(), *rt_models()]],
         "table2": rules.bayes_compare.output.table,
         "contrasts": rules.bayes_compare.output.contrasts,
         "diagnostics": expand(rules.bayes_fit.output.diagnostics, model=BAYES_MODELS),
@@ -170,12 +132,15 @@ def notebook_inputs(wildcards=None):
         "figure2": rules.bayes_figures.output.figure2_png,
         "figure3": rules.bayes_figures.output.figure3_png,
     }
+    if RESPONSE_TIMES:
+        inputs["figure_s2"] = rules.figure_s2.output.png
     if PARTICIPANTS_TABLE:
         inputs |= {"table1": rules.table1.output.markdown, "table1_tests": rules.table1.output.tests}
     if not FROM_TABLES:
+        if RESPONSE_TIMES:
+            inputs["rt_summary"] = rules.gather_rt.output.rt_summary
         inputs |= {
             "emg_rejections": rules.gather_emg.output.emg_rejections,
-            "rt_summary": rules.gather_rt.output.rt_summary,
             "rates": rules.rejection_rates.output.rates,
             "rejections_by_group": rules.rejections_by_group.output[0],
             "qc": expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS),
@@ -184,9 +149,10 @@ def notebook_inputs(wildcards=None):
 
 
 def final_outputs():
-    targets = [*rules.statistics_figures.output]
+    targets = [*rules.figure1.output]
     targets += expand(rules.lmm_emg.output, model=lmm_models())
-    targets += expand(rules.lmm_rt.output, model="rt")
+    if RESPONSE_TIMES:
+        targets += [*rules.figure_s2.output, *expand(rules.lmm_rt.output, model="rt")]
     targets += [*rules.bayes_compare.output, *rules.bayes_figures.output]
     targets += expand(rules.bayes_fit.output.prior_predictive, model=BAYES_MODELS)
     targets += [*rules.study_report_html.output, *rules.study_notebook.output, *rules.provenance.output]
@@ -196,7 +162,7 @@ def final_outputs():
         targets += [
             "results/dataset/validation.tsv",
             *rules.gather_emg.output,
-            *rules.gather_rt.output,
+            *(rules.gather_rt.output if RESPONSE_TIMES else []),
             *rules.rejection_rates.output,
             *rules.rejections_by_group.output,
         ]

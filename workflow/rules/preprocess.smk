@@ -112,10 +112,11 @@ rule gather_rt:
 
 
 rule rejection_rates:
-    """Share of trials rejected (EMG outliers, RT outliers, responses not correct), overall and per group."""
+    """Share of trials rejected (EMG outliers; RT outliers and responses not correct, if the study has response
+    times), overall and per group."""
     input:
         windows=EMG_WINDOWS,
-        rt=RT_TRIALS,
+        rt=RT_TRIALS if RESPONSE_TIMES else [],
         code=code_of("../scripts/rejection_rates.py"),
     output:
         rates=report(

@@ -70,6 +70,7 @@ rule methods_text:
         runtime=2,
     params:
         config=config,
+        response_times=RESPONSE_TIMES,
     script:
         "../scripts/methods_text.py"
 
@@ -97,6 +98,7 @@ rule study_notebook:
         muscles=list(STUDY.muscles),
         followup=config["statistics"]["followup"],
         hdi_prob=config["statistics"]["bayes"]["hdi_prob"],
+        response_times=RESPONSE_TIMES,
     notebook:
         "../notebooks/study_report.py.ipynb"
 

@@ -1,4 +1,5 @@
-# Stage 3: group statistics I (frequentist): Table 1, rejection counts by group, LMMs (pymer4), Figures 1 and S2.
+# Stage 3: group statistics I (frequentist): Table 1, rejection counts by group, LMMs (pymer4), Figures 1 and S2
+# (the RT model and Figure S2 in studies with response times).
 STATS = "results/statistics"
 
 
@@ -99,10 +100,11 @@ rule lmm_rt:
 
 
 rule rejections_by_group:
-    """Do the numbers of rejected trials (EMG, RT) differ between drug groups? One-way ANOVA per measure."""
+    """Do the numbers of rejected trials (EMG; RT, if the study has them) differ between drug groups? One-way ANOVA
+    per measure."""
     input:
         emg="results/preprocessing/emg_rejections.tsv",
-        rt="results/preprocessing/rt_summary.tsv",
+        rt="results/preprocessing/rt_summary.tsv" if RESPONSE_TIMES else [],
         code=code_of("../scripts/rejections_by_group.py"),
     output:
         report(
@@ -122,29 +124,21 @@ rule rejections_by_group:
         "../scripts/rejections_by_group.py"
 
 
-rule statistics_figures:
-    """Figure 1 (log EMG by muscle x window x drug, per emotion) and Figure S2 (RTs by emotion x drug)."""
+rule figure1:
+    """Figure 1: log EMG by muscle x window x drug, per emotion."""
     input:
         windows=EMG_WINDOWS,
-        rt=RT_TRIALS,
-        code=code_of("../scripts/statistics_figures.py"),
+        code=code_of("../scripts/figure1.py"),
     output:
-        figure1_pdf=f"{STATS}/figure1.pdf",
-        figure1_png=report(
+        pdf=f"{STATS}/figure1.pdf",
+        png=report(
             f"{STATS}/figure1.png",
             caption="../report/figure1.rst",
             category="3 Frequentist statistics",
             subcategory="Figures",
         ),
-        figure_s2_pdf=f"{STATS}/figure_s2.pdf",
-        figure_s2_png=report(
-            f"{STATS}/figure_s2.png",
-            caption="../report/figure_s2.rst",
-            category="3 Frequentist statistics",
-            subcategory="Figures",
-        ),
     log:
-        "results/logs/statistics_figures.log",
+        "results/logs/figure1.log",
     conda:
         "../../envs/stats.yaml"
     threads: 1
@@ -152,4 +146,29 @@ rule statistics_figures:
         mem_mb=1500,
         runtime=5,
     script:
-        "../scripts/statistics_figures.py"
+        "../scripts/figure1.py"
+
+
+rule figure_s2:
+    """Figure S2: response times by emotion x drug (studies with response times)."""
+    input:
+        rt=RT_TRIALS,
+        code=code_of("../scripts/figure_s2.py"),
+    output:
+        pdf=f"{STATS}/figure_s2.pdf",
+        png=report(
+            f"{STATS}/figure_s2.png",
+            caption="../report/figure_s2.rst",
+            category="3 Frequentist statistics",
+            subcategory="Figures",
+        ),
+    log:
+        "results/logs/figure_s2.log",
+    conda:
+        "../../envs/stats.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/figure_s2.py"

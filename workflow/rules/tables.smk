@@ -1,17 +1,15 @@
 # Stage 2 (alternative): import already-preprocessed trial tables (dataset.tables) instead of preprocessing.
 
 
-rule import_tables:
-    """Validate the user's trial-level EMG and RT tables and convert them to the workflow's group tables."""
+rule import_emg:
+    """Validate the user's trial-level EMG table and convert it to the workflow's window table."""
     input:
-        emg=TABLES["emg_windows"],
-        rt=TABLES["rt_trials"],
-        code=code_of("../scripts/import_tables.py"),
+        table=TABLES["emg_windows"],
+        code=code_of("../scripts/import_emg.py"),
     output:
-        windows=EMG_WINDOWS,
-        rt=RT_TRIALS,
+        EMG_WINDOWS,
     log:
-        "results/logs/import_tables.log",
+        "results/logs/import_emg.log",
     conda:
         "../../envs/emg.yaml"
     threads: 1
@@ -21,4 +19,25 @@ rule import_tables:
     params:
         study=config["study"],
     script:
-        "../scripts/import_tables.py"
+        "../scripts/import_emg.py"
+
+
+rule import_rt:
+    """Validate the user's trial-level RT table (a study with response times) and convert it to the RT table."""
+    input:
+        table=TABLES.get("rt_trials", []),
+        code=code_of("../scripts/import_rt.py"),
+    output:
+        RT_TRIALS,
+    log:
+        "results/logs/import_rt.log",
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        study=config["study"],
+    script:
+        "../scripts/import_rt.py"

@@ -6,6 +6,7 @@ from mimicry.gather import rejection_rates
 from mimicry.jobs import job_log
 
 with job_log(snakemake.log[0], "rejection_rates") as log:
-    rates = rejection_rates(pd.read_parquet(snakemake.input.windows), pd.read_parquet(snakemake.input.rt))
+    rt = pd.read_parquet(snakemake.input.rt) if snakemake.input.rt else None
+    rates = rejection_rates(pd.read_parquet(snakemake.input.windows), rt)
     rates.to_csv(snakemake.output.rates, sep="\t", index=False)
     log.info("rejection rates:\n%s", rates.to_string())

@@ -1,0 +1,123 @@
+"""Where the analysis starts, decided once from the config and checked completely before any job runs.
+
+Three input modes: the embedded simulated study (``simulated``), a lab's BIDS-EMG dataset (``bids``: raw EMG or
+envelopes) and a lab's already-preprocessed trial tables (``tables``). Whatever the mode, the workflow needs the
+same answers: which participants, which group tables, whether the stimulus table is used, and whether the study
+has response times (a lab without a response task has none: no RT cleaning, model, figure or report section).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mimicry.bids import validate_dataset, validate_participants
+from mimicry.design import load_stimuli
+from mimicry.errors import DatasetError, InputError
+from mimicry.study import Study
+
+#: where the simulate rules write the simulated dataset: never into a user's dataset
+SIMULATED_ROOT = Path("results/simulated/bids")
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the analysis starts from."""
+
+    mode: str  #: ``simulated``, ``bids`` or ``tables``
+    #: labels (no ``sub-``) of the participants whose recordings are analysed; empty in table mode
+    participants: tuple[str, ...]
+    #: every participant the simulator writes, excluded ones too (simulated mode)
+    simulated_participants: tuple[str, ...] = ()
+    bids_root: Path | None = None
+    #: the user's trial tables by name (``emg_windows``, ``rt_trials``, ``participants``), table mode
+    tables: Mapping[str, str] = field(default_factory=dict)
+    stimuli_table: str | None = None
+    stimuli: pd.DataFrame | None = None
+    #: whether the study has response times (events with response_time/response, or an RT table)
+    response_times: bool = True
+
+    @property
+    def participants_table(self) -> str | None:
+        """participants.tsv (Table 1's source), if the study has one."""
+        if self.mode == "tables":
+            return self.tables.get("participants")
+        return f"{self.bids_root}/participants.tsv"
+
+
+def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, Any]) -> Inputs:
+    """The inputs a (schema-validated) config names, checked: raises :class:`InputError` or :class:`DatasetError`
+    (every problem of a dataset, grouped) before any job runs."""
+    from mimicry.simulate import participant_labels
+    from mimicry.tables import import_emg_table, import_rt_table
+
+    study = Study.from_config(config["study"])
+    if study.reference_group not in study.groups:
+        raise InputError(f"study.reference_group {study.reference_group!r} is not one of study.groups")
+    simulation, dataset = config["simulation"], config["dataset"]
+    stimuli_table = config["study"]["stimuli"]
+    stimuli = load_stimuli(stimuli_table, study.emotions) if stimuli_table else None
+    tables = {name: path for name, path in dataset.get("tables", {}).items() if path}
+    excluded = {label.removeprefix("sub-") for label in dataset["exclude_participants"]}
+
+    if tables:
+        if simulation["enabled"] or "emg_windows" not in tables:
+            raise InputError("dataset.tables needs emg_windows, and simulation.enabled: false")
+        import_emg_table(tables["emg_windows"], study)
+        if "rt_trials" in tables:
+            import_rt_table(tables["rt_trials"], study)
+        if "participants" in tables:
+            found = validate_participants(tables["participants"], study, participants_rules)[1]
+            if found:
+                raise DatasetError(found)
+        return Inputs(
+            "tables",
+            (),
+            tables=tables,
+            stimuli_table=stimuli_table,
+            stimuli=stimuli,
+            response_times="rt_trials" in tables,
+        )
+
+    if simulation["enabled"]:
+        if stimuli is None:
+            raise InputError("the simulator shows the videos of a stimulus table: set study.stimuli")
+        unknown = set(simulation["participants_per_group"]) ^ set(study.groups)
+        if unknown:
+            raise InputError(
+                f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}"
+            )
+        everyone = tuple(participant_labels(simulation))
+        analysed = tuple(label for label in everyone if label not in excluded)
+        if not analysed:
+            raise InputError("no participants to analyse: dataset.exclude_participants leaves out everyone")
+        return Inputs(
+            "simulated",
+            analysed,
+            simulated_participants=everyone,
+            bids_root=SIMULATED_ROOT,
+            stimuli_table=stimuli_table,
+            stimuli=stimuli,
+        )
+
+    if not dataset["bids_root"]:
+        raise InputError("dataset.bids_root must name a BIDS-EMG dataset when simulation.enabled is false")
+    root = Path(dataset["bids_root"])
+    if not (root / "participants.tsv").is_file():
+        raise InputError("no participants.tsv: dataset.bids_root is not a BIDS dataset", file=root)
+    # text files and EDF headers only: fast enough to check every recording up front
+    summary = validate_dataset(root, study, dataset["exclude_participants"], participants_rules, stimuli)
+    if summary.empty:
+        raise InputError("no participants to analyse (participants.tsv lists none, or all are excluded)", file=root)
+    return Inputs(
+        "bids",
+        tuple(summary["participant"]),
+        bids_root=root,
+        stimuli_table=stimuli_table,
+        stimuli=stimuli,
+        response_times=bool(summary["response_times"].all()),
+    )

@@ -1,0 +1,64 @@
+"""Studies of other designs than the paper's, from a config alone: here a lab's BIDS-EMG dataset without a
+response task (events without response_time/response), analysed to the HTML report with no RT part anywhere."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from helpers import copy_project, run_snakemake, write_overlay
+
+RT_OUTPUTS = (
+    "results/preprocessing/rt_trials.parquet",
+    "results/preprocessing/rt_summary.tsv",
+    "results/statistics/lmm/rt_anova.tsv",
+    "results/statistics/figure_s2.png",
+)
+
+
+def _without_responses(root: Path) -> None:
+    for events in root.glob("sub-*/emg/*_events.tsv"):
+        table = pd.read_csv(events, sep="\t", dtype=str, keep_default_na=False)
+        table.drop(columns=["response_time", "response"]).to_csv(events, sep="\t", index=False)
+
+
+@pytest.fixture(scope="module")
+def without_rt(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("without_rt")
+    dataset = folder / "dataset"
+    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    _without_responses(dataset)
+    project = copy_project(folder / "project")
+    overlay = write_overlay(
+        project, "own.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
+    )
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    return project
+
+
+def test_a_study_without_response_times_runs_to_the_report_with_no_rt_part(without_rt: Path, test_run: Path) -> None:
+    assert (without_rt / "results/study_report.html").stat().st_size > 100_000
+    for output in RT_OUTPUTS:
+        assert not (without_rt / output).exists(), output
+    rates = pd.read_csv(without_rt / "results/preprocessing/rejection_rates.tsv", sep="\t")
+    assert set(rates["measure"]) == {"emg_trials_rejected_pct", "emg_trial_muscle_rejected_pct"}
+    by_group = pd.read_csv(without_rt / "results/statistics/rejections_by_group.tsv", sep="\t")
+    assert by_group["measure"].tolist() == ["emg_rejected_trials"]
+    findings = pd.read_csv(without_rt / "results/report/findings.tsv", sep="\t")
+    said = findings.loc[findings["topic"] == "Response times", "statement"].tolist()
+    assert said == ["The study has no response times: no RT cleaning, RT model or Figure S2."]
+    assert not findings["statement"].str.contains("response times \\(paper").any()
+    methods = (without_rt / "results/report/methods.md").read_text()
+    assert "## Response times" not in methods and "response times were modelled" not in methods
+    # the EMG side is the same analysis of the same recordings
+    for table in ("emg_windows.parquet",):
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(without_rt / "results/preprocessing" / table),
+            pd.read_parquet(test_run / "results/preprocessing" / table),
+        )
+    anova = pd.read_csv(without_rt / "results/statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t")
+    reference = pd.read_csv(test_run / "results/statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t")
+    pd.testing.assert_frame_equal(anova[["term", "F"]], reference[["term", "F"]], rtol=1e-3)
