@@ -16,14 +16,14 @@ from mimicry.tables import EMG_REQUIRED, RT_REQUIRED, import_emg_table, import_r
 @pytest.fixture(scope="module")
 def exported(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The test study's group tables as a user would bring them: TSV for EMG (kept trials only, the required
-    columns), CSV for RT (with its response categories), and participants.tsv."""
+    columns and face), CSV for RT (with face and its response categories), and participants.tsv."""
     folder = tmp_path_factory.mktemp("tables")
     windows = pd.read_parquet(test_run / "results/preprocessing/emg_windows.parquet")
     windows = windows[~windows["rejected"]]
     windows["participant"] = "sub-" + windows["participant"].astype(str)
-    windows[list(EMG_REQUIRED)].to_csv(folder / "emg.tsv", sep="\t", index=False)
+    windows[[*EMG_REQUIRED, "face"]].to_csv(folder / "emg.tsv", sep="\t", index=False)
     rt = pd.read_parquet(test_run / "results/preprocessing/rt_trials.parquet")
-    rt[[*RT_REQUIRED, "response"]].to_csv(folder / "rt.csv", index=False)
+    rt[[*RT_REQUIRED, "face", "response"]].to_csv(folder / "rt.csv", index=False)
     (folder / "participants.tsv").write_bytes((test_run / "results/simulated/bids/participants.tsv").read_bytes())
     return {
         "emg_windows": folder / "emg.tsv",

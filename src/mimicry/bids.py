@@ -39,7 +39,9 @@ REQUIRED_SIDECAR_FIELDS = (
     "SoftwareFilters",
 )
 CHANNELS_COLUMNS = ("name", "type", "units")
-EVENTS_COLUMNS = ("onset", "duration", "trial_type", "trial", "block", "video", "face")
+EVENTS_COLUMNS = ("onset", "duration", "trial_type", "trial", "block")
+#: stimulus identities: optional (a study without them has no video/face ids, and no (1 | face) terms)
+STIMULUS_COLUMNS = ("video", "face")
 #: the response task's columns: both or neither (a study without response times)
 RESPONSE_COLUMNS = ("response_time", "response")
 PARTICIPANTS_COLUMNS = (
@@ -206,7 +208,8 @@ def write_recording(
 
 
 def read_trials(events: str | Path) -> pd.DataFrame:
-    """The experimental trials (block > 0) of an ``_events.tsv``, in trial order; ``n/a`` is missing."""
+    """The experimental trials (block > 0) of an ``_events.tsv``, in trial order; ``n/a`` is missing. Events
+    without stimulus identities get ``n/a`` video and face ids."""
     table = pd.read_csv(
         events,
         sep="\t",
@@ -214,6 +217,9 @@ def read_trials(events: str | Path) -> pd.DataFrame:
         keep_default_na=False,
         dtype={"video": str, "face": str, "trial_type": str, "response": str},
     )
+    for column in STIMULUS_COLUMNS:
+        if column not in table.columns:
+            table[column] = "n/a"
     return table[table["block"] > 0].sort_values("trial").reset_index(drop=True)
 
 
@@ -326,11 +332,13 @@ def _stimulus_problems(trials: pd.DataFrame, stimuli: pd.DataFrame) -> list[str]
     another emotion than the table gives them."""
     problems = []
     fix = "fix the events, or give the study's own table in study.stimuli (null: no stimulus table)"
-    for column in ("video", "face"):
+    for column in (c for c in STIMULUS_COLUMNS if c in trials.columns):
         unknown = sorted(set(trials[column].dropna().astype(str)) - set(stimuli[column].astype(str)))
         if unknown:
             shown = unknown[:5] + (["..."] if len(unknown) > 5 else [])
             problems.append(f"{len(unknown)} {column} id(s) {shown} not in study.stimuli; {fix}")
+    if "video" not in trials.columns:
+        return problems
     emotion_of = stimuli.set_index(stimuli["video"].astype(str))["trial_type"]
     listed = trials[trials["video"].astype(str).isin(emotion_of.index)]
     other = listed[listed["trial_type"].to_numpy() != emotion_of.loc[listed["video"].astype(str)].to_numpy()]
@@ -430,7 +438,7 @@ def validate_recording(
                 )
 
     events = _read_tsv(files.events)
-    n_trials = 0
+    n_trials = n_faces = 0
     absent = [c for c in EVENTS_COLUMNS if c not in events.columns]
     responses = [c for c in RESPONSE_COLUMNS if c in events.columns]
     if len(responses) == 1:
@@ -456,6 +464,7 @@ def validate_recording(
         if stimuli is not None:
             for message in _stimulus_problems(trials, stimuli):
                 problem(message, files.events)
+        n_faces = trials["face"].nunique() if "face" in trials.columns else 0
         if "response" in events.columns:
             bad = sorted(set(events["response"].dropna()) - set(RESPONSE_CATEGORIES))
             if bad:
@@ -474,6 +483,7 @@ def validate_recording(
         n_trials=n_trials,
         line_frequency=sidecar.get("PowerLineFrequency"),
         response_times=len(responses) == len(RESPONSE_COLUMNS),
+        n_faces=n_faces,
     )
     return summary, problems
 
@@ -490,7 +500,8 @@ def validate_dataset(
 
     Returns one row per analysed participant (``exclude`` lists labels to leave out, with or without ``sub-``):
     participant, group, sfreq, duration_s, n_trials, line_frequency, response_times (whether its events have the
-    response task's columns: all participants or none).
+    response task's columns: all participants or none), n_faces (face identities among its trials; 0: no face
+    column).
     """
     root = Path(root)
     participants, problems = validate_participants(root / "participants.tsv", study, participants_schema)
@@ -528,5 +539,5 @@ def validate_dataset(
                 )
     if problems:
         raise DatasetError(problems)
-    columns = ["participant", "group", "sfreq", "duration_s", "n_trials", "line_frequency", "response_times"]
+    columns = ["participant", "group", "sfreq", "duration_s", "n_trials", "line_frequency", "response_times", "n_faces"]
     return pd.DataFrame(rows, columns=columns)

@@ -32,15 +32,6 @@ def term_words(term: str) -> str:
     return " × ".join(term.split(":"))
 
 
-def model_name(model: str, followup: Mapping[str, str]) -> str:
-    """The readable name of an LMM (``emg_<muscle>``, the follow-up ``emg_<muscle>_<emotion>``, ``rt``)."""
-    if model == "rt":
-        return "Response times"
-    if model == f"emg_{followup['muscle']}_{followup['emotion']}":
-        return f"{followup['muscle'].capitalize()} EMG, {followup['emotion']} videos (follow-up)"
-    return f"{model.removeprefix('emg_').capitalize()} EMG"
-
-
 def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: Sequence[str]) -> list[str]:
     """How many participants were analysed per group, and what share of trials the outlier rules removed."""
     analysed = emg_rejections.loc[emg_rejections["status"] == "ok"].drop_duplicates("participant")

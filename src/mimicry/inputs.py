@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from mimicry.bids import validate_dataset, validate_participants
+from mimicry.bids import PARTICIPANTS_COLUMNS, validate_dataset, validate_participants
 from mimicry.design import load_stimuli
 from mimicry.errors import DatasetError, InputError
 from mimicry.study import Study
@@ -40,6 +40,12 @@ class Inputs:
     stimuli: pd.DataFrame | None = None
     #: whether the study has response times (events with response_time/response, or an RT table)
     response_times: bool = True
+    #: whether the trials show more than one face identity (else no (1 | face) terms)
+    faces: bool = True
+    #: participants.tsv's columns besides participant_id and group: usable as covariates in the LMM formulas
+    participant_columns: tuple[str, ...] = ()
+    #: number of levels of the data's columns where known (participant, face, covariates): formula checks
+    levels: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def participants_table(self) -> str | None:
@@ -47,6 +53,15 @@ class Inputs:
         if self.mode == "tables":
             return self.tables.get("participants")
         return f"{self.bids_root}/participants.tsv"
+
+
+def _participant_columns(path: str | Path | None) -> tuple[tuple[str, ...], dict[str, int]]:
+    """A participants table's covariate columns and how many distinct values each has."""
+    if not path:
+        return (), {}
+    table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
+    columns = tuple(c for c in table.columns if c not in ("participant_id", "group"))
+    return columns, {c: int(table[c].nunique()) for c in columns}
 
 
 def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, Any]) -> Inputs:
@@ -67,13 +82,15 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
     if tables:
         if simulation["enabled"] or "emg_windows" not in tables:
             raise InputError("dataset.tables needs emg_windows, and simulation.enabled: false")
-        import_emg_table(tables["emg_windows"], study)
+        windows = import_emg_table(tables["emg_windows"], study)
         if "rt_trials" in tables:
             import_rt_table(tables["rt_trials"], study)
         if "participants" in tables:
             found = validate_participants(tables["participants"], study, participants_rules)[1]
             if found:
                 raise DatasetError(found)
+        columns, levels = _participant_columns(tables.get("participants"))
+        n_faces = windows["face"].nunique()
         return Inputs(
             "tables",
             (),
@@ -81,6 +98,9 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
             stimuli_table=stimuli_table,
             stimuli=stimuli,
             response_times="rt_trials" in tables,
+            faces=n_faces > 1,
+            participant_columns=columns,
+            levels={**levels, "participant": windows["participant"].nunique(), "face": n_faces},
         )
 
     if simulation["enabled"]:
@@ -102,6 +122,8 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
             bids_root=SIMULATED_ROOT,
             stimuli_table=stimuli_table,
             stimuli=stimuli,
+            participant_columns=PARTICIPANTS_COLUMNS[2:],  # what the simulator writes
+            levels={"participant": len(analysed), "face": stimuli["face"].nunique()},
         )
 
     if not dataset["bids_root"]:
@@ -113,6 +135,8 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
     summary = validate_dataset(root, study, dataset["exclude_participants"], participants_rules, stimuli)
     if summary.empty:
         raise InputError("no participants to analyse (participants.tsv lists none, or all are excluded)", file=root)
+    columns, levels = _participant_columns(root / "participants.tsv")
+    n_faces = int(summary["n_faces"].max())
     return Inputs(
         "bids",
         tuple(summary["participant"]),
@@ -120,4 +144,7 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
         stimuli_table=stimuli_table,
         stimuli=stimuli,
         response_times=bool(summary["response_times"].all()),
+        faces=n_faces > 1,
+        participant_columns=columns,
+        levels={**levels, "participant": len(summary), "face": n_faces},
     )

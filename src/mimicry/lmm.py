@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from mimicry.lmm_specs import LmmSpec
 from mimicry.rsession import call_in_fresh_r
 
 
@@ -204,6 +205,27 @@ def rt_model_data(rt_trials: pd.DataFrame) -> pd.DataFrame:
             "response_time": kept["response_time"].to_numpy(float),
         }
     )
+
+
+def model_data(
+    spec: LmmSpec, table: pd.DataFrame, participants: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, Sequence[str]], tuple[str, str] | None]:
+    """What fitting ``spec`` takes from its group table (window or RT trials): the model's rows, its factors
+    (column -> level order, sum-to-zero coded) and its trend (the slope of time per emotion; per drug in the
+    follow-up model, which has one emotion). ``participants`` (participants.tsv) supplies the covariates."""
+    factors: dict[str, Sequence[str]] = {"emotion": spec.emotions, "drug": spec.groups}
+    if spec.kind == "rt":
+        data, trend = rt_model_data(table), None
+    else:
+        data, trend = emg_model_data(table, str(spec.muscle)), ("time", "emotion")
+        if spec.emotion is not None:
+            data = data[data["emotion"] == spec.emotion]
+            factors.pop("emotion")
+            trend = ("time", "drug")
+    if spec.covariates and participants is not None:
+        covariates = participants.assign(participant=participants["participant_id"].str.removeprefix("sub-"))
+        data = data.merge(covariates[["participant", *spec.covariates]], on="participant", how="left")
+    return data, factors, trend
 
 
 def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] = ()) -> dict[str, pd.DataFrame]:

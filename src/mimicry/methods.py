@@ -10,8 +10,10 @@ from typing import Any
 
 import pandas as pd
 
+from mimicry.lmm_specs import lmm_specs
 from mimicry.nested import MODEL_LABELS, NESTED_MODELS, formulas
 from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
+from mimicry.study import Study
 
 RULE_WORDS = {
     "mean": "the trial's mean response (percentage of its baseline)",
@@ -142,12 +144,17 @@ def rt_paragraph(config: Mapping[str, Any]) -> str:
     )
 
 
-def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str], response_times: bool = True) -> str:
-    stats = config["statistics"]
-    followup = stats["followup"]
-    models = ("emg", "followup", "rt") if response_times else ("emg", "followup")
-    fallbacks = [f"`{f}`" for key in models for f in stats[key]["fallbacks"]]
-    rt_model = f"; response times were modelled as `{stats['rt']['formula']}`" if response_times else ""
+def lmm_paragraph(
+    config: Mapping[str, Any], versions: Mapping[str, str], response_times: bool = True, faces: bool = True
+) -> str:
+    """The LMMs as fitted: formulas from mimicry.lmm_specs (without face terms in a study without face ids)."""
+    study = Study.from_config(config["study"])
+    specs = lmm_specs(config, study, response_times=response_times, faces=faces)
+    # one EMG model per muscle (the same formulas), the follow-up model, and the RT model if any
+    emg, followup, rt = specs[0], specs[len(study.muscles)], specs[len(study.muscles) + 1 :]
+    fallbacks = [f"`{f}`" for spec in (emg, followup, *rt) for f in spec.formulas[1:]]
+    rt_model = f"; response times were modelled as `{rt[0].formulas[0]}`" if rt else ""
+    no_faces = "" if faces else " The trials showed no more than one face identity, so no model had face effects."
     fallback = (
         f" Models that did not converge were refitted with, in order: {', '.join(fallbacks)}."
         if fallbacks
@@ -157,12 +164,13 @@ def lmm_paragraph(config: Mapping[str, Any], versions: Mapping[str, str], respon
         f"Linear mixed models were fitted with lme4 {versions.get('lme4', '')} (Bates et al., 2015) in R "
         f"{versions.get('R', '')} through pymer4 {versions.get('pymer4', '')} (Jolly, 2018). Factors had "
         f"sum-to-zero contrasts; time was the window number (1 to {config['preprocessing']['emg']['windows']['count']})"
-        f" as a numeric predictor. Log EMG of each muscle was modelled as `{stats['emg']['formula']}`; the "
-        f"{followup['muscle']} response to {followup['emotion']} videos was followed up with "
-        f"`{followup['formula']}`{rt_model}. Fixed effects were "
+        f" as a numeric predictor. Log EMG of each muscle was modelled as `{emg.formulas[0]}`; the "
+        f"{followup.muscle} response to {followup.emotion} videos was followed up with "
+        f"`{followup.formulas[0]}`{rt_model}. Fixed effects were "
         f"tested with type-III F tests with Satterthwaite degrees of freedom (lmerTest {versions.get('lmerTest', '')};"
         f" Kuznetsova et al., 2017), and the slope of time per emotion was estimated with emmeans "
-        f"{versions.get('emmeans', '')} (`emtrends`, {stats['trend_df']} degrees of freedom).{fallback}"
+        f"{versions.get('emmeans', '')} (`emtrends`, {config['statistics']['trend_df']} degrees of freedom)."
+        f"{no_faces}{fallback}"
     )
 
 
@@ -266,16 +274,20 @@ def software_paragraph(versions: Mapping[str, str]) -> str:
 
 
 def methods_text(
-    config: Mapping[str, Any], software: pd.DataFrame, config_sha256: str, response_times: bool = True
+    config: Mapping[str, Any],
+    software: pd.DataFrame,
+    config_sha256: str,
+    response_times: bool = True,
+    faces: bool = True,
 ) -> str:
     """The methods section (Markdown) for the run that used ``config`` with ``software`` (SOFTWARE_COLUMNS), on a
-    study with or without ``response_times``."""
+    study with or without ``response_times`` and face identities (``faces``)."""
     versions = _versions(software)
     sections = [
         ("Data", data_paragraph(config)),
         ("EMG preprocessing", emg_paragraph(EmgSettings.from_config(config["preprocessing"]["emg"]), versions)),
         ("Response times", rt_paragraph(config)),
-        ("Linear mixed models", lmm_paragraph(config, versions, response_times)),
+        ("Linear mixed models", lmm_paragraph(config, versions, response_times, faces)),
         ("Bayesian asymptotic regression", bayes_paragraph(config["statistics"]["bayes"], versions)),
         ("Software", software_paragraph(versions)),
     ]

@@ -15,11 +15,11 @@ from mimicry.rt import RT_COLUMNS
 from mimicry.study import RESPONSE_CATEGORIES, Study
 
 #: Required columns of an external EMG table, and the optional ones with their defaults.
-EMG_REQUIRED = ("participant", "group", "trial", "face", "emotion", "muscle", "window", "log_emg")
-EMG_OPTIONAL = {"video": "", "block": 1, "rejected": False, "reason": ""}
+EMG_REQUIRED = ("participant", "group", "trial", "emotion", "muscle", "window", "log_emg")
+EMG_OPTIONAL = {"face": "n/a", "video": "n/a", "block": 1, "rejected": False, "reason": ""}
 #: Required columns of an external RT table, and the optional ones with their defaults.
-RT_REQUIRED = ("participant", "group", "trial", "face", "emotion", "response_time")
-RT_OPTIONAL = {"video": "", "block": 1, "response": "correct", "rt_outlier": False}
+RT_REQUIRED = ("participant", "group", "trial", "emotion", "response_time")
+RT_OPTIONAL = {"face": "n/a", "video": "n/a", "block": 1, "response": "correct", "rt_outlier": False}
 MAX_ROWS_SHOWN = 5
 
 
@@ -98,8 +98,9 @@ def _boolean(column: pd.Series) -> pd.Series:
 def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
     """Validate an external trial-level EMG table and return it in the workflow's ``emg_windows`` schema.
 
-    Columns: participant, group, trial, face, emotion, muscle, window, log_emg (required; an empty or ``n/a``
-    value is a rejected trial, reason ``missing`` unless one is given); video, block, rejected, reason (optional).
+    Columns: participant, group, trial, emotion, muscle, window, log_emg (required; an empty or ``n/a``
+    value is a rejected trial, reason ``missing`` unless one is given); face, video, block, rejected, reason
+    (optional).
     Raises :class:`DatasetError` listing every problem with its column and rows.
     """
     path = Path(path)
@@ -135,7 +136,7 @@ def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
 def import_rt_table(path: str | Path, study: Study) -> pd.DataFrame:
     """Validate an external trial-level RT table; return it in the workflow's ``rt_trials`` schema.
 
-    Columns: participant, group, trial, face, emotion, response_time (required; empty for misses); video,
+    Columns: participant, group, trial, emotion, response_time (required; empty for misses); face, video,
     block, response, rt_outlier (optional). Outliers are taken as given when ``rt_outlier`` is present, else
     flagged with the paper's rule (beyond 2 SD of the participant's correct RTs).
     """

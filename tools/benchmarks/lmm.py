@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mimicry.lmm import emg_model_data, rt_model_data
+from mimicry.lmm import model_data
+from mimicry.lmm_specs import lmm_specs
 from mimicry.rsession import run_in_fresh_r
 from mimicry.settings import load_config
+from mimicry.study import Study
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,29 +39,25 @@ fit_lmm(data, sys.argv[2], factors, trend).anova.to_csv(sys.argv[1] + ".anova", 
 """
 
 
-def model_data(model: str, config: dict) -> pd.DataFrame:
-    if model == "rt":
-        return rt_model_data(pd.read_parquet(RESULTS / "preprocessing/rt_trials.parquet"))
-    windows = pd.read_parquet(RESULTS / "preprocessing/emg_windows.parquet")
-    followup = config["statistics"]["followup"]
-    if model == f"emg_{followup['muscle']}_{followup['emotion']}":
-        data = emg_model_data(windows, followup["muscle"])
-        return data[data["emotion"] == followup["emotion"]]
-    return emg_model_data(windows, model.removeprefix("emg_"))
-
-
 def main() -> None:
     config = load_config()
+    specs = {spec.name: spec for spec in lmm_specs(config, Study.from_config(config["study"]))}
+    tables = {
+        "emg": pd.read_parquet(RESULTS / "preprocessing/emg_windows.parquet"),
+        "rt": pd.read_parquet(RESULTS / "preprocessing/rt_trials.parquet"),
+    }
     rows = []
     for info_path in sorted((RESULTS / "statistics/lmm").glob("*_info.tsv")):
         model = info_path.name.removesuffix("_info.tsv")
         info = pd.read_csv(info_path, sep="\t", keep_default_na=False)
         used = info[info["used"]].iloc[0]
         job = pd.read_csv(RESULTS / f"benchmarks/lmm/{model}.tsv", sep="\t").iloc[0]
-        trend = [] if model == "rt" else ["time", "drug" if model.count("_") > 1 else "emotion"]
+        spec = specs[model]
+        data_frame, _, trend_of = model_data(spec, tables[spec.kind])
+        trend = list(trend_of or ())
         with tempfile.TemporaryDirectory() as scratch:
             data = Path(scratch) / "data.tsv"
-            model_data(model, config).to_csv(data, sep="\t", index=False)
+            data_frame.to_csv(data, sep="\t", index=False)
             start = time.perf_counter()
             subprocess.run(
                 [sys.executable, "-c", FIT, str(data), used["formula"], *trend],

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import yaml
 from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 
 # This file imports the project's `mimicry` package from src/. Rule scripts find it through the symlink
 # workflow/scripts/mimicry (Snakemake puts a script's folder on sys.path), in any environment: venv, conda, cluster.
@@ -15,6 +16,7 @@ from mimicry.bids import recording_files
 from mimicry.codefiles import code_files
 from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
+from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.nested import NESTED_MODELS
 from mimicry.settings import ConfigError, validate_config
 from mimicry.study import Study
@@ -27,10 +29,25 @@ PARTICIPANTS_SCHEMA = Path(workflow.basedir) / "workflow/schemas/participants.sc
 PARTICIPANTS_RULES = yaml.safe_load(PARTICIPANTS_SCHEMA.read_text())
 
 STUDY = Study.from_config(config["study"])
-try:  # the input mode, participants and optional parts, checked completely before any job runs
+try:  # the input mode, participants, optional parts and every LMM formula, checked before any job runs
     INPUTS = resolve_inputs(config, PARTICIPANTS_RULES)
+    LMM_SPECS = {
+        spec.name: spec
+        for spec in lmm_specs(
+            config,
+            STUDY,
+            response_times=INPUTS.response_times,
+            faces=INPUTS.faces,
+            participant_columns=INPUTS.participant_columns,
+        )
+    }
+    found = check_specs(LMM_SPECS.values(), STUDY, INPUTS.participant_columns, INPUTS.levels)
+    if found:
+        raise DatasetError(found)
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
+if not INPUTS.faces:
+    logger.info("The trials show no more than one face identity: the LMMs are fitted without their (... | face) terms.")
 SIMULATED, FROM_TABLES = INPUTS.mode == "simulated", INPUTS.mode == "tables"
 BIDS_ROOT, PARTICIPANTS, TABLES = INPUTS.bids_root, list(INPUTS.participants), INPUTS.tables
 SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
@@ -79,26 +96,19 @@ def all_recording_files(wildcards=None):
     return [path for participant in PARTICIPANTS for path in recording(participant).values()]
 
 
-def lmm_spec(model):
-    """What the fit_lmm script needs for model ``emg_<muscle>``, ``emg_<muscle>_<emotion>`` (follow-up) or ``rt``."""
-    stats = config["statistics"]
-    common = {"groups": list(STUDY.groups), "emotions": list(STUDY.emotions), "trend_df": stats["trend_df"]}
-    if model == "rt":
-        return {"kind": "rt", **stats["rt"], **common}
-    followup = stats["followup"]
-    if model == f"emg_{followup['muscle']}_{followup['emotion']}":
-        return {"kind": "emg", **followup, **common}
-    return {"kind": "emg", "muscle": model.removeprefix("emg_"), **stats["emg"], **common}
-
-
 def lmm_models():
-    followup = config["statistics"]["followup"]
-    return [f"emg_{muscle}" for muscle in STUDY.muscles] + [f"emg_{followup['muscle']}_{followup['emotion']}"]
+    """The EMG LMMs: one per muscle and the follow-up model (mimicry.lmm_specs names them)."""
+    return [name for name, spec in LMM_SPECS.items() if spec.kind == "emg"]
 
 
 def rt_models():
     """The RT model, in a study with response times."""
-    return ["rt"] if RESPONSE_TIMES else []
+    return [name for name, spec in LMM_SPECS.items() if spec.kind == "rt"]
+
+
+def lmm_participants(wildcards):
+    """participants.tsv, for a model whose formulas use its columns as covariates."""
+    return PARTICIPANTS_TABLE if LMM_SPECS[wildcards.model].covariates else []
 
 
 ENVIRONMENTS = sorted(path.stem for path in (Path(workflow.basedir) / "envs").glob("*.yaml"))

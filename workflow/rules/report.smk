@@ -71,6 +71,7 @@ rule methods_text:
     params:
         config=config,
         response_times=RESPONSE_TIMES,
+        faces=INPUTS.faces,
     script:
         "../scripts/methods_text.py"
 
@@ -96,7 +97,7 @@ rule study_notebook:
         alpha=config["report"]["alpha"],
         groups=list(STUDY.groups),
         muscles=list(STUDY.muscles),
-        followup=config["statistics"]["followup"],
+        model_labels={name: spec.label for name, spec in LMM_SPECS.items()},
         hdi_prob=config["statistics"]["bayes"]["hdi_prob"],
         response_times=RESPONSE_TIMES,
     notebook:

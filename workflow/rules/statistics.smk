@@ -36,6 +36,7 @@ rule lmm_emg:
     """The EMG LMM of one muscle, or the follow-up model of one muscle x emotion (type-III F, emtrends)."""
     input:
         table=EMG_WINDOWS,
+        participants=lmm_participants,
         code=code_of("../scripts/fit_lmm.py"),
     output:
         **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
@@ -55,6 +56,8 @@ rule lmm_emg:
         "results/benchmarks/lmm/{model}.tsv"
     wildcard_constraints:
         model="emg_[A-Za-z0-9_]+",
+    # before the Bayesian fits, which take both cores for minutes: an LMM problem shows first
+    priority: 10
     conda:
         "../../envs/stats.yaml"
     threads: 1
@@ -62,7 +65,7 @@ rule lmm_emg:
         mem_mb=4000,
         runtime=30,
     params:
-        model=lambda wildcards: lmm_spec(wildcards.model),
+        model=lambda wildcards: LMM_SPECS[wildcards.model].as_params(),
     script:
         "../scripts/fit_lmm.py"
 
@@ -71,6 +74,7 @@ rule lmm_rt:
     """The RT LMM: emotion x drug, by-participant and by-face intercepts and emotion slopes."""
     input:
         table=RT_TRIALS,
+        participants=lmm_participants,
         code=code_of("../scripts/fit_lmm.py"),
     output:
         **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
@@ -87,6 +91,7 @@ rule lmm_rt:
         "results/benchmarks/lmm/{model}.tsv"
     wildcard_constraints:
         model="rt",
+    priority: 10
     conda:
         "../../envs/stats.yaml"
     threads: 1
@@ -94,7 +99,7 @@ rule lmm_rt:
         mem_mb=2000,
         runtime=10,
     params:
-        model=lambda wildcards: lmm_spec(wildcards.model),
+        model=lambda wildcards: LMM_SPECS[wildcards.model].as_params(),
     script:
         "../scripts/fit_lmm.py"
 

@@ -1,26 +1,20 @@
-"""Fit one of the paper's linear mixed models (pymer4 -> lme4/lmerTest/emmeans) and write its tables."""
+"""Fit one of the study's linear mixed models (pymer4 -> lme4/lmerTest/emmeans) and write its tables."""
 
 import pandas as pd
 
 from mimicry.jobs import job_log
-from mimicry.lmm import emg_model_data, fit_with_fallbacks, result_tables, rt_model_data
+from mimicry.lmm import fit_with_fallbacks, model_data, result_tables
+from mimicry.lmm_specs import LmmSpec
 
 with job_log(snakemake.log[0], "fit_lmm") as log:
-    spec = snakemake.params.model
-    table = pd.read_parquet(snakemake.input.table)
-    if spec["kind"] == "rt":
-        data = rt_model_data(table)
-        factors = {"emotion": spec["emotions"], "drug": spec["groups"]}
-        trend = None
-    else:
-        data = emg_model_data(table, spec["muscle"])
-        factors = {"emotion": spec["emotions"], "drug": spec["groups"]}
-        trend = ("time", "emotion")
-        if spec.get("emotion"):  # the follow-up model: one emotion, no emotion factor
-            data = data[data["emotion"] == spec["emotion"]]
-            factors.pop("emotion")
-            trend = ("time", "drug")
-    result, attempts = fit_with_fallbacks(data, [spec["formula"], *spec["fallbacks"]], factors, trend, spec["trend_df"])
+    spec = LmmSpec.from_params(snakemake.params.model)
+    participants = (
+        pd.read_csv(snakemake.input.participants, sep="\t", na_values=["n/a"], keep_default_na=False)
+        if spec.covariates
+        else None
+    )
+    data, factors, trend = model_data(spec, pd.read_parquet(snakemake.input.table), participants)
+    result, attempts = fit_with_fallbacks(data, spec.formulas, factors, trend, spec.trend_df)
     for attempt in attempts:
         log.info(
             "fitted %s on %d rows in %.1f s; converged=%s; warnings=%s",
@@ -30,7 +24,7 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
             attempt.converged,
             attempt.warnings,
         )
-    tables = result_tables(result, snakemake.wildcards.model, attempts)
+    tables = result_tables(result, spec.name, attempts)
     for name in ("anova", "fixed_effects", "info"):
         tables[name].to_csv(snakemake.output[name], sep="\t", index=False)
     if "trends" in snakemake.output.keys():
