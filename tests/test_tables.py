@@ -47,6 +47,14 @@ def test_statistics_from_tables_equal_those_from_recordings(test_run: Path, expo
         # same data, same model: equal up to the optimiser's tolerance on near-singular fits
         pd.testing.assert_frame_equal(ours[["term", "F", "num_df"]], reference[["term", "F", "num_df"]], rtol=1e-3)
     assert (project / "results/statistics/table1.md").is_file()
+    # the report's Dataset and QC sections from the tables' own rejected column and RT counts
+    counts = pd.read_csv(project / "results/preprocessing/emg_rejections.tsv", sep="\t", dtype={"participant": str})
+    assert len(counts) == 6 * 2 and counts["rejected"].eq(0).all()  # the exported tables hold kept trials only
+    rt_summary = pd.read_csv(project / "results/preprocessing/rt_summary.tsv", sep="\t", dtype={"participant": str})
+    reference = pd.read_csv(test_run / "results/preprocessing/rt_summary.tsv", sep="\t", dtype={"participant": str})
+    assert rt_summary["rt_outliers"].tolist() == reference["rt_outliers"].tolist()
+    findings = pd.read_csv(project / "results/report/findings.tsv", sep="\t").set_index("topic")["statement"]
+    assert findings["Dataset"].startswith("6 participants were analysed (2 amisulpride, 2 naltrexone, 2 placebo)")
 
 
 def _write(table: pd.DataFrame, folder: Path) -> Path:

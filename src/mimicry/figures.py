@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,7 +16,23 @@ if TYPE_CHECKING:
     import xarray as xr
 
 MUSCLE_LABELS = {"corrugator": "CS", "zygomaticus": "ZM"}
-DRUG_STYLES = {"amisulpride": ("tab:blue", "s"), "naltrexone": ("tab:orange", "^"), "placebo": ("0.2", "o")}
+#: the reference group's style: neutral, so every drug stands out against it
+REFERENCE_STYLE = ("0.2", "o")
+GROUP_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+GROUP_MARKERS = ("s", "^", "D", "v", "P", "X", "<", ">")
+#: line style per muscle, in the order the figure sorts them (the paper's: corrugator dashed, zygomaticus solid)
+MUSCLE_LINES = ("--", "-", ":", "-.")
+
+
+def group_styles(groups: Sequence[str], reference: str) -> dict[str, tuple[str, str]]:
+    """Colour and marker per group: the reference group dark grey circles, every other group its own colour and
+    marker in the study's order (the paper's amisulpride blue squares, naltrexone orange triangles)."""
+    others = [group for group in groups if group != reference]
+    styles = {
+        group: (GROUP_COLOURS[i % len(GROUP_COLOURS)], GROUP_MARKERS[i % len(GROUP_MARKERS)])
+        for i, group in enumerate(others)
+    }
+    return {**styles, reference: REFERENCE_STYLE}
 
 
 def participant_condition_means(table: pd.DataFrame, value: str, by: list[str]) -> pd.DataFrame:
@@ -23,8 +40,9 @@ def participant_condition_means(table: pd.DataFrame, value: str, by: list[str]) 
     return table.groupby(["participant", "group", *by], observed=True)[value].mean().reset_index()
 
 
-def figure1(windows: pd.DataFrame) -> Figure:
-    """Figure 1: mean log EMG +/- SEM (over participants) by muscle x window x drug, a panel per emotion."""
+def figure1(windows: pd.DataFrame, styles: dict[str, tuple[str, str]]) -> Figure:
+    """Figure 1: mean log EMG +/- SEM (over participants) by muscle x window x drug, a panel per emotion
+    (``styles``: colour and marker per group, :func:`group_styles`)."""
     kept = windows[~windows["rejected"]]
     means = participant_condition_means(kept, "log_emg", ["emotion", "muscle", "window"])
     summary = means.groupby(["emotion", "muscle", "group", "window"])["log_emg"].agg(["mean", "sem"]).reset_index()
@@ -32,16 +50,17 @@ def figure1(windows: pd.DataFrame) -> Figure:
     figure = Figure(figsize=(10, 4.2), layout="constrained")
     axes = figure.subplots(1, len(emotions), sharey=True, squeeze=False)[0]
     offsets = {g: 0.06 * (i - 1) for i, g in enumerate(sorted(summary["group"].unique()))}
+    lines = {m: MUSCLE_LINES[i % len(MUSCLE_LINES)] for i, m in enumerate(sorted(summary["muscle"].unique()))}
     for ax, emotion in zip(axes, emotions, strict=True):
         for (muscle, group), cell in summary[summary["emotion"] == emotion].groupby(["muscle", "group"]):
-            colour, marker = DRUG_STYLES.get(group, ("tab:gray", "o"))
+            colour, marker = styles[group]
             ax.errorbar(
                 cell["window"] + offsets[group],
                 cell["mean"],
                 yerr=cell["sem"],
                 color=colour,
                 marker=marker,
-                ls="-" if muscle == "zygomaticus" else "--",
+                ls=lines[muscle],
                 capsize=2,
                 ms=4,
                 label=f"{MUSCLE_LABELS.get(muscle, muscle)}, {group}",
@@ -55,7 +74,7 @@ def figure1(windows: pd.DataFrame) -> Figure:
     return figure
 
 
-def figure_s2(rt_trials: pd.DataFrame) -> Figure:
+def figure_s2(rt_trials: pd.DataFrame, styles: dict[str, tuple[str, str]]) -> Figure:
     """Figure S2: response times by emotion x drug: participants' means (dots) and group mean +/- SEM."""
     kept = rt_trials[rt_trials["rt_included"]]
     means = participant_condition_means(kept, "response_time", ["emotion"])
@@ -68,7 +87,7 @@ def figure_s2(rt_trials: pd.DataFrame) -> Figure:
         for j, group in enumerate(groups):
             x = i + 0.25 * (j - (len(groups) - 1) / 2)
             values = means[(means["emotion"] == emotion) & (means["group"] == group)]["response_time"]
-            colour, marker = DRUG_STYLES.get(group, ("tab:gray", "o"))
+            colour, marker = styles[group]
             ax.scatter(x + rng.uniform(-0.05, 0.05, len(values)), values, s=8, color=colour, alpha=0.35)
             ax.errorbar(
                 x,
@@ -168,7 +187,9 @@ def figure2(
     return figure
 
 
-def figure3(posterior: xr.Dataset, contrasts: pd.DataFrame, failed: str = "") -> Figure:
+def figure3(
+    posterior: xr.Dataset, contrasts: pd.DataFrame, styles: dict[str, tuple[str, str]], failed: str = ""
+) -> Figure:
     """Figure 3: posterior densities of the fixed effects of a (asymptote) and c (log rate) by drug, one panel per
     parameter x muscle x emotion (top rows), and each drug's difference from the reference group with its HDI
     (bottom rows; filled where the HDI excludes 0)."""
@@ -187,7 +208,7 @@ def figure3(posterior: xr.Dataset, contrasts: pd.DataFrame, failed: str = "") ->
             for group in groups:
                 sample = (cell.sel(drug=group) if "drug" in cell.dims else cell).values.ravel()
                 grid = np.linspace(sample.min(), sample.max(), 200)
-                colour = DRUG_STYLES.get(group, ("0.2", "o"))[0]
+                colour = styles.get(group, REFERENCE_STYLE)[0]
                 ax.plot(grid, gaussian_kde(sample)(grid), color=colour, label=group)
             ax.set_title(f"{MUSCLE_LABELS.get(muscle, muscle)} {emotion}", fontsize=9)
             ax.set_xlabel(label, fontsize=8)
@@ -200,7 +221,7 @@ def figure3(posterior: xr.Dataset, contrasts: pd.DataFrame, failed: str = "") ->
                 & (contrasts["emotion"] == emotion)
             ]
             for k, contrast in enumerate(rows.itertuples()):
-                colour = DRUG_STYLES.get(contrast.drug, ("0.2", "o"))[0]
+                colour = styles[contrast.drug][0]
                 ax.plot([contrast.hdi_low, contrast.hdi_high], [k, k], color=colour, lw=2)
                 ax.plot(
                     contrast.mean,

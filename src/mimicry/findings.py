@@ -41,11 +41,16 @@ def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: 
     overall = rates.loc[rates["group"] == "all"].set_index("measure")
     statement = f"{len(analysed)} participants were analysed ({counts})"
     statement += f"; {excluded} recording(s) could not be preprocessed and were excluded." if excluded else "."
-    emg = overall.loc["emg_trials_rejected_pct"]
-    statement += f" The outlier rules rejected {emg['percent']:.1f}% of EMG trials (paper: {emg['paper_percent']:g}%)"
+
+    def rate(measure: str) -> str:  # with the paper's figure only for a study of the paper's design
+        row = overall.loc[measure]
+        return f"{row['percent']:.1f}%" + (
+            "" if pd.isna(row["paper_percent"]) else f" (paper: {row['paper_percent']:g}%)"
+        )
+
+    statement += f" The outlier rules rejected {rate('emg_trials_rejected_pct')} of EMG trials"
     if "rt_outliers_pct" in overall.index:
-        rt = overall.loc["rt_outliers_pct"]
-        statement += f" and {rt['percent']:.1f}% of response times (paper: {rt['paper_percent']:g}%)"
+        statement += f" and {rate('rt_outliers_pct')} of response times"
     return [statement + "."]
 
 

@@ -34,8 +34,25 @@ def concat_summaries(paths: Iterable[str | Path], participants: pd.DataFrame) ->
     return table
 
 
-def rejection_rates(emg_windows: pd.DataFrame, rt_trials: pd.DataFrame | None) -> pd.DataFrame:
-    """Overall and per-group rejection percentages, beside the paper's figures.
+def rejection_counts(emg_windows: pd.DataFrame) -> pd.DataFrame:
+    """Per participant x muscle, trials and rejected trials, from a window table alone (trial tables a lab brings:
+    no recordings, so no per-rule counts): participant, group, muscle, status (``ok``), reason, trials, rejected."""
+    trials = emg_windows[emg_windows["window"] == emg_windows["window"].min()]
+    counts = (
+        trials.groupby(["participant", "group", "muscle"], observed=True)["rejected"]
+        .agg(trials="size", rejected="sum")
+        .reset_index()
+    )
+    counts.insert(3, "status", "ok")
+    counts.insert(4, "reason", "")
+    return counts.astype({"trials": "int64", "rejected": "int64"})
+
+
+def rejection_rates(
+    emg_windows: pd.DataFrame, rt_trials: pd.DataFrame | None, papers_design: bool = True
+) -> pd.DataFrame:
+    """Overall and per-group rejection percentages, beside the paper's figures when the study has the paper's
+    design (``papers_design``; else ``paper_percent`` is empty).
 
     ``emg_trials_rejected_pct``: trials lost in at least one muscle (the paper's 19.6%);
     ``emg_trial_muscle_rejected_pct``: trial x muscle pairs lost; and, for a study with response times
@@ -62,6 +79,6 @@ def rejection_rates(emg_windows: pd.DataFrame, rt_trials: pd.DataFrame | None) -
                 (group, "rt_not_correct_pct", 100 * (rt_part["response"] != "correct").mean(), len(rt_part)),
             ]
     table = pd.DataFrame(rows, columns=["group", "measure", "percent", "n"])
-    table["paper_percent"] = table["measure"].map(PAPER_REJECTION).where(table["group"] == "all")
+    table["paper_percent"] = table["measure"].map(PAPER_REJECTION).where((table["group"] == "all") & papers_design)
     table["percent"] = table["percent"].round(3)
     return table

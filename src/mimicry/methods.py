@@ -81,12 +81,13 @@ def data_paragraph(config: Mapping[str, Any]) -> str:
             f"The BIDS-EMG dataset at {config['dataset']['bids_root']} (task '{study['task']}') was validated "
             f"against the study design before analysis; EMG channels: {_list(muscles)}."
         )
+    trials = f"{study['trials_per_participant']} " if study["trials_per_participant"] else ""
     excluded = config["dataset"]["exclude_participants"]
     exclusion = f" Participants excluded by configuration: {', '.join(excluded)}." if excluded else ""
     return (
         f"{source} Participants were in one of {len(groups)} drug groups ({_list(groups)}; reference: "
-        f"{study['reference_group']}) and watched {study['trials_per_participant']} videos of faces morphing "
-        f"between emotions ({_list(study['emotions'])}).{exclusion}"
+        f"{study['reference_group']}) and watched {trials}{study['stimulus']} ({_list(study['emotions'])})."
+        f"{exclusion}"
     )
 
 

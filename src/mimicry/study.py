@@ -6,6 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+#: Korb et al. (2023)'s design: the study whose published figures the report sets beside this run's.
+PAPERS_DESIGN = {
+    "groups": ("amisulpride", "naltrexone", "placebo"),
+    "emotions": ("AngryToHappy", "HappyToAngry"),
+    "muscles": ("corrugator", "zygomaticus"),
+}
 #: Response categories of the task (feedback screen of Korb et al. 2023).
 RESPONSE_CATEGORIES: tuple[str, ...] = ("correct", "miss", "wrong_button", "multiple")
 
@@ -22,6 +28,9 @@ class Study:
     channels: Mapping[str, str]
     #: experimental trials each participant must have; ``None`` accepts any number
     trials_per_participant: int | None
+    title: str = "A facial mimicry study"
+    #: what the participants saw, in the study's words
+    stimulus: str = "stimuli"
 
     @property
     def muscles(self) -> tuple[str, ...]:
@@ -37,4 +46,15 @@ class Study:
             emotions=tuple(study["emotions"]),
             channels=dict(study["channels"]),
             trials_per_participant=study.get("trials_per_participant"),
+            title=study.get("title", cls.title),
+            stimulus=study.get("stimulus", cls.stimulus),
+        )
+
+    @property
+    def is_papers_design(self) -> bool:
+        """Korb et al. (2023)'s groups, conditions and muscles: only then are the paper's figures a reference."""
+        return (
+            set(self.groups) == set(PAPERS_DESIGN["groups"])
+            and set(self.emotions) == set(PAPERS_DESIGN["emotions"])
+            and set(self.muscles) == set(PAPERS_DESIGN["muscles"])
         )

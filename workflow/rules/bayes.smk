@@ -113,5 +113,7 @@ rule bayes_figures:
         runtime=5,
     params:
         bayes=config["statistics"]["bayes"],
+        groups=list(STUDY.groups),
+        reference_group=STUDY.reference_group,
     script:
         "../scripts/bayes_figures.py"

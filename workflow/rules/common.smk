@@ -56,7 +56,9 @@ PARTICIPANTS_TABLE = INPUTS.participants_table
 
 # The group tables the statistics read: made by the preprocessing stage, or imported from dataset.tables.
 EMG_WINDOWS = "results/preprocessing/emg_windows.parquet"
+EMG_REJECTIONS = "results/preprocessing/emg_rejections.tsv"
 RT_TRIALS = "results/preprocessing/rt_trials.parquet"
+RT_SUMMARY = "results/preprocessing/rt_summary.tsv"
 
 
 wildcard_constraints:
@@ -146,15 +148,15 @@ def notebook_inputs(wildcards=None):
         inputs["figure_s2"] = rules.figure_s2.output.png
     if PARTICIPANTS_TABLE:
         inputs |= {"table1": rules.table1.output.markdown, "table1_tests": rules.table1.output.tests}
+    inputs |= {
+        "emg_rejections": EMG_REJECTIONS,
+        "rates": rules.rejection_rates.output.rates,
+        "rejections_by_group": rules.rejections_by_group.output[0],
+    }
+    if RESPONSE_TIMES:
+        inputs["rt_summary"] = RT_SUMMARY
     if not FROM_TABLES:
-        if RESPONSE_TIMES:
-            inputs["rt_summary"] = rules.gather_rt.output.rt_summary
-        inputs |= {
-            "emg_rejections": rules.gather_emg.output.emg_rejections,
-            "rates": rules.rejection_rates.output.rates,
-            "rejections_by_group": rules.rejections_by_group.output[0],
-            "qc": expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS),
-        }
+        inputs["qc"] = expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
     return inputs
 
 
@@ -168,14 +170,11 @@ def final_outputs():
     targets += [*rules.study_report_html.output, *rules.study_notebook.output, *rules.provenance.output]
     if PARTICIPANTS_TABLE:
         targets += rules.table1.output
+    targets += [EMG_REJECTIONS, *rules.rejection_rates.output, *rules.rejections_by_group.output]
+    if RESPONSE_TIMES:
+        targets.append(RT_SUMMARY)
     if not FROM_TABLES:
-        targets += [
-            "results/dataset/validation.tsv",
-            *rules.gather_emg.output,
-            *(rules.gather_rt.output if RESPONSE_TIMES else []),
-            *rules.rejection_rates.output,
-            *rules.rejections_by_group.output,
-        ]
+        targets += ["results/dataset/validation.tsv", *rules.gather_emg.output]
         targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
     if SIMULATED:
         targets += rules.simulate_participants.output

@@ -72,7 +72,7 @@ rule gather_emg:
     output:
         windows=EMG_WINDOWS,
         timecourse="results/preprocessing/emg_timecourse.parquet",
-        emg_rejections="results/preprocessing/emg_rejections.tsv",
+        emg_rejections=EMG_REJECTIONS,
     log:
         "results/logs/gather_emg.log",
     benchmark:
@@ -96,7 +96,7 @@ rule gather_rt:
         code=code_of("../scripts/gather_rt.py"),
     output:
         rt=RT_TRIALS,
-        rt_summary="results/preprocessing/rt_summary.tsv",
+        rt_summary=RT_SUMMARY,
     log:
         "results/logs/gather_rt.log",
     benchmark:
@@ -109,28 +109,3 @@ rule gather_rt:
         runtime=5,
     script:
         "../scripts/gather_rt.py"
-
-
-rule rejection_rates:
-    """Share of trials rejected (EMG outliers; RT outliers and responses not correct, if the study has response
-    times), overall and per group."""
-    input:
-        windows=EMG_WINDOWS,
-        rt=RT_TRIALS if RESPONSE_TIMES else [],
-        code=code_of("../scripts/rejection_rates.py"),
-    output:
-        rates=report(
-            "results/preprocessing/rejection_rates.tsv",
-            caption="../report/rejection_rates.rst",
-            category="2 Preprocessing",
-        ),
-    log:
-        "results/logs/rejection_rates.log",
-    conda:
-        "../../envs/emg.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
-    script:
-        "../scripts/rejection_rates.py"

@@ -94,6 +94,7 @@ rule study_notebook:
         mem_mb=2000,
         runtime=10,
     params:
+        title=STUDY.title,
         alpha=config["report"]["alpha"],
         groups=list(STUDY.groups),
         muscles=list(STUDY.muscles),

@@ -104,12 +104,39 @@ rule lmm_rt:
         "../scripts/fit_lmm.py"
 
 
+rule rejection_rates:
+    """Share of trials rejected (EMG outliers; RT outliers and responses not correct, if the study has response
+    times), overall and per group."""
+    input:
+        windows=EMG_WINDOWS,
+        rt=RT_TRIALS if RESPONSE_TIMES else [],
+        code=code_of("../scripts/rejection_rates.py"),
+    output:
+        rates=report(
+            "results/preprocessing/rejection_rates.tsv",
+            caption="../report/rejection_rates.rst",
+            category="2 Preprocessing",
+        ),
+    log:
+        "results/logs/rejection_rates.log",
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        papers_design=STUDY.is_papers_design,
+    script:
+        "../scripts/rejection_rates.py"
+
+
 rule rejections_by_group:
     """Do the numbers of rejected trials (EMG; RT, if the study has them) differ between drug groups? One-way ANOVA
     per measure."""
     input:
-        emg="results/preprocessing/emg_rejections.tsv",
-        rt="results/preprocessing/rt_summary.tsv" if RESPONSE_TIMES else [],
+        emg=EMG_REJECTIONS,
+        rt=RT_SUMMARY if RESPONSE_TIMES else [],
         code=code_of("../scripts/rejections_by_group.py"),
     output:
         report(
@@ -150,6 +177,9 @@ rule figure1:
     resources:
         mem_mb=1500,
         runtime=5,
+    params:
+        groups=list(STUDY.groups),
+        reference_group=STUDY.reference_group,
     script:
         "../scripts/figure1.py"
 
@@ -175,5 +205,8 @@ rule figure_s2:
     resources:
         mem_mb=1000,
         runtime=5,
+    params:
+        groups=list(STUDY.groups),
+        reference_group=STUDY.reference_group,
     script:
         "../scripts/figure_s2.py"

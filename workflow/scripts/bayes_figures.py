@@ -7,7 +7,7 @@ import pandas as pd
 from mimicry.bayes.model import model_data
 from mimicry.bayes.predictive import population_curve_band, prior_curves
 from mimicry.bayes.sampling import load_posterior
-from mimicry.figures import figure2, figure3
+from mimicry.figures import figure2, figure3, group_styles
 from mimicry.jobs import job_log
 from mimicry.qc import save
 from mimicry.settings import Priors
@@ -28,7 +28,12 @@ with job_log(snakemake.log[0], "bayes_figures") as log:
         snakemake.output.figure2_png,
     )
     save(
-        figure3(load_posterior(snakemake.input.full), pd.read_csv(snakemake.input.contrasts, sep="\t"), failed["full"]),
+        figure3(
+            load_posterior(snakemake.input.full),
+            pd.read_csv(snakemake.input.contrasts, sep="\t"),
+            group_styles(snakemake.params.groups, snakemake.params.reference_group),
+            failed["full"],
+        ),
         snakemake.output.figure3_pdf,
         snakemake.output.figure3_png,
     )

@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from mimicry.figures import figure1
+from mimicry.figures import figure1, group_styles
 from mimicry.jobs import job_log
 from mimicry.qc import save
 
 with job_log(snakemake.log[0], "figure1"):
-    save(figure1(pd.read_parquet(snakemake.input.windows)), snakemake.output.pdf, snakemake.output.png)
+    styles = group_styles(snakemake.params.groups, snakemake.params.reference_group)
+    save(figure1(pd.read_parquet(snakemake.input.windows), styles), snakemake.output.pdf, snakemake.output.png)

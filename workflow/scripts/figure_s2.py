@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from mimicry.figures import figure_s2
+from mimicry.figures import figure_s2, group_styles
 from mimicry.jobs import job_log
 from mimicry.qc import save
 
 with job_log(snakemake.log[0], "figure_s2"):
-    save(figure_s2(pd.read_parquet(snakemake.input.rt)), snakemake.output.pdf, snakemake.output.png)
+    styles = group_styles(snakemake.params.groups, snakemake.params.reference_group)
+    save(figure_s2(pd.read_parquet(snakemake.input.rt), styles), snakemake.output.pdf, snakemake.output.png)

@@ -7,6 +7,6 @@ from mimicry.jobs import job_log
 
 with job_log(snakemake.log[0], "rejection_rates") as log:
     rt = pd.read_parquet(snakemake.input.rt) if snakemake.input.rt else None
-    rates = rejection_rates(pd.read_parquet(snakemake.input.windows), rt)
+    rates = rejection_rates(pd.read_parquet(snakemake.input.windows), rt, snakemake.params.papers_design)
     rates.to_csv(snakemake.output.rates, sep="\t", index=False)
     log.info("rejection rates:\n%s", rates.to_string())
