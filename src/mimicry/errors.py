@@ -57,9 +57,9 @@ class DatasetError(ValueError):
     """All problems found while validating a dataset: one line each, a problem that repeats across participants
     once (``problems`` keeps every one)."""
 
-    def __init__(self, problems: Iterable[InputError]) -> None:
+    def __init__(self, problems: Iterable[InputError], subject: str = "the dataset") -> None:
         self.problems = list(problems)
         lines = grouped_lines(self.problems)
         kinds = f", {len(lines)} distinct" if len(lines) < len(self.problems) else ""
         listing = "\n".join(f"  - {line}" for line in lines)
-        super().__init__(f"the dataset has {len(self.problems)} problem(s){kinds}:\n{listing}")
+        super().__init__(f"{subject} has {len(self.problems)} problem(s){kinds}:\n{listing}")

@@ -43,7 +43,7 @@ try:  # the input mode, participants, optional parts and every LMM formula, chec
     }
     found = check_specs(LMM_SPECS.values(), STUDY, INPUTS.participant_columns, INPUTS.levels)
     if found:
-        raise DatasetError(found)
+        raise DatasetError(found, "the LMMs' configuration")
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
 if not INPUTS.faces:

@@ -37,7 +37,7 @@ rule simulate_recording:
     input:
         parameters=rules.simulate_participants.output.parameters,
         effects=rules.simulate_participants.output.effects,
-        stimuli=config["study"]["stimuli"],
+        stimuli=STIMULI_TABLE or [],
         code=code_of("../scripts/simulate_recording.py"),
     output:
         **recording("{participant}", SIMULATED_ROOT),
