@@ -80,15 +80,21 @@ def fit_lmm(
     factors: Mapping[str, Sequence[str]],
     trend: tuple[str, str] | None = None,
     trend_df: str = "asymptotic",
+    contrasts: str = "sum",
 ) -> LmmResult:
-    """Fit ``formula`` (lme4 syntax) by REML with sum-to-zero contrasts for ``factors`` (column -> level order).
+    """Fit ``formula`` (lme4 syntax) by REML with ``contrasts`` (``sum``: sum-to-zero, ``treatment``: against each
+    factor's first level) for ``factors`` (column -> level order).
 
     ``trend = (variable, by)`` also estimates the slope of ``variable`` within each level of ``by``
     (``emmeans::emtrends``) with ``trend_df`` degrees of freedom (emmeans' ``lmer.df``: ``asymptotic``, the
     paper's z tests, ``satterthwaite`` or ``kenward-roger``, the last slow on large data).
     The fit runs in a fresh R process (``mimicry.rsession``).
     """
-    return call_in_fresh_r(fit_lmm_here, data, formula, factors, trend, trend_df)
+    return call_in_fresh_r(fit_lmm_here, data, formula, factors, trend, trend_df, contrasts)
+
+
+#: R's contrast functions by the config's name (statistics.contrasts)
+R_CONTRASTS = {"sum": "contr.sum", "treatment": "contr.treatment"}
 
 
 def fit_lmm_here(
@@ -97,6 +103,7 @@ def fit_lmm_here(
     factors: Mapping[str, Sequence[str]],
     trend: tuple[str, str] | None = None,
     trend_df: str = "asymptotic",
+    contrasts: str = "sum",
 ) -> LmmResult:
     """``fit_lmm`` in this process's embedded R, which must have lme4's default ordering
     (``rsession.lme4_default_ordering``)."""
@@ -109,7 +116,7 @@ def fit_lmm_here(
         frame[column] = pd.Categorical(frame[column].astype(str), categories=list(levels))
     started = time.perf_counter()
     with r_messages() as messages:
-        ro.r('options(contrasts = c("contr.sum", "contr.poly"))')
+        ro.r(f'options(contrasts = c("{R_CONTRASTS[contrasts]}", "contr.poly"))')
         model = Lmer(formula, data=frame)
         model.fit(REML=True, summarize=False, verbose=False, no_warnings=True)
         anova = model.anova()
@@ -211,9 +218,14 @@ def model_data(
     spec: LmmSpec, table: pd.DataFrame, participants: pd.DataFrame | None = None
 ) -> tuple[pd.DataFrame, dict[str, Sequence[str]], tuple[str, str] | None]:
     """What fitting ``spec`` takes from its group table (window or RT trials): the model's rows, its factors
-    (column -> level order, sum-to-zero coded) and its trend (the slope of time per emotion; per drug in the
+    (column -> level order, coded by ``spec.contrasts``) and its trend (the slope of time per emotion; per drug in the
     follow-up model, which has one emotion). ``participants`` (participants.tsv) supplies the covariates."""
-    factors: dict[str, Sequence[str]] = {"emotion": spec.emotions, "drug": spec.groups}
+    # treatment contrasts compare with each factor's first level: the reference group first
+    groups = [spec.reference_group, *[g for g in spec.groups if g != spec.reference_group]]
+    factors: dict[str, Sequence[str]] = {
+        "emotion": spec.emotions,
+        "drug": groups if spec.contrasts == "treatment" else spec.groups,
+    }
     if spec.kind == "rt":
         data, trend = rt_model_data(table), None
     else:
@@ -262,13 +274,14 @@ def fit_with_fallbacks(
     factors: Mapping[str, Sequence[str]],
     trend: tuple[str, str] | None = None,
     trend_df: str = "asymptotic",
+    contrasts: str = "sum",
 ) -> tuple[LmmResult, list[LmmResult]]:
     """Fit the first formula; while a fit does not converge, try the next (``statistics.*.fallbacks``).
 
     Returns the result used (the first that converged, else the last tried) and every attempt, so the report
     can say which model was fitted and why. All of them run in one fresh R process.
     """
-    return call_in_fresh_r(_fit_with_fallbacks_here, data, formulas, factors, trend, trend_df)
+    return call_in_fresh_r(_fit_with_fallbacks_here, data, formulas, factors, trend, trend_df, contrasts)
 
 
 def _fit_with_fallbacks_here(
@@ -277,10 +290,11 @@ def _fit_with_fallbacks_here(
     factors: Mapping[str, Sequence[str]],
     trend: tuple[str, str] | None,
     trend_df: str,
+    contrasts: str,
 ) -> tuple[LmmResult, list[LmmResult]]:
     attempts = []
     for formula in formulas:
-        attempts.append(fit_lmm_here(data, formula, factors, trend, trend_df))
+        attempts.append(fit_lmm_here(data, formula, factors, trend, trend_df, contrasts))
         if attempts[-1].converged:
             break
     return attempts[-1], attempts

@@ -39,8 +39,10 @@ class LmmSpec:
     config_key: str  #: the config section its formulas come from
     formulas: tuple[str, ...]  #: the formula, then its fallbacks, as fitted
     groups: tuple[str, ...]
+    reference_group: str
     emotions: tuple[str, ...]
     trend_df: str
+    contrasts: str  #: ``sum`` or ``treatment`` (statistics.contrasts)
     muscle: str | None = None
     emotion: str | None = None  #: the follow-up model's one emotion (no emotion factor)
     covariates: tuple[str, ...] = ()  #: participants.tsv columns the formulas use
@@ -81,7 +83,13 @@ def lmm_specs(
     every formula without its ``(... | face)`` terms; ``participant_columns`` are the participants.tsv columns a
     formula may use as covariates."""
     stats = config["statistics"]
-    common = {"groups": tuple(study.groups), "emotions": tuple(study.emotions), "trend_df": stats["trend_df"]}
+    common = {
+        "groups": tuple(study.groups),
+        "reference_group": study.reference_group,
+        "emotions": tuple(study.emotions),
+        "trend_df": stats["trend_df"],
+        "contrasts": stats["contrasts"],
+    }
 
     def formulas(section: Mapping[str, Any]) -> tuple[str, ...]:
         given = [section["formula"], *section["fallbacks"]]

@@ -145,6 +145,12 @@ def rt_paragraph(config: Mapping[str, Any]) -> str:
     )
 
 
+CONTRAST_WORDS = {
+    "sum": "sum-to-zero contrasts",
+    "treatment": "treatment contrasts (the reference group and the first condition as baselines)",
+}
+
+
 def lmm_paragraph(
     config: Mapping[str, Any], versions: Mapping[str, str], response_times: bool = True, faces: bool = True
 ) -> str:
@@ -164,8 +170,9 @@ def lmm_paragraph(
     return (
         f"Linear mixed models were fitted with lme4 {versions.get('lme4', '')} (Bates et al., 2015) in R "
         f"{versions.get('R', '')} through pymer4 {versions.get('pymer4', '')} (Jolly, 2018). Factors had "
-        f"sum-to-zero contrasts; time was the window number (1 to {config['preprocessing']['emg']['windows']['count']})"
-        f" as a numeric predictor. Log EMG of each muscle was modelled as `{emg.formulas[0]}`; the "
+        f"{CONTRAST_WORDS[config['statistics']['contrasts']]}; time was the window number (1 to "
+        f"{config['preprocessing']['emg']['windows']['count']}) as a numeric predictor. Log EMG of each muscle "
+        f"was modelled as `{emg.formulas[0]}`; the "
         f"{followup.muscle} response to {followup.emotion} videos was followed up with "
         f"`{followup.formulas[0]}`{rt_model}. Fixed effects were "
         f"tested with type-III F tests with Satterthwaite degrees of freedom (lmerTest {versions.get('lmerTest', '')};"

@@ -14,7 +14,7 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
         else None
     )
     data, factors, trend = model_data(spec, pd.read_parquet(snakemake.input.table), participants)
-    result, attempts = fit_with_fallbacks(data, spec.formulas, factors, trend, spec.trend_df)
+    result, attempts = fit_with_fallbacks(data, spec.formulas, factors, trend, spec.trend_df, spec.contrasts)
     for attempt in attempts:
         log.info(
             "fitted %s on %d rows in %.1f s; converged=%s; warnings=%s",
