@@ -423,9 +423,10 @@ def validate_recording(
             )
         for name in wanted:
             if name not in header.labels:
+                signals = [label for label in header.labels if label not in ("EDF Annotations", "BDF Annotations")]
                 problem(
-                    f"channel {name!r} is not in the recording (it has {list(header.labels)}); map muscles to "
-                    "channels with study.channels",
+                    f"channel {name!r} is not in the recording (it has {signals}); map muscles to channels with "
+                    "study.channels",
                     files.edf,
                 )
             elif declared_sfreq is not None and not math.isclose(
