@@ -143,7 +143,15 @@ def other_design(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "study": {**OTHER_STUDY, "stimuli": None},
             "simulation": {"enabled": False},
             "dataset": {"bids_root": str(dataset)},
-            "statistics": {"emg": {"formula": SESSION_FORMULA}, "followup": {"emotion": "happy"}},
+            "statistics": {
+                "emg": {"formula": SESSION_FORMULA},
+                "followup": {"emotion": "happy"},
+                "table1": {
+                    "counts": [{"label": "N morning", "column": "session", "value": "morning"}],
+                    "continuous": [{"label": "Age", "columns": ["age"]}],
+                    "guess": None,
+                },
+            },
         },
     )
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
@@ -171,6 +179,8 @@ def test_another_design_runs_from_its_config_to_a_report_in_its_own_words(other_
     findings = pd.read_csv(results / "report/findings.tsv", sep="\t").set_index("topic")["statement"]
     assert findings["Dataset"].startswith("8 participants were analysed (4 oxytocin, 4 placebo)")
     assert "paper" not in findings["Dataset"]
+    table1 = pd.read_csv(results / "statistics/table1_tests.tsv", sep="\t")
+    assert table1["variable"].tolist() == ["N", "N morning", "Age"]
     contrasts = pd.read_csv(results / "bayes/contrasts.tsv", sep="\t")
     assert set(contrasts["drug"]) == {"oxytocin"} and set(contrasts["emotion"]) == {"angry", "happy", "neutral"}
 

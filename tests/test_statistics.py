@@ -14,10 +14,11 @@ from helpers import DEFAULT, ROOT, planted_window_trials
 from mimicry.findings import table1_findings
 from mimicry.lmm import emg_model_data, fit_lmm
 from mimicry.rsession import run_in_fresh_r
-from mimicry.table1 import NOT_TESTED, format_table1, table1, table1_notes
+from mimicry.table1 import NOT_TESTED, Table1Rows, format_table1, table1, table1_notes
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
 EMG_FORMULA = DEFAULT["statistics"]["emg"]["formula"]
+PAPERS_ROWS = Table1Rows.from_config(DEFAULT["statistics"]["table1"])
 FACTORS = {"emotion": ["AngryToHappy", "HappyToAngry"], "drug": GROUPS}
 
 
@@ -45,7 +46,7 @@ def test_table1_tests_are_the_papers() -> None:
                 )
             )
     participants = pd.DataFrame(rows)
-    cells, tests = table1(participants, GROUPS, "placebo")
+    cells, tests = table1(participants, GROUPS, "placebo", PAPERS_ROWS)
     n_test = tests.set_index("variable").loc["N"]
     assert n_test["statistic"] == pytest.approx(0.0615, abs=1e-3) and n_test["df1"] == 2
     age = tests.set_index("variable").loc["Age"]
@@ -71,7 +72,7 @@ def test_table1_keeps_the_rows_it_cannot_test_and_says_why() -> None:
             "guess": np.nan,
         }
     )
-    cells, tests = table1(participants, GROUPS, "placebo")
+    cells, tests = table1(participants, GROUPS, "placebo", PAPERS_ROWS)
     tests = tests.set_index("variable")
     assert tests.loc["Age", "test"] == "one-way ANOVA" and tests.loc["Age", "df2"] == 27
     assert tests.loc["N females", "p"] == pytest.approx(1.0)
@@ -92,6 +93,39 @@ def test_table1_keeps_the_rows_it_cannot_test_and_says_why() -> None:
     assert "BMI: not tested (participants.tsv has no column 'bmi')" in notes and len(notes) == len(tests) - 4
     (statement,) = table1_findings(tests.reset_index(), 0.05)
     assert "did not differ" in statement and "Not tested" in statement and "BMI" in statement
+
+
+def test_table1_has_the_rows_a_lab_configures() -> None:
+    """statistics.table1 as another lab sets it: its own count and continuous rows, no blinding rows; the table
+    has N and exactly those rows, in that order, each tested."""
+    rng = np.random.default_rng(2)
+    participants = pd.DataFrame(
+        {
+            "participant": [f"{i:03d}" for i in range(24)],
+            "group": ["oxytocin", "placebo"] * 12,
+            "session": ["morning", "afternoon", "afternoon"] * 8,
+            "age": rng.normal(25, 3, 24),
+            "anxiety_pre": rng.normal(40, 5, 24),
+            "anxiety_post": rng.normal(38, 5, 24),
+        }
+    )
+    rows = Table1Rows.from_config(
+        {
+            "counts": [{"label": "N morning", "column": "session", "value": "morning"}],
+            "continuous": [
+                {"label": "Age", "columns": ["age"]},
+                {"label": "STAI (pre-post)", "columns": ["anxiety_pre", "anxiety_post"]},
+            ],
+            "guess": None,
+        }
+    )
+    cells, tests = table1(participants, ["oxytocin", "placebo"], "placebo", rows)
+    assert tests["variable"].tolist() == ["N", "N morning", "Age", "STAI (pre-post)"]
+    assert (tests["test"] != NOT_TESTED).all()
+    morning = cells.set_index(["variable", "group"]).loc["N morning", "value"]
+    assert morning.to_dict() == {"oxytocin": 4.0, "placebo": 4.0, "Total": 8.0}
+    difference = cells.set_index(["variable", "group"]).loc[("STAI (pre-post)", "Total"), "value"]
+    assert difference == pytest.approx((participants["anxiety_pre"] - participants["anxiety_post"]).mean())
 
 
 @pytest.fixture(scope="module")

@@ -3,24 +3,35 @@ paper's tests (chi-square for counts, one-way ANOVA for continuous variables).""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: Continuous rows of Table 1: (row label, its participants.tsv columns): one column's values, or the first
-#: column minus the second.
-CONTINUOUS = (
-    ("Age", ("age",)),
-    ("BMI", ("bmi",)),
-    ("Hours from pill", ("hours_from_pill",)),
-    ("PANAS+ (t1-t2)", ("panas_pos_t1", "panas_pos_t2")),
-    ("PANAS- (t1-t2)", ("panas_neg_t1", "panas_neg_t2")),
-    ("Nausea (t1)", ("nausea_t1",)),
-    ("Nausea (t2)", ("nausea_t2",)),
-)
 NOT_TESTED = "not tested"
+
+
+@dataclass(frozen=True)
+class Table1Rows:
+    """Which rows Table 1 has (``statistics.table1``; the schema's default is the paper's table)."""
+
+    #: (label, column, value): participants per group with that value, against equal counts per group
+    counts: tuple[tuple[str, str, str], ...]
+    #: (label, columns): one column's values, or the first column minus the second; one-way ANOVA
+    continuous: tuple[tuple[str, tuple[str, ...]], ...]
+    #: the column of each participant's guess of their group (the blinding rows), or ``None``
+    guess: str | None
+
+    @classmethod
+    def from_config(cls, table1: Mapping[str, Any]) -> Table1Rows:
+        return cls(
+            counts=tuple((row["label"], row["column"], str(row["value"])) for row in table1["counts"]),
+            continuous=tuple((row["label"], tuple(row["columns"])) for row in table1["continuous"]),
+            guess=table1["guess"],
+        )
 
 
 def _goodness_of_fit(counts: Sequence[float]) -> tuple[float, float, float]:
@@ -45,9 +56,9 @@ def _values(participants: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 
 
 def table1(
-    participants: pd.DataFrame, groups: Sequence[str], reference_group: str
+    participants: pd.DataFrame, groups: Sequence[str], reference_group: str, rows: Table1Rows
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Build Table 1. Returns ``(cells, tests)``.
+    """Build Table 1 with ``rows`` (after N). Returns ``(cells, tests)``.
 
     ``cells``: one row per variable x group (and ``Total``): n (participants with a value), value (count,
     percentage or mean), sd (for means).
@@ -87,9 +98,9 @@ def table1(
         test_row(label, "chi-square goodness of fit", statistic, df, np.nan, p)
 
     count_row("N", (), lambda p: pd.Series(True, index=p.index))
-    count_row("N females", ("sex",), lambda p: p["sex"] == "F")
-    count_row("N males", ("sex",), lambda p: p["sex"] == "M")
-    for label, columns in CONTINUOUS:
+    for label, column, value in rows.counts:
+        count_row(label, (column,), lambda p, column=column, value=value: p[column].astype(str) == value)
+    for label, columns in rows.continuous:
         if reason := _absent(participants, columns):
             untested(label, reason)
             continue
@@ -114,24 +125,25 @@ def table1(
                 float(len(pooled) - len(groups)),
                 float(anova.pvalue),
             )
-    count_row(f"N guess {reference_group}", ("guess",), lambda p: p["guess"] == reference_group)
-
-    label = "% correct guess"
-    if reason := _absent(participants, ("guess",)):
-        untested(label, reason)
-    else:
-        guessed = {g: by_group[g]["guess"].dropna() for g in groups}
-        correct = {g: guessed[g] == g for g in groups}
-        for g in groups:
-            cells.append(dict(variable=label, group=g, n=len(correct[g]), value=100 * correct[g].mean(), sd=np.nan))
-        all_correct = pd.concat(correct.values())
-        cells.append(dict(variable=label, group="Total", n=len(all_correct), value=100 * all_correct.mean(), sd=np.nan))
-        contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in groups])
-        if (contingency.sum(axis=0) == 0).any() or (contingency.sum(axis=1) == 0).any():
-            untested(label, "every guess in one category, or a group without a guess", with_cells=False)
+    if rows.guess is not None:  # the blinding rows: who guessed the reference group, who guessed their own
+        guess = rows.guess
+        count_row(f"N guess {reference_group}", (guess,), lambda p: p[guess] == reference_group)
+        label = "% correct guess"
+        if reason := _absent(participants, (guess,)):
+            untested(label, reason)
         else:
-            chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
-            test_row(label, "chi-square contingency (group x correct)", float(chi2), float(dof), np.nan, float(p))
+            guessed = {g: by_group[g][guess].dropna() for g in groups}
+            correct = {g: guessed[g] == g for g in groups}
+            for g in groups:
+                cells.append(dict(variable=label, group=g, n=len(correct[g]), value=100 * correct[g].mean(), sd=np.nan))
+            everyone = pd.concat(correct.values())
+            cells.append(dict(variable=label, group="Total", n=len(everyone), value=100 * everyone.mean(), sd=np.nan))
+            contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in groups])
+            if (contingency.sum(axis=0) == 0).any() or (contingency.sum(axis=1) == 0).any():
+                untested(label, "every guess in one category, or a group without a guess", with_cells=False)
+            else:
+                chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
+                test_row(label, "chi-square contingency (group x correct)", float(chi2), float(dof), np.nan, float(p))
     order = list(dict.fromkeys(c["variable"] for c in cells))
     cells_table = pd.DataFrame(cells)
     tests_table = pd.DataFrame(tests).set_index("variable").loc[order].reset_index()

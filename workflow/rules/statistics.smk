@@ -4,7 +4,8 @@ STATS = "results/statistics"
 
 
 rule table1:
-    """Table 1: demographics, mood, blinding and nausea by drug group (chi-square and one-way ANOVA)."""
+    """Table 1: the participants by drug group (the paper's: demographics, mood, blinding and nausea; rows by
+    statistics.table1), chi-square and one-way ANOVA."""
     input:
         participants=PARTICIPANTS_TABLE or [],
         code=code_of("../scripts/table1.py"),
@@ -28,6 +29,7 @@ rule table1:
     params:
         groups=list(STUDY.groups),
         reference_group=STUDY.reference_group,
+        rows=config["statistics"]["table1"],
     script:
         "../scripts/table1.py"
 

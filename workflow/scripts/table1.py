@@ -2,12 +2,13 @@
 
 from mimicry.gather import read_participants
 from mimicry.jobs import job_log
-from mimicry.table1 import format_table1, table1, table1_notes
+from mimicry.table1 import Table1Rows, format_table1, table1, table1_notes
 
 with job_log(snakemake.log[0], "table1") as log:
     participants = read_participants(snakemake.input.participants)
     groups = snakemake.params.groups
-    cells, tests = table1(participants, groups, snakemake.params.reference_group)
+    rows = Table1Rows.from_config(snakemake.params.rows)
+    cells, tests = table1(participants, groups, snakemake.params.reference_group, rows)
     cells.to_csv(snakemake.output.cells, sep="\t", index=False)
     tests.to_csv(snakemake.output.tests, sep="\t", index=False)
     readable = format_table1(cells, tests, groups)
