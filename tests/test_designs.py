@@ -202,3 +202,31 @@ def test_a_formula_naming_a_column_the_study_lacks_stops_before_any_job(other_de
         in message
     )
     assert "participants.tsv has [" in message and "'session'" in message
+
+
+def test_two_long_windows_run_without_the_asymptotic_models(test_run: Path, tmp_path: Path) -> None:
+    """The test study in two 2.5-s windows: the LMMs and the report as usual, no Bayesian model (three parameters
+    per curve need three windows), said in the report and the methods text."""
+    dataset = tmp_path / "dataset"
+    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    project = copy_project(tmp_path / "project")
+    overlay = write_overlay(
+        project,
+        "two_windows.yaml",
+        {
+            "simulation": {"enabled": False},
+            "dataset": {"bids_root": str(dataset)},
+            "preprocessing": {"emg": {"windows": {"count": 2, "length_s": 2.5}}},
+        },
+    )
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    results = project / "results"
+    assert (results / "study_report.html").is_file() and not (results / "bayes").exists()
+    windows = pd.read_parquet(results / "preprocessing/emg_windows.parquet")
+    assert sorted(windows["window"].unique()) == [1, 2]
+    trends = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_trends.tsv", sep="\t")
+    assert len(trends) == 2
+    said = "The asymptotic model needs at least 3 time windows (three parameters per curve); this study has 2"
+    findings = pd.read_csv(results / "report/findings.tsv", sep="\t").set_index("topic")["statement"]
+    assert findings["Bayesian asymptotic regression"].startswith(said)
+    assert said in (results / "report/methods.md").read_text()

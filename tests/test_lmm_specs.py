@@ -97,3 +97,33 @@ def test_a_formula_that_cannot_be_fitted_is_named_before_any_fit(change: dict, l
         config["statistics"]["followup"]["muscle"] = change["followup_muscle"]
     problems = check_specs(lmm_specs(config, STUDY, participant_columns=("age",)), STUDY, ("age",), levels)
     assert any(message in str(problem) for problem in problems), [str(p) for p in problems]
+
+
+def test_a_single_time_window_needs_formulas_without_time() -> None:
+    problems = check_specs(lmm_specs(DEFAULT, STUDY), STUDY, (), LEVELS, n_windows=1)
+    assert len(problems) == 3 and all("term 'time' with a single time window" in str(p) for p in problems)
+    config = copy.deepcopy(DEFAULT)
+    config["statistics"]["emg"]["formula"] = "log_emg ~ emotion * drug + (1 + emotion | participant) + (1 | face)"
+    config["statistics"]["followup"]["formula"] = "log_emg ~ drug + (1 | participant) + (1 | face)"
+    timeless = lmm_specs(config, STUDY)
+    assert check_specs(timeless, STUDY, (), LEVELS, n_windows=1) == []
+    windows = pd.DataFrame(
+        {
+            "participant": ["001", "002"],
+            "group": ["placebo", "naltrexone"],
+            "face": "f01",
+            "emotion": "AngryToHappy",
+            "muscle": "corrugator",
+            "window": 1,
+            "log_emg": [0.1, 0.2],
+            "rejected": False,
+        }
+    )
+    assert model_data(timeless[0], windows)[2] is None  # no time, no time slope
+
+
+def test_fewer_than_three_windows_have_no_asymptotic_model() -> None:
+    from mimicry.nested import asymptotic_skipped
+
+    assert asymptotic_skipped(3) == "" and asymptotic_skipped(5) == ""
+    assert asymptotic_skipped(2).startswith("The asymptotic model needs at least 3 time windows")

@@ -46,6 +46,8 @@ class Inputs:
     participant_columns: tuple[str, ...] = ()
     #: number of levels of the data's columns where known (participant, face, covariates): formula checks
     levels: Mapping[str, int] = field(default_factory=dict)
+    #: time windows per trial: preprocessing.emg.windows.count, or what the trial table has
+    n_windows: int = 5
 
     @property
     def participants_table(self) -> str | None:
@@ -78,6 +80,7 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
     stimuli = load_stimuli(stimuli_table, study.emotions) if stimuli_table else None
     tables = {name: path for name, path in dataset.get("tables", {}).items() if path}
     excluded = {label.removeprefix("sub-") for label in dataset["exclude_participants"]}
+    n_windows = config["preprocessing"]["emg"]["windows"]["count"]
 
     if tables:
         if simulation["enabled"] or "emg_windows" not in tables:
@@ -101,6 +104,7 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
             faces=n_faces > 1,
             participant_columns=columns,
             levels={**levels, "participant": windows["participant"].nunique(), "face": n_faces},
+            n_windows=int(windows["window"].nunique()),
         )
 
     if simulation["enabled"]:
@@ -124,6 +128,7 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
             stimuli=stimuli,
             participant_columns=PARTICIPANTS_COLUMNS[2:],  # what the simulator writes
             levels={"participant": len(analysed), "face": stimuli["face"].nunique()},
+            n_windows=n_windows,
         )
 
     if not dataset["bids_root"]:
@@ -147,4 +152,5 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
         faces=n_faces > 1,
         participant_columns=columns,
         levels={**levels, "participant": len(summary), "face": n_faces},
+        n_windows=n_windows,
     )

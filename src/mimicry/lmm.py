@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from mimicry.lmm_specs import LmmSpec
+from mimicry.lmm_specs import LmmSpec, formula_variables
 from mimicry.rsession import call_in_fresh_r
 
 
@@ -165,6 +165,10 @@ def fit_lmm_here(
     )
 
 
+#: the trends table's columns after the factor the slope is taken within (emotion, or drug in the follow-up)
+TREND_COLUMNS = ("slope", "se", "df", "test", "statistic", "p", "ci_low", "ci_high")
+
+
 def _tidy_trends(table: pd.DataFrame, variable: str, by: str) -> pd.DataFrame:
     """emmeans' summary -> by, slope, se, df, statistic (z if df is infinite, else t), p, ci_low, ci_high."""
     low = next(c for c in table.columns if c in ("lower.CL", "asymp.LCL"))
@@ -234,6 +238,8 @@ def model_data(
             data = data[data["emotion"] == spec.emotion]
             factors.pop("emotion")
             trend = ("time", "drug")
+    if "time" not in formula_variables(spec.formulas[0]):  # a model without time has no time slope
+        trend = None
     if spec.covariates and participants is not None:
         covariates = participants.assign(participant=participants["participant_id"].str.removeprefix("sub-"))
         data = data.merge(covariates[["participant", *spec.covariates]], on="participant", how="left")
@@ -258,13 +264,14 @@ def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] =
             for attempt in (attempts or [result])
         ]
     )
+    # a model without time has an empty trends table (its columns only), so every EMG model has one
+    trends = result.trends if result.trends is not None else pd.DataFrame(columns=TREND_COLUMNS)
     tables = {
         "anova": result.anova.assign(model=model),
         "fixed_effects": result.fixed_effects.assign(model=model),
         "info": info,
+        "trends": trends.assign(model=model),
     }
-    if result.trends is not None:
-        tables["trends"] = result.trends.assign(model=model)
     return {name: table[["model", *[c for c in table.columns if c != "model"]]] for name, table in tables.items()}
 
 

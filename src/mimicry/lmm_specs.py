@@ -140,13 +140,27 @@ def lmm_specs(
 
 
 def check_specs(
-    specs: Sequence[LmmSpec], study: Study, participant_columns: Sequence[str], levels: Mapping[str, int]
+    specs: Sequence[LmmSpec],
+    study: Study,
+    participant_columns: Sequence[str],
+    levels: Mapping[str, int],
+    n_windows: int = 2,
 ) -> list[InputError]:
     """Every formula against the data it will meet, before any model is fitted: each name a column of the model's
     data or of participants.tsv; each grouping factor with more than one level (``levels``: column -> number of
-    levels, where known); the follow-up's muscle and emotion in the study."""
+    levels, where known); no ``time`` with a single time window; the follow-up's muscle and emotion in the
+    study."""
     problems = []
     for spec in specs:
+        if spec.kind == "emg" and n_windows < 2:
+            problems += [
+                InputError(
+                    f"{spec.config_key} formula `{formula}`: term 'time' with a single time window "
+                    "(preprocessing.emg.windows.count: 1): give a formula without time"
+                )
+                for formula in spec.formulas
+                if "time" in formula_variables(formula)
+            ]
         if spec.muscle is not None and spec.muscle not in study.muscles:
             problems.append(
                 InputError(f"{spec.config_key}.muscle {spec.muscle!r} is not one of study.channels {study.muscles}")

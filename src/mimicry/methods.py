@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from mimicry.lmm_specs import lmm_specs
-from mimicry.nested import MODEL_LABELS, NESTED_MODELS, formulas
+from mimicry.nested import MODEL_LABELS, NESTED_MODELS, asymptotic_skipped, formulas
 from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
 from mimicry.study import Study
 
@@ -287,9 +287,11 @@ def methods_text(
     config_sha256: str,
     response_times: bool = True,
     faces: bool = True,
+    n_windows: int | None = None,
 ) -> str:
     """The methods section (Markdown) for the run that used ``config`` with ``software`` (SOFTWARE_COLUMNS), on a
-    study with or without ``response_times`` and face identities (``faces``)."""
+    study with or without ``response_times`` and face identities (``faces``), with ``n_windows`` time windows
+    (default: the config's count; fewer than three: no Bayesian models)."""
     versions = _versions(software)
     sections = [
         ("Data", data_paragraph(config)),
@@ -303,6 +305,9 @@ def methods_text(
         sections = [s for s in sections if s[0] not in ("EMG preprocessing", "Response times")]
     if not response_times:
         sections = [s for s in sections if s[0] != "Response times"]
+    skipped = asymptotic_skipped(n_windows or config["preprocessing"]["emg"]["windows"]["count"])
+    if skipped:
+        sections = [(title, skipped if title.startswith("Bayesian") else text) for title, text in sections]
     lines = [
         "# Methods",
         "",

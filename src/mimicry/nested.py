@@ -33,6 +33,20 @@ def formulas(model: str, b_intercept: bool = False) -> dict[str, str]:
     }
 
 
+#: The asymptotic curve has three parameters per condition: it needs at least as many time windows.
+MIN_WINDOWS = 3
+
+
+def asymptotic_skipped(n_windows: int) -> str:
+    """Why a study with ``n_windows`` time windows has no Bayesian asymptotic models ("" when it has them)."""
+    if n_windows >= MIN_WINDOWS:
+        return ""
+    return (
+        f"The asymptotic model needs at least {MIN_WINDOWS} time windows (three parameters per curve); this study "
+        f"has {n_windows} (preprocessing.emg.windows.count): no Bayesian models."
+    )
+
+
 #: Why the per-window criteria and leave-one-participant-out can disagree (Table 2's note, the report's summary;
 #: tests on planted data keep it true).
 WINDOW_CRITERIA_CAVEAT = (

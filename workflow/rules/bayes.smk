@@ -1,7 +1,7 @@
 # Stage 4: group statistics II (Bayesian): the paper's asymptotic regression and its nested models (Table 2),
 # the prior predictive check, Figures 2 and 3.
 BAYES = "results/bayes"
-BAYES_MODELS = list(NESTED_MODELS)  # Table 2's nested models (mimicry.nested)
+BAYES_MODELS = [] if BAYES_SKIPPED else list(NESTED_MODELS)  # Table 2's nested models (mimicry.nested)
 BAYES_STUDY = {
     "groups": list(STUDY.groups),
     "reference_group": STUDY.reference_group,

@@ -17,7 +17,7 @@ from mimicry.codefiles import code_files
 from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
-from mimicry.nested import NESTED_MODELS
+from mimicry.nested import NESTED_MODELS, asymptotic_skipped
 from mimicry.settings import ConfigError, validate_config
 from mimicry.study import Study
 
@@ -41,13 +41,16 @@ try:  # the input mode, participants, optional parts and every LMM formula, chec
             participant_columns=INPUTS.participant_columns,
         )
     }
-    found = check_specs(LMM_SPECS.values(), STUDY, INPUTS.participant_columns, INPUTS.levels)
+    found = check_specs(LMM_SPECS.values(), STUDY, INPUTS.participant_columns, INPUTS.levels, INPUTS.n_windows)
     if found:
         raise DatasetError(found, "the LMMs' configuration")
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
 if not INPUTS.faces:
     logger.info("The trials show no more than one face identity: the LMMs are fitted without their (... | face) terms.")
+BAYES_SKIPPED = asymptotic_skipped(INPUTS.n_windows)  # why there are no Bayesian models ("" when there are)
+if BAYES_SKIPPED:
+    logger.info(BAYES_SKIPPED)
 SIMULATED, FROM_TABLES = INPUTS.mode == "simulated", INPUTS.mode == "tables"
 BIDS_ROOT, PARTICIPANTS, TABLES = INPUTS.bids_root, list(INPUTS.participants), INPUTS.tables
 SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
@@ -136,14 +139,17 @@ def notebook_inputs(wildcards=None):
         "anova": [f"{stats}/{model}_anova.tsv" for model in [*lmm_models(), *rt_models()]],
         "trends": [f"{stats}/{model}_trends.tsv" for model in lmm_models()],
         "lmm_info": [f"{stats}/{model}_info.tsv" for model in [*lmm_models(), *rt_models()]],
-        "table2": rules.bayes_compare.output.table,
-        "contrasts": rules.bayes_compare.output.contrasts,
-        "diagnostics": expand(rules.bayes_fit.output.diagnostics, model=BAYES_MODELS),
-        "fixed_effects": expand(rules.bayes_fit.output.fixed_effects, model=BAYES_MODELS),
-        "prior_predictive": expand(rules.bayes_fit.output.prior_predictive, model="full"),
-        "figure2": rules.bayes_figures.output.figure2_png,
-        "figure3": rules.bayes_figures.output.figure3_png,
     }
+    if BAYES_MODELS:
+        inputs |= {
+            "table2": rules.bayes_compare.output.table,
+            "contrasts": rules.bayes_compare.output.contrasts,
+            "diagnostics": expand(rules.bayes_fit.output.diagnostics, model=BAYES_MODELS),
+            "fixed_effects": expand(rules.bayes_fit.output.fixed_effects, model=BAYES_MODELS),
+            "prior_predictive": expand(rules.bayes_fit.output.prior_predictive, model="full"),
+            "figure2": rules.bayes_figures.output.figure2_png,
+            "figure3": rules.bayes_figures.output.figure3_png,
+        }
     if RESPONSE_TIMES:
         inputs["figure_s2"] = rules.figure_s2.output.png
     if PARTICIPANTS_TABLE:
@@ -165,8 +171,9 @@ def final_outputs():
     targets += expand(rules.lmm_emg.output, model=lmm_models())
     if RESPONSE_TIMES:
         targets += [*rules.figure_s2.output, *expand(rules.lmm_rt.output, model="rt")]
-    targets += [*rules.bayes_compare.output, *rules.bayes_figures.output]
-    targets += expand(rules.bayes_fit.output.prior_predictive, model=BAYES_MODELS)
+    if BAYES_MODELS:
+        targets += [*rules.bayes_compare.output, *rules.bayes_figures.output]
+        targets += expand(rules.bayes_fit.output.prior_predictive, model=BAYES_MODELS)
     targets += [*rules.study_report_html.output, *rules.study_notebook.output, *rules.provenance.output]
     if PARTICIPANTS_TABLE:
         targets += rules.table1.output

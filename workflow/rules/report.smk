@@ -72,6 +72,7 @@ rule methods_text:
         config=config,
         response_times=RESPONSE_TIMES,
         faces=INPUTS.faces,
+        n_windows=INPUTS.n_windows,
     script:
         "../scripts/methods_text.py"
 
@@ -101,6 +102,7 @@ rule study_notebook:
         model_labels={name: spec.label for name, spec in LMM_SPECS.items()},
         hdi_prob=config["statistics"]["bayes"]["hdi_prob"],
         response_times=RESPONSE_TIMES,
+        bayes_skipped=BAYES_SKIPPED,
     notebook:
         "../notebooks/study_report.py.ipynb"
 

@@ -11,9 +11,8 @@ with job_log(snakemake.log[0], "methods_text") as log:
     software = pd.read_csv(snakemake.input.software, sep="\t", dtype=str, keep_default_na=False)
     with open(snakemake.input.summary, encoding="utf-8") as stream:
         digest = json.load(stream)["config_sha256"]
-    text = methods_text(
-        snakemake.params.config, software, digest, snakemake.params.response_times, snakemake.params.faces
-    )
+    params = snakemake.params
+    text = methods_text(params.config, software, digest, params.response_times, params.faces, params.n_windows)
     with open(snakemake.output[0], "w", encoding="utf-8") as stream:
         stream.write(text)
     log.info("methods text: %d words", len(text.split()))
