@@ -296,7 +296,13 @@ def validate_participants(
     problems = []
     missing = [c for c in ("participant_id", "group") if c not in table.columns]
     if missing:
-        return table, [InputError(f"missing required column(s) {missing}", file=path)]
+        return table, [
+            InputError(
+                f"missing required column(s) {missing}: the mimicry analysis needs each participant's group (one of "
+                "study.groups) beside BIDS's participant_id",
+                file=path,
+            )
+        ]
     for label in table.loc[table["participant_id"].duplicated(), "participant_id"].unique():
         problems.append(InputError("listed more than once", file=path, participant=label))
     for label in table.loc[~table["participant_id"].str.fullmatch(r"sub-[0-9A-Za-z]+"), "participant_id"]:
@@ -352,6 +358,24 @@ def _stimulus_problems(trials: pd.DataFrame, stimuli: pd.DataFrame) -> list[str]
     return problems
 
 
+def _why_missing(file: Path, events: Path) -> str:
+    """ "file not found", and what the mimicry analysis needs it for where BIDS itself does not require it, or the
+    files of the same recording split by another entity (e.g. ``_recording-bipolar_``), which it cannot read."""
+    stem, suffix = file.name.rsplit("_", 1)
+    others = sorted(f.name for f in file.parent.glob(f"{stem}_*_{suffix}")) if file.parent.is_dir() else []
+    if others:
+        return (
+            f"file not found; the folder has {others}: recordings split by a further entity (run, acquisition, "
+            "recording) are not read; give one recording per participant and task"
+        )
+    if file == events:
+        return (
+            "file not found: the mimicry analysis needs each video's onset, trial number and block (an _events.tsv "
+            f"with {list(EVENTS_COLUMNS)}), which BIDS-EMG leaves optional"
+        )
+    return "file not found"
+
+
 def validate_recording(
     root: str | Path, label: str, study: Study, stimuli: pd.DataFrame | None = None
 ) -> tuple[dict[str, Any], list[InputError]]:
@@ -369,7 +393,7 @@ def validate_recording(
 
     missing = [f for f in files.required() if not f.is_file()]
     for file in missing:
-        problem("file not found", file)
+        problem(_why_missing(file, files.events), file)
     summary: dict[str, Any] = {"participant": label}
     if missing:
         return summary, problems
@@ -447,7 +471,11 @@ def validate_recording(
             f"has {responses[0]} without {set(RESPONSE_COLUMNS) - set(responses)}: give both or neither", files.events
         )
     if absent:
-        problem(f"missing column(s) {absent}", files.events)
+        problem(
+            f"missing column(s) {absent}: the mimicry analysis needs {list(EVENTS_COLUMNS)} (trial numbers and "
+            "blocks, 0 for practice trials, beyond BIDS's onset, duration and trial_type)",
+            files.events,
+        )
     else:
         trials = events[events["block"] > 0]
         n_trials = len(trials)
