@@ -72,3 +72,28 @@ def test_the_papers_figures_stand_beside_the_papers_design_only() -> None:
     )
     ours = rejection_rates(windows, None, papers_design=True)
     assert "(paper: 19.6%)" in findings.dataset_findings(emg_rejections, ours, ["oxytocin", "saline"])[0]
+
+
+def test_the_methods_cite_only_the_steps_and_software_that_ran() -> None:
+    """Trial tables without response times and with two windows: no EMG preprocessing, no RT or Bayesian
+    method, and neither MNE nor the Bayesian packages in the software paragraph or the references."""
+    from mimicry.methods import methods_text
+
+    software = pd.DataFrame(
+        {
+            "environment": "stats",
+            "kind": "python",
+            "package": ["mne", "mne-bids", "pymer4", "pymc", "nutpie", "arviz", "lme4", "python", "R"],
+            "pinned": "",
+            "found": ["1.13", "0.20", "0.8.2", "6.4", "0.16", "1.3", "1.1-31", "3.12", "4.2.2"],
+        }
+    )
+    config = copy.deepcopy(DEFAULT)
+    config["simulation"]["enabled"] = False
+    config["dataset"]["tables"]["emg_windows"] = "emg.tsv"
+    text = methods_text(config, software, "0" * 64, response_times=False, n_windows=2)
+    assert "## EMG preprocessing" not in text and "## Response times" not in text
+    assert "MNE" not in text and "Gramfort" not in text and "PyMC" not in text and "ArviZ" not in text
+    assert "pymer4 0.8.2" in text and "Bates, D." in text and "The asymptotic model needs at least 3" in text
+    default = methods_text(DEFAULT, software, "0" * 64)
+    assert "MNE-Python 1.13" in default and "Gramfort, A." in default and "Abril-Pla, O." in default

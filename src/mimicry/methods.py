@@ -5,7 +5,7 @@ paper and edit the wording, not the numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -42,6 +42,24 @@ REFERENCES = {
     "cross-validation and WAIC. Statistics and Computing, 27, 1413-1432.",
     "snakemake": "Mölder, F., et al. (2021). Sustainable data analysis with Snakemake. F1000Research, 10, 33.",
 }
+
+
+#: how the text cites each reference: a reference is listed only when the text cites it
+CITED_AS = {
+    "korb": "Korb et al., 2023",
+    "mne": "Gramfort et al., 2013",
+    "lme4": "Bates et al., 2015",
+    "lmertest": "Kuznetsova et al., 2017",
+    "emmeans": "emmeans",
+    "pymer4": "Jolly, 2018",
+    "bambi": "Capretto et al., 2022",
+    "pymc": "Abril-Pla et al., 2023",
+    "arviz": "Kumar et al., 2019",
+    "loo": "Vehtari et al., 2017",
+    "snakemake": "Mölder et al., 2021",
+}
+#: the software of each stage, left out of the software paragraph when the stage did not run
+STAGE_SOFTWARE = {"EMG preprocessing": ("mne", "mne-bids"), "Bayesian": ("bambi", "pymc", "nutpie", "arviz")}
 
 
 def _number(value: float) -> str:
@@ -168,7 +186,8 @@ def lmm_paragraph(
         else " Convergence and singular-fit warnings were kept with the results, not refitted."
     )
     return (
-        f"Linear mixed models were fitted with lme4 {versions.get('lme4', '')} (Bates et al., 2015) in R "
+        f"Linear mixed models (as in Korb et al., 2023) were fitted with lme4 {versions.get('lme4', '')} (Bates et "
+        "al., 2015) in R "
         f"{versions.get('R', '')} through pymer4 {versions.get('pymer4', '')} (Jolly, 2018). Factors had "
         f"{CONTRAST_WORDS[config['statistics']['contrasts']]}; time was the window number (1 to "
         f"{config['preprocessing']['emg']['windows']['count']}) as a numeric predictor. Log EMG of each muscle "
@@ -253,7 +272,8 @@ def bayes_paragraph(bayes: Mapping[str, Any], versions: Mapping[str, str]) -> st
     )
 
 
-def software_paragraph(versions: Mapping[str, str]) -> str:
+def software_paragraph(versions: Mapping[str, str], unused: Sequence[str] = ()) -> str:
+    """The software that ran (``unused``: packages of stages that did not run, left out)."""
     python = [
         f"{name} {versions[key]}"
         for name, key in (
@@ -270,7 +290,7 @@ def software_paragraph(versions: Mapping[str, str]) -> str:
             ("ArviZ", "arviz"),
             ("Matplotlib", "matplotlib"),
         )
-        if key in versions
+        if key in versions and key not in unused
     ]
     r = [f"{name} {versions[name]}" for name in ("lme4", "lmerTest", "emmeans") if name in versions]
     python_part = f"Python {versions.get('python', '')}" + (f" ({_list(python)})" if python else "")
@@ -308,6 +328,9 @@ def methods_text(
     skipped = asymptotic_skipped(n_windows or config["preprocessing"]["emg"]["windows"]["count"])
     if skipped:
         sections = [(title, skipped if title.startswith("Bayesian") else text) for title, text in sections]
+    ran = " ".join(title for title, _ in sections if not (skipped and title.startswith("Bayesian")))
+    unused = [package for stage, packages in STAGE_SOFTWARE.items() if stage not in ran for package in packages]
+    sections = [(t, software_paragraph(versions, unused) if t == "Software" else text) for t, text in sections]
     lines = [
         "# Methods",
         "",
@@ -317,5 +340,6 @@ def methods_text(
     ]
     for title, text in sections:
         lines += [f"## {title}", "", text, ""]
-    lines += ["## References", ""] + [f"- {reference}" for reference in REFERENCES.values()]
+    body = "\n".join(lines)
+    lines += ["## References", ""] + [f"- {text}" for key, text in REFERENCES.items() if CITED_AS[key] in body]
     return "\n".join(lines) + "\n"
