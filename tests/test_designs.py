@@ -230,3 +230,42 @@ def test_two_long_windows_run_without_the_asymptotic_models(test_run: Path, tmp_
     findings = pd.read_csv(results / "report/findings.tsv", sep="\t").set_index("topic")["statement"]
     assert findings["Bayesian asymptotic regression"].startswith(said)
     assert said in (results / "report/methods.md").read_text()
+
+
+def test_another_design_from_its_trial_tables(other_design: Path, tmp_path: Path) -> None:
+    """The other lab's study as the trial tables it would bring: the window table without face ids (a trial it
+    could not measure left empty), participants.tsv with its session column, no RT table; from the config alone
+    to the report, with the same LMM as from its recordings."""
+    windows = pd.read_parquet(other_design / "results/preprocessing/emg_windows.parquet")
+    table = windows.drop(columns=["face", "video", "block"]).assign(log_emg=windows["log_emg"].astype(object))
+    unmeasured = table.index[(table["participant"] == "001") & (table["trial"] == 1)]
+    table.loc[unmeasured, "log_emg"] = None
+    table.to_csv(tmp_path / "emg.tsv", sep="\t", index=False)
+    dataset = yaml_of(other_design / "config/own.yaml")["dataset"]["bids_root"]
+    project = copy_project(tmp_path / "project")
+    own = yaml_of(other_design / "config/own.yaml")
+    overlay = write_overlay(
+        project,
+        "tables.yaml",
+        {
+            **own,
+            "dataset": {
+                "bids_root": None,
+                "tables": {"emg_windows": str(tmp_path / "emg.tsv"), "participants": f"{dataset}/participants.tsv"},
+            },
+        },
+    )
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    results = project / "results"
+    assert "Facial mimicry after oxytocin: study report" in (results / "study_report.html").read_text()
+    for output in RT_OUTPUTS[2:]:
+        assert not (project / output).exists(), output
+    imported = pd.read_parquet(results / "preprocessing/emg_windows.parquet")
+    lost = imported[(imported["participant"] == "001") & (imported["trial"] == 1)]
+    assert lost["rejected"].all() and set(lost["reason"]) <= {"missing"} | set(windows["reason"])
+    ours = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t").set_index("term")["F"]
+    theirs = pd.read_csv(other_design / "results/statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t")
+    assert set(ours.index) == set(theirs["term"]) and "session" in ours.index
+    findings = pd.read_csv(results / "report/findings.tsv", sep="\t").set_index("topic")["statement"]
+    assert findings["Dataset"].startswith("8 participants were analysed (4 oxytocin, 4 placebo)")
+    assert findings["Response times"] == "The study has no response times: no RT cleaning, RT model or Figure S2."
