@@ -1,0 +1,199 @@
+"""Another lab's design from its config alone: two groups, three conditions with a neutral one, its own stimuli,
+100-Hz envelopes, an open trial count, no response times, no face or video ids, a session column in
+participants.tsv as an LMM covariate and in its own Table 1; from its BIDS recordings and from its trial tables to
+the HTML report in the study's own words, its formulas checked before any job."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import copy_project, run_snakemake, write_overlay
+
+pytestmark = pytest.mark.workflow
+RT_OUTPUTS = (
+    "results/preprocessing/rt_trials.parquet",
+    "results/preprocessing/rt_summary.tsv",
+    "results/statistics/lmm/rt_anova.tsv",
+    "results/statistics/figure_s2.png",
+)
+
+
+def yaml_of(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+#: Another lab's design: two groups, three conditions with a neutral one, its own stimuli, amplifier envelopes at
+#: 100 Hz, an open trial count (simulated by the workflow's simulator, then stripped to what that lab records).
+OTHER_STUDY = {
+    "title": "Facial mimicry after oxytocin",
+    "stimulus": "photographs of emotional faces",
+    "groups": ["oxytocin", "placebo"],
+    "reference_group": "placebo",
+    "emotions": ["angry", "happy", "neutral"],
+    "trials_per_participant": None,
+    "stimuli": "resources/other_stimuli.tsv",
+}
+OTHER_SIMULATION = {
+    "participants_per_group": {"oxytocin": 4, "placebo": 4},
+    "sampling_frequency": 100,
+    "design": {"repetitions": 2, "blocks": 2},
+    "response": {
+        "corrugator": {"angry": {"a": 0.1, "c": -0.5}, "happy": {"a": -0.1, "c": -0.5}, "neutral": {"a": 0, "c": -0.5}},
+        "zygomaticus": {
+            "angry": {"a": -0.05, "c": -0.5},
+            "happy": {"a": 0.1, "c": -0.5},
+            "neutral": {"a": 0, "c": -0.5},
+        },
+    },
+}
+SESSION_FORMULA = "log_emg ~ emotion * drug * time + session + (1 + time | participant)"
+
+
+def _other_stimuli(project: Path) -> None:
+    rows = [
+        {
+            "video": f"p{4 * k + i + 1:02d}",
+            "face": f"f{i:02d}",
+            "face_sex": "female",
+            "trial_type": emotion,
+            "change_point_s": 1.0,
+        }
+        for k, emotion in enumerate(OTHER_STUDY["emotions"])
+        for i in range(4)
+    ]
+    pd.DataFrame(rows).to_csv(project / OTHER_STUDY["stimuli"], sep="\t", index=False)
+
+
+@pytest.fixture(scope="module")
+def other_design(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The other lab's BIDS dataset (no response times, no face or video ids, a session column in
+    participants.tsv) analysed from a config alone, to the HTML report."""
+    folder = tmp_path_factory.mktemp("other_design")
+    simulator = copy_project(folder / "simulator")
+    _other_stimuli(simulator)
+    design = {"study": OTHER_STUDY, "preprocessing": {"emg": {"input": "envelope"}}}
+    simulate = simulator / "config/simulate.yaml"  # not over the test config: its groups are the paper's
+    followup = {"statistics": {"followup": {"emotion": "happy"}}}
+    simulate.write_text(yaml.safe_dump({**design, **followup, "simulation": OTHER_SIMULATION}))
+    run_snakemake(simulator, "--cores", "2", "--configfile", "config/simulate.yaml", "--until", "simulate_recording")
+    dataset = folder / "dataset"
+    shutil.copytree(simulator / "results/simulated/bids", dataset)
+    for events in dataset.glob("sub-*/emg/*_events.tsv"):
+        table = pd.read_csv(events, sep="\t", dtype=str, keep_default_na=False)
+        table.drop(columns=["response_time", "response", "video", "face"]).to_csv(events, sep="\t", index=False)
+    participants = pd.read_csv(dataset / "participants.tsv", sep="\t", dtype=str, keep_default_na=False)
+    participants["session"] = ["morning", "afternoon"] * (len(participants) // 2)
+    participants.to_csv(dataset / "participants.tsv", sep="\t", index=False)
+
+    project = copy_project(folder / "project")
+    overlay = write_overlay(
+        project,
+        "own.yaml",
+        {
+            **design,
+            "study": {**OTHER_STUDY, "stimuli": None},
+            "simulation": {"enabled": False},
+            "dataset": {"bids_root": str(dataset)},
+            "statistics": {
+                "emg": {"formula": SESSION_FORMULA},
+                "followup": {"emotion": "happy"},
+                "table1": {
+                    "counts": [{"label": "N morning", "column": "session", "value": "morning"}],
+                    "continuous": [{"label": "Age", "columns": ["age"]}],
+                    "guess": None,
+                },
+            },
+        },
+    )
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    return project
+
+
+def test_another_design_runs_from_its_config_to_a_report_in_its_own_words(other_design: Path) -> None:
+    results = other_design / "results"
+    html = (results / "study_report.html").read_text()
+    assert "Facial mimicry after oxytocin: study report" in html
+    methods = (results / "report/methods.md").read_text()
+    assert "2 drug groups (oxytocin and placebo; reference: placebo)" in methods
+    assert "watched photographs of emotional faces (angry, happy and neutral)" in methods
+    assert "## Response times" not in methods and "not filtered further" in methods
+    assert "no model had face effects" in methods and "(1 | face)" not in methods
+    for output in RT_OUTPUTS:
+        assert not (other_design / output).exists(), output
+    info = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_info.tsv", sep="\t")
+    assert info["formula"].tolist() == [SESSION_FORMULA]
+    anova = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t")
+    assert "session" in set(anova["term"]) and "emotion:drug:time" in set(anova["term"])
+    trends = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_trends.tsv", sep="\t")
+    assert trends["emotion"].tolist() == ["angry", "happy", "neutral"]
+    assert (results / "statistics/lmm/emg_zygomaticus_happy_anova.tsv").is_file()
+    findings = pd.read_csv(results / "report/findings.tsv", sep="\t").set_index("topic")["statement"]
+    assert findings["Dataset"].startswith("8 participants were analysed (4 oxytocin, 4 placebo)")
+    assert "paper" not in findings["Dataset"]
+    table1 = pd.read_csv(results / "statistics/table1_tests.tsv", sep="\t")
+    assert table1["variable"].tolist() == ["N", "N morning", "Age"]
+    contrasts = pd.read_csv(results / "bayes/contrasts.tsv", sep="\t")
+    assert set(contrasts["drug"]) == {"oxytocin"} and set(contrasts["emotion"]) == {"angry", "happy", "neutral"}
+
+
+def test_a_formula_naming_a_column_the_study_lacks_stops_before_any_job(other_design: Path) -> None:
+    overlay = write_overlay(
+        other_design,
+        "typo.yaml",
+        {
+            **yaml_of(other_design / "config/own.yaml"),
+            "statistics": {"emg": {"formula": "log_emg ~ emotion * drug * time + sesion + (1 | participant)"}},
+        },
+    )
+    result = run_snakemake(other_design, "-n", "--configfile", overlay, check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in message
+    assert (
+        "statistics.emg formula `log_emg ~ emotion * drug * time + sesion + (1 | participant)`: term 'sesion'"
+        in message
+    )
+    assert "participants.tsv has [" in message and "'session'" in message
+
+
+def test_another_design_from_its_trial_tables(other_design: Path, tmp_path: Path) -> None:
+    """The other lab's study as the trial tables it would bring: the window table without face ids (a trial it
+    could not measure left empty), participants.tsv with its session column, no RT table; from the config alone
+    to the report, with the same LMM as from its recordings."""
+    windows = pd.read_parquet(other_design / "results/preprocessing/emg_windows.parquet")
+    table = windows.drop(columns=["face", "video", "block"]).assign(log_emg=windows["log_emg"].astype(object))
+    unmeasured = table.index[(table["participant"] == "001") & (table["trial"] == 1)]
+    table.loc[unmeasured, "log_emg"] = None
+    table.to_csv(tmp_path / "emg.tsv", sep="\t", index=False)
+    dataset = yaml_of(other_design / "config/own.yaml")["dataset"]["bids_root"]
+    project = copy_project(tmp_path / "project")
+    own = yaml_of(other_design / "config/own.yaml")
+    overlay = write_overlay(
+        project,
+        "tables.yaml",
+        {
+            **own,
+            "dataset": {
+                "bids_root": None,
+                "tables": {"emg_windows": str(tmp_path / "emg.tsv"), "participants": f"{dataset}/participants.tsv"},
+            },
+        },
+    )
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
+    results = project / "results"
+    assert "Facial mimicry after oxytocin: study report" in (results / "study_report.html").read_text()
+    for output in RT_OUTPUTS[2:]:
+        assert not (project / output).exists(), output
+    imported = pd.read_parquet(results / "preprocessing/emg_windows.parquet")
+    lost = imported[(imported["participant"] == "001") & (imported["trial"] == 1)]
+    assert lost["rejected"].all() and set(lost["reason"]) <= {"missing"} | set(windows["reason"])
+    ours = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t").set_index("term")["F"]
+    theirs = pd.read_csv(other_design / "results/statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t")
+    assert set(ours.index) == set(theirs["term"]) and "session" in ours.index
+    findings = pd.read_csv(results / "report/findings.tsv", sep="\t").set_index("topic")["statement"]
+    assert findings["Dataset"].startswith("8 participants were analysed (4 oxytocin, 4 placebo)")
+    assert findings["Response times"] == "The study has no response times: no RT cleaning, RT model or Figure S2."
