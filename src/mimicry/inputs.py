@@ -126,6 +126,7 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
             bids_root=SIMULATED_ROOT,
             stimuli_table=stimuli_table,
             stimuli=stimuli,
+            faces=stimuli["face"].nunique() > 1,
             participant_columns=PARTICIPANTS_COLUMNS[2:],  # what the simulator writes
             levels={"participant": len(analysed), "face": stimuli["face"].nunique()},
             n_windows=n_windows,
