@@ -42,15 +42,14 @@ def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: 
     statement = f"{len(analysed)} participants were analysed ({counts})"
     statement += f"; {excluded} recording(s) could not be preprocessed and were excluded." if excluded else "."
 
-    def rate(measure: str) -> str:  # with the paper's figure only for a study of the paper's design
+    def rate(measure: str, of: str) -> str:  # with the paper's figure only for a study of the paper's design
         row = overall.loc[measure]
-        return f"{row['percent']:.1f}%" + (
-            "" if pd.isna(row["paper_percent"]) else f" (paper: {row['paper_percent']:g}%)"
-        )
+        paper = "" if pd.isna(row["paper_percent"]) else f" (paper: {row['paper_percent']:g}%)"
+        return f"{row['percent']:.1f}% of {of}{paper}"
 
-    statement += f" The outlier rules rejected {rate('emg_trials_rejected_pct')} of EMG trials"
+    statement += f" The outlier rules rejected {rate('emg_trials_rejected_pct', 'EMG trials')}"
     if "rt_outliers_pct" in overall.index:
-        statement += f" and {rate('rt_outliers_pct')} of response times"
+        statement += f" and {rate('rt_outliers_pct', 'response times')}"
     return [statement + "."]
 
 
