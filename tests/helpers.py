@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -124,3 +125,53 @@ def rewrite_recording(root: Path, label: str, change) -> None:
     events = pd.read_csv(files.events, sep="\t", dtype=str, keep_default_na=False)
     data, sfreq = change(raw.get_data(), raw.info["sfreq"])
     write_recording(files, data, raw.ch_names, list(STUDY.muscles), sfreq, events, task=STUDY.task, line_frequency=50.0)
+
+
+#: what a run makes only in a study with response times
+RT_OUTPUTS = (
+    "results/preprocessing/rt_trials.parquet",
+    "results/preprocessing/rt_summary.tsv",
+    "results/statistics/lmm/rt_anova.tsv",
+    "results/statistics/figure_s2.png",
+)
+
+
+def yaml_of(path: Path) -> dict:
+    return yaml.safe_load(path.read_text())
+
+
+def windows_with_truth(project: Path, labels: list[str]) -> pd.DataFrame:
+    """A simulated run's window table beside each trial's planted log gain and artefact (one row per trial x
+    muscle x window)."""
+    windows = pd.read_parquet(project / "results/preprocessing/emg_windows.parquet")
+    truth = pd.concat(
+        pd.read_parquet(project / f"results/simulated/ground_truth/trials/sub-{label}_trials.parquet")
+        for label in labels
+    )
+    keys = ["participant", "trial", "muscle", "window"]
+    return windows.merge(truth[[*keys, "planted_log_gain", "artefact"]], on=keys, validate="one_to_one")
+
+
+def assert_window_means_track_the_planted_response(with_truth: pd.DataFrame) -> pd.DataFrame:
+    """Per muscle x emotion, the kept trials' window means change from the first window to the last as the
+    planted curve does (same sign, within 0.05), and correlate above 0.9 with it over all cells. Returns the
+    cell means (log_emg, planted_log_gain by muscle, emotion, window)."""
+    kept = with_truth[~with_truth["rejected"]]
+    cells = kept.groupby(["muscle", "emotion", "window"])[["log_emg", "planted_log_gain"]].mean()
+    for (muscle, emotion), cell in cells.groupby(level=["muscle", "emotion"]):
+        change = cell["log_emg"].iloc[-1] - cell["log_emg"].iloc[0]
+        planted_change = cell["planted_log_gain"].iloc[-1] - cell["planted_log_gain"].iloc[0]
+        assert np.sign(change) == np.sign(planted_change), (muscle, emotion)
+        assert abs(change - planted_change) < 0.05, (muscle, emotion, change, planted_change)
+    assert np.corrcoef(cells["log_emg"], cells["planted_log_gain"])[0, 1] > 0.9
+    return cells
+
+
+def assert_rules_catch_the_planted_artefacts(with_truth: pd.DataFrame) -> None:
+    """More than half the trials with a planted artefact rejected; fewer than 8% of clean trials rejected for
+    their own sake (with scope trial a clean trial is also lost when the other muscle had an artefact)."""
+    trials = with_truth[with_truth["window"] == 1]
+    planted = trials["artefact"] != "none"
+    own = trials["reason"].str.len().gt(0) & ~trials["reason"].str.startswith("in ")
+    assert trials.loc[planted, "rejected"].mean() > 0.5
+    assert own[~planted].mean() < 0.08

@@ -10,14 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import copy_project, run_snakemake, write_overlay
-
-RT_OUTPUTS = (
-    "results/preprocessing/rt_trials.parquet",
-    "results/preprocessing/rt_summary.tsv",
-    "results/statistics/lmm/rt_anova.tsv",
-    "results/statistics/figure_s2.png",
-)
+from helpers import RT_OUTPUTS, copy_project, run_snakemake, write_overlay
 
 
 def _without_responses(root: Path) -> None:

@@ -7,11 +7,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import copy_project, run_snakemake, write_overlay
+from helpers import (
+    assert_rules_catch_the_planted_artefacts,
+    assert_window_means_track_the_planted_response,
+    copy_project,
+    run_snakemake,
+    windows_with_truth,
+    write_overlay,
+)
 
 pytestmark = pytest.mark.workflow
 LABELS = ["001", "002", "003", "004", "005", "006"]
@@ -39,13 +45,7 @@ def envelope_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def with_truth(envelope_run: Path) -> pd.DataFrame:
-    windows = pd.read_parquet(envelope_run / "results/preprocessing/emg_windows.parquet")
-    truth = pd.concat(
-        pd.read_parquet(envelope_run / f"results/simulated/ground_truth/trials/sub-{label}_trials.parquet")
-        for label in LABELS
-    )
-    keys = ["participant", "trial", "muscle", "window"]
-    return windows.merge(truth[[*keys, "planted_log_gain", "artefact"]], on=keys, validate="one_to_one")
+    return windows_with_truth(envelope_run, LABELS)
 
 
 def test_the_recordings_are_100_hz_envelopes(envelope_run: Path) -> None:
@@ -56,22 +56,11 @@ def test_the_recordings_are_100_hz_envelopes(envelope_run: Path) -> None:
 
 def test_window_means_track_the_planted_response(with_truth: pd.DataFrame) -> None:
     assert len(with_truth) == 6 * 96 * 2 * 5
-    kept = with_truth[~with_truth["rejected"]]
-    cells = kept.groupby(["muscle", "emotion", "window"])[["log_emg", "planted_log_gain"]].mean()
-    for (muscle, emotion), cell in cells.groupby(level=["muscle", "emotion"]):
-        change = cell["log_emg"].iloc[-1] - cell["log_emg"].iloc[0]
-        planted_change = cell["planted_log_gain"].iloc[-1] - cell["planted_log_gain"].iloc[0]
-        assert np.sign(change) == np.sign(planted_change), (muscle, emotion)
-        assert abs(change - planted_change) < 0.05, (muscle, emotion, change, planted_change)
-    assert np.corrcoef(cells["log_emg"], cells["planted_log_gain"])[0, 1] > 0.9
+    assert_window_means_track_the_planted_response(with_truth)
 
 
 def test_rules_catch_the_planted_artefacts(with_truth: pd.DataFrame) -> None:
-    trials = with_truth[with_truth["window"] == 1]
-    planted = trials["artefact"] != "none"
-    own = trials["reason"].str.len().gt(0) & ~trials["reason"].str.startswith("in ")
-    assert trials.loc[planted, "rejected"].mean() > 0.5
-    assert own[~planted].mean() < 0.08
+    assert_rules_catch_the_planted_artefacts(with_truth)
 
 
 def test_the_methods_text_describes_the_envelope_chain(envelope_run: Path) -> None:

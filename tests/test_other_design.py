@@ -12,19 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import copy_project, run_snakemake, write_overlay
+from helpers import RT_OUTPUTS, copy_project, run_snakemake, write_overlay, yaml_of
 
 pytestmark = pytest.mark.workflow
-RT_OUTPUTS = (
-    "results/preprocessing/rt_trials.parquet",
-    "results/preprocessing/rt_summary.tsv",
-    "results/statistics/lmm/rt_anova.tsv",
-    "results/statistics/figure_s2.png",
-)
-
-
-def yaml_of(path: Path) -> dict:
-    return yaml.safe_load(path.read_text())
 
 
 #: Another lab's design: two groups, three conditions with a neutral one, its own stimuli, amplifier envelopes at
