@@ -12,6 +12,12 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+
+
+# one pending scheduler wake-up instead of one per finished job (mimicry.scheduling says why)
+coalesce_wakeups()
+
+
 include: "workflow/rules/simulate.smk"
 
 

@@ -4,6 +4,9 @@ and the envelope of real EMG recordings."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import mne
@@ -252,3 +255,34 @@ def test_the_input_mode_that_does_not_fit_the_recording_is_named(
 ) -> None:
     with pytest.raises(BadRecording, match=problem):
         emg.check_recording(data, ["CS", "ZM"], sfreq, settings, file="sub-042_task-mimicry_emg.edf", participant="x")
+
+
+_CHAIN_DIGEST = """
+import hashlib, sys
+import numpy as np
+from mimicry import emg
+from mimicry.settings import EmgSettings, load_config
+import mne, mne._numba
+settings = EmgSettings.from_config(load_config()["preprocessing"]["emg"])
+data = np.random.default_rng(7).standard_normal((2, 120 * 1200)) * 5e-6
+raw = mne.io.RawArray(data, mne.create_info(["CS", "ZM"], 1200.0, ch_types="emg"), verbose="error")
+emg.envelope(raw, settings, 50.0)
+epochs, _, _ = emg.epochs(raw, np.arange(5.0, 110.0, 10.0), settings)
+print(mne._numba.has_numba, hashlib.sha256(epochs.tobytes()).hexdigest())
+"""
+
+
+def test_the_filter_chain_runs_without_numba_and_gives_the_same_bits() -> None:
+    """mimicry.emg turns MNE's numba kernels off (compiling them cost every job more than they saved); in a fresh
+    interpreter they are off unless the user says otherwise, and the filtered epochs are the same to the bit."""
+
+    def run(numba: str | None) -> list[str]:
+        env = {key: value for key, value in os.environ.items() if key != "MNE_USE_NUMBA"}
+        env |= {"PYTHONPATH": str(ROOT / "src")} | ({"MNE_USE_NUMBA": numba} if numba else {})
+        done = subprocess.run([sys.executable, "-c", _CHAIN_DIGEST], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return done.stdout.split()
+
+    default, with_numba = run(None), run("true")
+    assert default[0] == "False" and with_numba[0] == "True"
+    assert default[1] == with_numba[1]

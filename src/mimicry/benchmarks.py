@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -33,3 +35,55 @@ def summarize(benchmarks: pd.DataFrame) -> pd.DataFrame:
             "rss_max_mb": grouped["max_rss"].max(),
         }
     ).round(2)
+
+
+#: The workflow's stages, by the rules that make them up (a rule not listed here counts as "report").
+STAGES = {
+    "simulation": ("simulate_participants", "simulate_recording"),
+    "validation": ("validate_dataset",),
+    "preprocessing": ("preprocess_emg", "preprocess_rt", "gather_emg", "gather_rt", "import_emg", "import_rt"),
+    "lmm": ("lmm_emg", "lmm_rt"),
+    "bayes": ("bayes_fit", "bayes_compare", "bayes_figures"),
+}
+_TIMESTAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+_STARTED = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
+_JOBID = re.compile(r"^\s+jobid: (\d+)$")
+_FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
+
+
+def job_times(log: str) -> pd.DataFrame:
+    """Start and finish (seconds from the first start) of every job in a Snakemake log: rule, jobid, start_s, end_s.
+
+    Snakemake stamps each job's start and finish to the second; the log is ``.snakemake/log/<run>.snakemake.log``.
+    """
+    stamp, rule, starts, rows = None, None, {}, []
+    for line in log.splitlines():
+        if match := _TIMESTAMP.match(line):
+            stamp = datetime.strptime(match[1], "%a %b %d %H:%M:%S %Y")
+        elif match := _STARTED.match(line):
+            rule = match[1]
+        elif (match := _JOBID.match(line)) and rule is not None:
+            starts[int(match[1])] = (rule, stamp)
+            rule = None
+        elif (match := _FINISHED.match(line)) and int(match[1]) in starts:
+            job_rule, started = starts.pop(int(match[1]))
+            rows.append({"rule": job_rule, "jobid": int(match[1]), "start": started, "end": stamp})
+    jobs = pd.DataFrame(rows, columns=["rule", "jobid", "start", "end"])
+    origin = jobs["start"].min()
+    return jobs.assign(
+        start_s=(jobs["start"] - origin).dt.total_seconds(), end_s=(jobs["end"] - origin).dt.total_seconds()
+    ).drop(columns=["start", "end"])
+
+
+def stage_of(rule: str) -> str:
+    """The stage a rule belongs to (:data:`STAGES`); any other rule is part of the report."""
+    return next((stage for stage, rules in STAGES.items() if rule in rules), "report")
+
+
+def stage_walls(jobs: pd.DataFrame) -> pd.DataFrame:
+    """Per stage: jobs, first start and last finish (s from the run's first job) and the wall between them."""
+    grouped = jobs.assign(stage=jobs["rule"].map(stage_of)).groupby("stage", sort=False)
+    table = pd.DataFrame({"jobs": grouped.size(), "first_start_s": grouped["start_s"].min()})
+    table["last_end_s"] = grouped["end_s"].max()
+    table["wall_s"] = table["last_end_s"] - table["first_start_s"]
+    return table.sort_values("first_start_s")

@@ -1,8 +1,10 @@
 """Benchmark the workflow on its default (paper-size) configuration and print the figures.
 
 Usage: .venv/bin/python tools/benchmarks/workflow.py [--rules RULE ...] [-- extra snakemake arguments]
-Re-runs the named rules (default: every rule) with `--forcerun`, times the whole run, then prints the per-rule
-figures from the Snakemake benchmark files (results/benchmarks/<rule>/<job>.tsv), and how much of a
+Re-runs the named rules (default: every rule) with `--forcerun`, times the whole run, then prints, beside the
+targets of a run on 2 cores: the wall time of each stage (its first job's start to its last job's finish, from
+the run's Snakemake log), the per-rule figures from the Snakemake benchmark files
+(results/benchmarks/<rule>/<job>.tsv), the CPU time of Snakemake's own process, and how much of a
 per-participant EMG job is process start-up and imports (a fresh interpreter importing what the job imports).
 """
 
@@ -15,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from mimicry.benchmarks import read_benchmarks, summarize
+from mimicry.benchmarks import job_times, read_benchmarks, stage_walls, summarize
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,6 +28,29 @@ EMG_JOB_IMPORTS = (
     "mne.filter, mne.epochs, scipy.signal, matplotlib.figure, matplotlib.backends.backend_agg, "
     "matplotlib.backends.backend_pdf"
 )
+
+
+#: What the whole default study should take on 2 cores (seconds; printed beside the figures, never asserted).
+TARGETS = {"whole run": 600, "simulation": 90, "preprocessing": 180, "preprocess_emg CPU per job": 2.0}
+
+
+def run_measuring_main_cpu(command: list[str]) -> tuple[float, float]:
+    """Run ``command``; return its wall seconds and its own CPU seconds (Snakemake's process, not its jobs')."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT)
+    stat = Path(f"/proc/{process.pid}/stat")
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = 0.0
+    while process.poll() is None:
+        try:  # utime + stime of the process itself, read until it exits
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / ticks
+        except (OSError, IndexError):
+            pass
+        time.sleep(0.2)
+    if process.returncode:
+        raise SystemExit(process.returncode)
+    return time.perf_counter() - start, cpu
 
 
 def startup_seconds(repeats: int = 3) -> float:
@@ -56,10 +81,14 @@ def main() -> None:
         *force,
         *[a for a in args.snakemake_args if a != "--"],
     ]
-    start = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, check=True)
-    wall = time.perf_counter() - start
-    print(f"whole run: {wall:.1f} s wall ({' '.join(command[1:])})")
+    wall, main_cpu = run_measuring_main_cpu(command)
+    print(f"whole run: {wall:.1f} s wall (target {TARGETS['whole run']} s on 2 cores; {' '.join(command[1:])})")
+    print(f"Snakemake's own process: {main_cpu:.1f} s CPU")
+    log = max((ROOT / ".snakemake" / "log").glob("*.snakemake.log"), key=lambda path: path.stat().st_mtime)
+    stages = stage_walls(job_times(log.read_text()))
+    stages["target_s"] = stages.index.map(TARGETS).astype("Float64")
+    print(f"stages (from {log.relative_to(ROOT)}):")
+    print(stages.to_string())
     table = summarize(read_benchmarks(ROOT / "results" / "benchmarks"))
     print(table.to_string())
     if "preprocess_emg" in table.index:
@@ -67,7 +96,7 @@ def main() -> None:
         cpu = table.loc["preprocess_emg", "cpu_mean_s"]
         print(
             f"preprocess_emg: process start-up and imports {startup:.2f} s of {cpu:.2f} s CPU per job "
-            f"({100 * startup / cpu:.0f}%)"
+            f"({100 * startup / cpu:.0f}%); target {TARGETS['preprocess_emg CPU per job']} s in all"
         )
 
 
