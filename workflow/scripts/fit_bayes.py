@@ -1,6 +1,7 @@
 """Sample one nested asymptotic model, gate it on its diagnostics, and write its posterior and summaries."""
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
@@ -41,6 +42,9 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     )
 
     fitted = fit(data, cells, model, priors, sampling)
+    # leave-one-participant-out needs only the posterior: given a second core, it runs beside the summaries
+    beside = ThreadPoolExecutor(max_workers=1) if snakemake.threads > 1 else None
+    lopo = beside.submit(lopo_pointwise, fitted.posterior, data) if beside else None
     table = summary(fitted.posterior, model, settings["hdi_prob"])
     diagnostics = diagnostics_row(fitted, table, sampling, gate, len(data))
     log.info(
@@ -60,7 +64,6 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     log_lik = pointwise_log_likelihood(scored, data)
     pointwise = pd.concat([waic_pointwise(log_lik), loo_pointwise(log_lik, scored)], axis=1)
     del log_lik
-    by_participant = lopo_pointwise(fitted.posterior, data)
     predicted = prior_predictive(data, cells, model, priors, sampling, settings["prior_predictive_draws"])
 
     save_posterior(
@@ -77,5 +80,6 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     )
     contrasts.to_csv(snakemake.output.contrasts, sep="\t", index=False)
     pointwise.to_parquet(snakemake.output.pointwise, index=False)
+    by_participant = lopo.result() if lopo else lopo_pointwise(fitted.posterior, data)
     by_participant.to_parquet(snakemake.output.participants, index=False)
     prior_predictive_table(data, predicted).to_csv(snakemake.output.prior_predictive, sep="\t", index=False)
