@@ -72,3 +72,24 @@ def test_scheduler_wakeups_are_coalesced_to_one_pending_per_delay() -> None:
 
     assert wakeups_after(50) == 1
     assert wakeups_after(1) == 1
+
+
+def test_table_checksums_leave_out_timing_and_see_any_other_change(tmp_path) -> None:
+    """Two runs that differ only in how long they took have the same digests; a changed number, a table gone or
+    a table added is named."""
+    import pandas as pd
+
+    from mimicry.benchmarks import changed_tables, table_checksums
+
+    (tmp_path / "statistics/lmm").mkdir(parents=True)
+    info = tmp_path / "statistics/lmm/rt_info.tsv"
+    info.write_text("model\tconverged\tseconds\nrt\tTrue\t2.98\n")
+    pd.DataFrame({"log_emg": [0.1, 0.25]}).to_parquet(tmp_path / "preprocessing.parquet")  # not a group table
+    first = table_checksums(tmp_path)
+    assert list(first.index) == ["statistics/lmm/rt_info.tsv"]
+    info.write_text("model\tconverged\tseconds\nrt\tTrue\t3.51\n")
+    assert changed_tables(first, table_checksums(tmp_path)) == []
+    info.write_text("model\tconverged\tseconds\nrt\tFalse\t3.51\n")
+    assert changed_tables(first, table_checksums(tmp_path)) == ["statistics/lmm/rt_info.tsv"]
+    (tmp_path / "statistics/table1.md").write_text("| a |\n")
+    assert "statistics/table1.md" in changed_tables(first, table_checksums(tmp_path))

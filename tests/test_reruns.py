@@ -26,6 +26,7 @@ from helpers import (
     write_overlay,
     write_schema_with_defaults,
 )
+from mimicry.benchmarks import changed_tables, table_checksums
 
 REPORT_JOBS = {"provenance", "methods_text", "study_notebook", "study_report_html"}
 BAYES_JOBS = {"bayes_fit", "bayes_compare", "bayes_figures"}
@@ -52,6 +53,16 @@ def finished(test_run: Path, tmp_path: Path) -> Path:
 
 def test_nothing_changed_means_nothing_to_do(finished: Path) -> None:
     assert planned_jobs(finished, "--configfile", TEST_CONFIG) == {}
+
+
+def test_the_faster_paths_give_the_same_tables_as_the_plain_ones(finished: Path) -> None:
+    """The speed-ups change no number: everything rerun on one core (so leave-one-participant-out runs after the
+    summaries, not beside them) with MNE's numba kernels on gives every group table of the shared run (two cores,
+    numba off) to the bit, timing columns left out."""
+    shared = table_checksums(finished / "results")
+    assert len(shared) > 40
+    run_snakemake(finished, "--cores", "1", "--forceall", "--configfile", TEST_CONFIG, env={"MNE_USE_NUMBA": "true"})
+    assert changed_tables(shared, table_checksums(finished / "results")) == []
 
 
 def test_an_emg_filter_change_reruns_the_emg_branch_not_the_rt_branch(finished: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime
 from pathlib import Path
@@ -87,3 +88,40 @@ def stage_walls(jobs: pd.DataFrame) -> pd.DataFrame:
     table["last_end_s"] = grouped["end_s"].max()
     table["wall_s"] = table["last_end_s"] - table["first_start_s"]
     return table.sort_values("first_start_s")
+
+
+#: The study's group tables (under results/): what a faster workflow must reproduce to the bit.
+GROUP_TABLES = (
+    "dataset/*.tsv",
+    "preprocessing/*.tsv",
+    "preprocessing/*.parquet",
+    "statistics/**/*.tsv",
+    "statistics/*.md",
+    "bayes/**/*.tsv",
+    "bayes/**/*.parquet",
+    "bayes/*.md",
+)
+#: Columns that record how long a step took: they differ between runs, nothing else may.
+TIMING_COLUMNS = ("seconds", "sampling_seconds", "ess_bulk_per_s")
+
+
+def table_checksums(results: str | Path) -> pd.Series:
+    """SHA-256 of every group table under ``results`` (relative path -> digest), timing columns left out: TSVs
+    as their text (read as strings, so no number is re-printed), Parquet and Markdown as their bytes."""
+    results = Path(results)
+    digests = {}
+    for path in sorted({path for pattern in GROUP_TABLES for path in results.glob(pattern)}):
+        if path.suffix == ".tsv":
+            table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+            content = table.drop(columns=[c for c in TIMING_COLUMNS if c in table]).to_csv(sep="\t", index=False)
+            data = content.encode()
+        else:
+            data = path.read_bytes()
+        digests[path.relative_to(results).as_posix()] = hashlib.sha256(data).hexdigest()
+    return pd.Series(digests, name="sha256").rename_axis("table")
+
+
+def changed_tables(recorded: pd.Series, found: pd.Series) -> list[str]:
+    """The group tables whose digest differs from the recorded one, or that only one of the two has."""
+    tables = recorded.index.union(found.index)
+    return [table for table in tables if recorded.get(table) != found.get(table)]

@@ -5,7 +5,10 @@ Re-runs the named rules (default: every rule) with `--forcerun`, times the whole
 targets of a run on 2 cores: the wall time of each stage (its first job's start to its last job's finish, from
 the run's Snakemake log), the per-rule figures from the Snakemake benchmark files
 (results/benchmarks/<rule>/<job>.tsv), the CPU time of Snakemake's own process, and how much of a
-per-participant EMG job is process start-up and imports (a fresh interpreter importing what the job imports).
+per-participant EMG job is process start-up and imports (a fresh interpreter importing what the job imports),
+and whether the group tables are the same to the bit as the ones recorded in default_checksums.tsv (timing
+columns left out; recorded on the 2-core benchmark machine, before the workflow was made faster: `--record`
+writes them anew).
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ import sys
 import time
 from pathlib import Path
 
-from mimicry.benchmarks import job_times, read_benchmarks, stage_walls, summarize
+import pandas as pd
+
+from mimicry.benchmarks import changed_tables, job_times, read_benchmarks, stage_walls, summarize, table_checksums
 
 ROOT = Path(__file__).resolve().parents[2]
+CHECKSUMS = Path(__file__).with_name("default_checksums.tsv")
 
 
 # What a preprocess_emg job imports before it does any work (Snakemake's script preamble included).
@@ -70,6 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rules", nargs="*", default=None, help="rules to re-run (default: all)")
     parser.add_argument("--cores", default="all")
+    parser.add_argument("--record", action="store_true", help=f"write the group tables' digests to {CHECKSUMS.name}")
     parser.add_argument("snakemake_args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     force = ["--forcerun", *args.rules] if args.rules else ["--forceall"]
@@ -91,6 +98,14 @@ def main() -> None:
     print(stages.to_string())
     table = summarize(read_benchmarks(ROOT / "results" / "benchmarks"))
     print(table.to_string())
+    found = table_checksums(ROOT / "results")
+    if args.record:
+        found.to_csv(CHECKSUMS, sep="\t")
+        print(f"group tables: {len(found)} digests recorded in {CHECKSUMS.relative_to(ROOT)}")
+    else:
+        changed = changed_tables(pd.read_csv(CHECKSUMS, sep="\t", index_col="table")["sha256"], found)
+        verdict = "the same to the bit as recorded" if not changed else f"{len(changed)} differ: {changed}"
+        print(f"group tables ({len(found)}, timing columns left out): {verdict}")
     if "preprocess_emg" in table.index:
         startup = startup_seconds()
         cpu = table.loc["preprocess_emg", "cpu_mean_s"]
