@@ -28,7 +28,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import signal
 
 from mimicry.bayes.model import curve
 from mimicry.design import session_timeline, trial_order
@@ -293,6 +292,8 @@ def _ornstein_uhlenbeck(rng: np.random.Generator, n: int, dt: float, sd: float, 
     phi = np.exp(-dt / timescale)
     noise = rng.normal(0.0, sd * np.sqrt(1.0 - phi**2), n)
     noise[0] = rng.normal(0.0, sd)
+    from scipy import signal  # here, not at the top: the workflow imports this module to plan every run
+
     return signal.lfilter([1.0], [1.0, -phi], noise)
 
 
@@ -318,6 +319,8 @@ def simulate_recording(
 ) -> SimulatedRecording:
     """Simulate one participant's session: trial order, responses and the EMG of every muscle, as broadband
     EMG (``recording="raw"``) or as the amplifier's amplitude envelope (``"envelope"``)."""
+    from scipy import signal
+
     rng = np.random.default_rng([int(simulation["seed"]), 1, int(label)])
     design, timing = simulation["design"], simulation["timing"]
     trials = trial_order(
