@@ -43,7 +43,8 @@ TARGETS = {"whole run": 600, "simulation": 90, "preprocessing": 180, "preprocess
 def run_measuring_main_cpu(command: list[str]) -> tuple[float, float]:
     """Run ``command``; return its wall seconds and its own CPU seconds (Snakemake's process, not its jobs')."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT)
+    # not --quiet: the run's log (.snakemake/log/) must keep each job's start and finish; the console gets it too
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     stat = Path(f"/proc/{process.pid}/stat")
     ticks = os.sysconf("SC_CLK_TCK")
     cpu = 0.0
@@ -55,7 +56,7 @@ def run_measuring_main_cpu(command: list[str]) -> tuple[float, float]:
             pass
         time.sleep(0.2)
     if process.returncode:
-        raise SystemExit(process.returncode)
+        raise SystemExit(f"the run failed: see the newest log in {ROOT / '.snakemake' / 'log'}")
     return time.perf_counter() - start, cpu
 
 
@@ -84,7 +85,6 @@ def main() -> None:
         str(Path(sys.executable).with_name("snakemake")),
         "--cores",
         args.cores,
-        "-q",
         *force,
         *[a for a in args.snakemake_args if a != "--"],
     ]
