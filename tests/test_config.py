@@ -3,7 +3,10 @@ key with that default; the package's settings take every value from the validate
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -111,3 +114,28 @@ def test_a_default_changed_in_the_schema_reaches_the_settings(tmp_path: Path) ->
     assert default.draws == 2500 and default.iterations == 5000  # the paper's
     assert Priors.from_config(DEFAULT["statistics"]["bayes"]).rate_mu == -1.0
     assert Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"]).on_failure == "fail"
+
+
+def test_the_config_check_skips_jsonschemas_slow_optional_parser_and_leaves_it_importable() -> None:
+    """Checking the config does not import rfc3987-syntax (a grammar built on import, 1.3 s of every
+    ``snakemake -n``); the module can still be imported afterwards, and the check still rejects a bad key."""
+    code = (
+        "import sys\n"
+        "from mimicry.settings import ConfigError, load_config, validate_config\n"
+        "load_config()\n"
+        "assert 'rfc3987_syntax' not in sys.modules\n"
+        "import rfc3987_syntax\n"
+        "try:\n"
+        "    validate_config({'statistics': {'alpha': 'high'}})\n"
+        "except ConfigError as error:\n"
+        "    assert 'alpha' in str(error)\n"
+        "else:\n"
+        "    raise SystemExit('a bad key passed')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+    assert done.returncode == 0, done.stderr

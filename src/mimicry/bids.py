@@ -318,9 +318,9 @@ def validate_participants(
             )
         )
     if schema is not None:
-        import jsonschema
+        from mimicry.settings import jsonschema
 
-        validator = jsonschema.Draft202012Validator(schema)
+        validator = jsonschema().Draft202012Validator(schema)
         for record in table.to_dict("records"):
             present = {key: value for key, value in record.items() if not pd.isna(value)}
             for error in validator.iter_errors(present):

@@ -8,6 +8,7 @@ file of the package (such as an R script) whose name a module spells out.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 from pathlib import Path
 
@@ -67,6 +68,14 @@ def _named_files(source: str, package_dir: Path) -> set[Path]:
     return {path for path in package_dir.iterdir() if path.suffix != ".py" and path.name in constants}
 
 
+@functools.cache
+def _links(path: Path, package_dir: Path, stamp: tuple[int, int]) -> tuple[frozenset[str], frozenset[Path]]:
+    """The package modules a module imports and the package files it names; parsed once per version of the file
+    (``stamp``: its mtime and size), however many scripts import it (a DAG build asks for every rule's code)."""
+    source = path.read_text(encoding="utf-8")
+    return frozenset(imported_modules(source, package_dir)), frozenset(_named_files(source, package_dir))
+
+
 def code_files(script: str | Path, package_dir: str | Path) -> list[Path]:
     """Every file of the package (``package_dir``) that ``script`` (a ``.py`` file or notebook) runs, sorted."""
     package_dir = Path(package_dir)
@@ -80,7 +89,8 @@ def code_files(script: str | Path, package_dir: str | Path) -> list[Path]:
         seen.add(module)
         path = _module_file(module, package_dir)
         assert path is not None  # imported_modules keeps only names with a file
-        source = path.read_text(encoding="utf-8")
-        files |= {path, *_named_files(source, package_dir)}
-        pending += sorted(imported_modules(source, package_dir) - seen)
+        status = path.stat()
+        imports, named = _links(path, package_dir, (status.st_mtime_ns, status.st_size))
+        files |= {path, *named}
+        pending += sorted(imports - seen)
     return sorted(files)

@@ -9,9 +9,11 @@ classes below take every value from the validated config: they have no defaults 
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 #: The configuration schema: types, allowed values and every default.
@@ -24,9 +26,29 @@ class ConfigError(ValueError):
     """A configuration that does not match the schema; the message names every offending key."""
 
 
+def jsonschema() -> ModuleType:
+    """The ``jsonschema`` package, imported without the parser of its optional ``iri`` format checker.
+
+    jsonschema imports rfc3987-syntax (installed for Jupyter) when it can, and that builds a grammar on import:
+    1.3 s of every ``snakemake -n`` and of every job Snakemake starts on a cluster. The schemas here use no
+    ``format``, so jsonschema is imported with that module blocked; the block is lifted afterwards.
+    """
+    if "jsonschema" in sys.modules:
+        return sys.modules["jsonschema"]
+    blocked = "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None makes its import fail
+    try:
+        import jsonschema as module
+    finally:
+        if blocked:
+            del sys.modules["rfc3987_syntax"]
+    return module
+
+
 def _with_defaults(validator_class: Any) -> Any:
     """A validator that fills each missing property with a copy of its schema default before checking it."""
-    from jsonschema import validators
+    validators = jsonschema().validators
 
     check_properties = validator_class.VALIDATORS["properties"]
 
@@ -46,10 +68,11 @@ def validate_config(config: dict[str, Any], schema: Path = SCHEMA) -> dict[str, 
     """Fill ``config`` (in place) with the schema's defaults and check it; raise :class:`ConfigError` naming every
     key that is wrong. Returns ``config``."""
     import yaml
-    from jsonschema import Draft202012Validator
 
     rules = yaml.safe_load(schema.read_text(encoding="utf-8"))
-    problems = sorted(_with_defaults(Draft202012Validator)(rules).iter_errors(config), key=lambda e: list(e.path))
+    problems = sorted(
+        _with_defaults(jsonschema().Draft202012Validator)(rules).iter_errors(config), key=lambda e: list(e.path)
+    )
     if problems:
         lines = [f"  {'.'.join(map(str, error.path)) or '(top level)'}: {error.message}" for error in problems]
         raise ConfigError(
