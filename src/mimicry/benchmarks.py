@@ -44,7 +44,9 @@ STAGES = {
     "validation": ("validate_dataset",),
     "preprocessing": ("preprocess_emg", "preprocess_rt", "gather_emg", "gather_rt", "import_emg", "import_rt"),
     "lmm": ("lmm_emg", "lmm_rt"),
+    "tables and figures": ("table1", "figure1", "figure_s2", "rejection_rates", "rejections_by_group"),
     "bayes": ("bayes_fit", "bayes_compare", "bayes_figures"),
+    "provenance and methods": ("software_versions", "provenance", "methods_text"),
 }
 _TIMESTAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
 _STARTED = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
