@@ -75,3 +75,30 @@ def test_an_input_that_cannot_be_analysed_is_named(
     monkeypatch.chdir(ROOT)
     with pytest.raises(InputError, match=message.replace("(", r"\(")):
         resolve_inputs(_config(**sections), RULES)
+
+
+def test_empty_cells_in_participants_tsv_are_named_once_per_column_with_the_fix(tmp_path: Path) -> None:
+    """BIDS writes a missing value as n/a; a table with empty cells instead gets one grouped line per column
+    naming the fix, and the numbers in that column are still checked as numbers (not one "'19.0' is not of type
+    'number'" per row)."""
+    from mimicry.bids import validate_participants
+    from mimicry.errors import grouped_lines
+    from mimicry.study import Study
+
+    study = Study.from_config(DEFAULT["study"])
+    table = pd.DataFrame(
+        {
+            "participant_id": ["sub-001", "sub-002", "sub-003", "sub-004"],
+            "group": list(study.groups) + [study.groups[0]] * (4 - len(study.groups)),
+            "age": ["23", "", "-5", ""],
+            "panas_pos_t2": ["19", "28", "", "30"],
+        }
+    )
+    path = tmp_path / "participants.tsv"
+    table.to_csv(path, sep="\t", index=False)
+    lines = grouped_lines(validate_participants(path, study, RULES)[1])
+    assert lines == [
+        f"2 participants (sub-002, sub-004): {path}: column age: an empty cell; BIDS writes a missing value as n/a",
+        f"participant sub-003: {path}: column panas_pos_t2: an empty cell; BIDS writes a missing value as n/a",
+        f"participant sub-003: {path}: column age: -5.0 is less than the minimum of 0",
+    ]

@@ -309,6 +309,20 @@ def validate_participants(
         problems.append(
             InputError("participant_id must look like 'sub-<alphanumeric label>'", file=path, participant=label)
         )
+    for column in table.columns.drop("participant_id"):
+        empty = table[column].eq("")
+        if not empty.any():
+            continue
+        problems += [
+            InputError(f"column {column}: an empty cell; BIDS writes a missing value as n/a", file=path, participant=p)
+            for p in table.loc[empty, "participant_id"]
+        ]
+        # missing, as n/a would be: the schema then checks the values there are, not text read for numbers
+        blanked = table[column].mask(empty)
+        try:
+            table[column] = pd.to_numeric(blanked)
+        except (TypeError, ValueError):
+            table[column] = blanked
     for _, row in table[~table["group"].isin(study.groups)].iterrows():
         problems.append(
             InputError(
