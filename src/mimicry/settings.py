@@ -33,8 +33,6 @@ def jsonschema() -> ModuleType:
     1.3 s of every ``snakemake -n`` and of every job Snakemake starts on a cluster. The schemas here use no
     ``format``, so jsonschema is imported with that module blocked; the block is lifted afterwards.
     """
-    if "jsonschema" in sys.modules:
-        return sys.modules["jsonschema"]
     blocked = "rfc3987_syntax" not in sys.modules
     if blocked:
         sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # None makes its import fail
