@@ -22,6 +22,7 @@ from mimicry.bayes.compare import (
     log_likelihood_draws,
     loo_pointwise,
     lopo_pointwise,
+    normal_logpdf,
     participant_log_likelihood,
     pointwise_log_likelihood,
     stacking_weights,
@@ -667,3 +668,25 @@ def test_b_intercept_recovers_a_start_below_zero() -> None:
     assert fitted.posterior["start"].dims == ("chain", "draw", "muscle", "emotion")
     assert np.abs(fitted.posterior["start"].mean(("chain", "draw")) + 0.2).max() < 0.05
     assert "muscle:emotion + (0 + muscle:emotion | participant)" in formulas("full", b_intercept=True)["b"]
+
+
+def test_the_normal_log_density_is_scipys_to_the_bit_in_c_order() -> None:
+    """The pointwise log-likelihood's density repeats scipy.stats.norm.logpdf's arithmetic without its per-element
+    checks (15 times faster): the same bits, and C order even for a Fortran-ordered mean (WAIC's sums over draws
+    add in memory order)."""
+    from scipy.stats import norm
+
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((1, 300))
+    mu = np.asfortranarray(rng.standard_normal((200, 300)))
+    sigma = np.exp(0.5 * rng.standard_normal((200, 1)))
+    ours, scipys = normal_logpdf(y, mu, sigma), norm.logpdf(y, loc=mu, scale=sigma)
+    assert np.array_equal(ours, scipys) and ours.flags["C_CONTIGUOUS"]
+    assert np.array_equal(ours.mean(axis=0), scipys.mean(axis=0))
+
+
+def test_leave_one_participant_out_gives_the_same_bits_whatever_the_draws_per_step(small_fits: dict) -> None:
+    """One draw at a time (the default: its arrays stay in the cache) or many: the same numbers to the bit."""
+    data, fitted = small_fits["data"], small_fits["fits"][("bambi", "marginal")]
+    draws = fitted.posterior.isel(draw=slice(0, 40))
+    assert np.array_equal(participant_log_likelihood(draws, data), participant_log_likelihood(draws, data, chunk=50))

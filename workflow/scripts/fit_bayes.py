@@ -5,18 +5,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
-from mimicry.bayes.compare import (
-    log_likelihood_draws,
-    loo_pointwise,
-    lopo_pointwise,
-    pointwise_log_likelihood,
-    waic_pointwise,
-)
+from mimicry.bayes.compare import lopo_pointwise, observation_criteria
 from mimicry.bayes.contrasts import drug_contrasts
 from mimicry.bayes.diagnostics import diagnostics_row, enforce_gate, fixed_effects, summary
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.predictive import prior_predictive, prior_predictive_table
-from mimicry.bayes.sampling import fit, save_posterior, thin
+from mimicry.bayes.sampling import fit, save_posterior
 from mimicry.jobs import job_log
 from mimicry.settings import Diagnostics, Priors, Sampling
 
@@ -42,9 +36,12 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     )
 
     fitted = fit(data, cells, model, priors, sampling)
-    # leave-one-participant-out needs only the posterior: given a second core, it runs beside the summaries
-    beside = ThreadPoolExecutor(max_workers=1) if snakemake.threads > 1 else None
-    lopo = beside.submit(lopo_pointwise, fitted.posterior, data) if beside else None
+    # the model comparison's criteria need only the posterior: given a second core, they run beside the summaries
+    # (on one core, first: shutdown waits for them)
+    beside = ThreadPoolExecutor(max_workers=1)
+    criteria = [beside.submit(f, fitted.posterior, data) for f in (lopo_pointwise, observation_criteria)]
+    if snakemake.threads == 1:
+        beside.shutdown()
     table = summary(fitted.posterior, model, settings["hdi_prob"])
     diagnostics = diagnostics_row(fitted, table, sampling, gate, len(data))
     log.info(
@@ -58,12 +55,6 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     warning = enforce_gate(diagnostics, gate)
     if warning:
         log.warning(warning)
-
-    # WAIC and LOO from at most log_likelihood_draws draws: memory is draws x rows (trial-level data)
-    scored = thin(fitted.posterior, log_likelihood_draws(len(data)))
-    log_lik = pointwise_log_likelihood(scored, data)
-    pointwise = pd.concat([waic_pointwise(log_lik), loo_pointwise(log_lik, scored)], axis=1)
-    del log_lik
     predicted = prior_predictive(data, cells, model, priors, sampling, settings["prior_predictive_draws"])
 
     save_posterior(
@@ -79,7 +70,8 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
         fitted.posterior, model, study["reference_group"], settings["hdi_prob"], diagnostics["converged"]
     )
     contrasts.to_csv(snakemake.output.contrasts, sep="\t", index=False)
+    by_participant, pointwise = (future.result() for future in criteria)
+    beside.shutdown()
     pointwise.to_parquet(snakemake.output.pointwise, index=False)
-    by_participant = lopo.result() if lopo else lopo_pointwise(fitted.posterior, data)
     by_participant.to_parquet(snakemake.output.participants, index=False)
     prior_predictive_table(data, predicted).to_csv(snakemake.output.prior_predictive, sep="\t", index=False)

@@ -68,6 +68,18 @@ class Series:
         return self.count.sum(axis=-1)
 
 
+def _window_sum(xp: Any, values: Any) -> Any:
+    """Sum over the last axis (the windows). In NumPy as one vectorised addition per window: a reduction over a
+    short last axis costs per output element (5 windows: 6 s of a 12-s leave-one-participant-out), and for fewer
+    than eight windows NumPy's own sum adds them in this order, so the bits are the same."""
+    if xp is not np:
+        return xp.sum(values, axis=-1)
+    total = values[..., 0].copy()
+    for window in range(1, values.shape[-1]):
+        total += values[..., window]
+    return total
+
+
 def _normal_equations(xp: Any, series: Series, asymptote: Any, start: Any, rate: Any, sigma2: Any) -> tuple[Any, ...]:
     """The data's part of the precision (h11, h12, h22) and the score (g1, g2) of a series' a and b effects'
     Gaussian conditional, and the scaled residual sum of squares about the population curve (rr). Arrays
@@ -76,12 +88,13 @@ def _normal_equations(xp: Any, series: Series, asymptote: Any, start: Any, rate:
     rise = 1.0 - decay
     residual = series.mean - asymptote[..., None] * rise - start[..., None] * decay
     weight = series.count / sigma2[..., None]
-    h11 = xp.sum(weight * rise * rise, axis=-1)
-    h12 = xp.sum(weight * rise * decay, axis=-1)
-    h22 = xp.sum(weight * decay * decay, axis=-1)
-    g1 = xp.sum(weight * rise * residual, axis=-1)
-    g2 = xp.sum(weight * decay * residual, axis=-1)
-    rr = (xp.sum(series.count * residual**2, axis=-1) + series.within_ss) / sigma2
+    weighted_rise, weighted_decay = weight * rise, weight * decay  # each used twice below: half the products
+    h11 = _window_sum(xp, weighted_rise * rise)
+    h12 = _window_sum(xp, weighted_rise * decay)
+    h22 = _window_sum(xp, weighted_decay * decay)
+    g1 = _window_sum(xp, weighted_rise * residual)
+    g2 = _window_sum(xp, weighted_decay * residual)
+    rr = (_window_sum(xp, series.count * residual**2) + series.within_ss) / sigma2
     return h11, h12, h22, g1, g2, rr
 
 
