@@ -7,7 +7,7 @@ import time
 from types import SimpleNamespace
 
 from mimicry.benchmarks import job_times, stage_of, stage_walls
-from mimicry.scheduling import coalesce_wakeups
+from mimicry.scheduling import bayes_threads, coalesce_wakeups
 
 # The shape of Snakemake 9's log: a stamp, then the job's rule and id; a stamp, then "Finished jobid".
 LOG = """Building DAG of jobs...
@@ -93,3 +93,10 @@ def test_table_checksums_leave_out_timing_and_see_any_other_change(tmp_path) -> 
     assert changed_tables(first, table_checksums(tmp_path)) == ["statistics/lmm/rt_info.tsv"]
     (tmp_path / "statistics/table1.md").write_text("| a |\n")
     assert "statistics/table1.md" in changed_tables(first, table_checksums(tmp_path))
+
+
+def test_a_bayesian_model_gets_its_chains_threads_on_at_most_half_the_cores() -> None:
+    """Two models run at once (each leaves cores idle while it starts and compiles); never less than one thread,
+    never more than its chains; without a core count (none given to Snakemake) one per chain."""
+    assert [bayes_threads(4, cores) for cores in (1, 2, 3, 4, 6, 8, 64)] == [1, 1, 1, 2, 3, 4, 4]
+    assert bayes_threads(2, 16) == 2 and bayes_threads(4, None) == 4

@@ -50,8 +50,8 @@ rule bayes_fit:
         model="|".join(BAYES_MODELS),
     conda:
         "../../envs/bayes.yaml"
-    # chains run in parallel, one per thread (Snakemake lowers this to --cores when fewer)
-    threads: config["statistics"]["bayes"]["chains"]
+    # chains run in parallel, one per thread, on at most half the cores: two models at once (mimicry.scheduling)
+    threads: bayes_threads(config["statistics"]["bayes"]["chains"], workflow.resource_settings.cores)
     resources:
         mem_mb=4000,
         runtime=120,

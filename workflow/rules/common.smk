@@ -18,7 +18,7 @@ from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.nested import NESTED_MODELS, asymptotic_skipped
-from mimicry.scheduling import coalesce_wakeups
+from mimicry.scheduling import bayes_threads, coalesce_wakeups
 from mimicry.settings import ConfigError, validate_config
 from mimicry.study import Study
 
