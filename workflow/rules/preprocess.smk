@@ -49,6 +49,8 @@ rule preprocess_rt:
         "results/logs/preprocess_rt/sub-{participant}.log",
     benchmark:
         "results/benchmarks/preprocess_rt/sub-{participant}.tsv"
+    # as the RT LMM's (statistics.smk): it waits on these, and else they ran after the Bayesian fits, last
+    priority: 10
     conda:
         "../../envs/emg.yaml"
     threads: 1
@@ -101,6 +103,7 @@ rule gather_rt:
         "results/logs/gather_rt.log",
     benchmark:
         "results/benchmarks/gather/rt.tsv"
+    priority: 10
     conda:
         "../../envs/emg.yaml"
     threads: 1
