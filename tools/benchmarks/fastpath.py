@@ -1,0 +1,57 @@
+"""The fast path (`mimicry.fastpath`) against the raw path on the same participants.
+
+Usage: .venv/bin/python tools/benchmarks/fastpath.py [--seeds N]   (after `make run` on the default study)
+Draws the last run's simulated participants' trial x window values N times through the fast path and prints, per
+muscle x emotion x window, the raw path's mean, SD and between-participant SD of the kept values beside the fast
+path's (averaged over the seeds), their ratios, the rejected share, and whether every ratio is within 10%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from mimicry.design import load_stimuli
+from mimicry.fastpath import window_moments, window_values
+from mimicry.settings import EmgSettings, load_config
+from mimicry.study import Study
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    seeds = parser.parse_args().seeds
+    config = load_config()
+    study = Study.from_config(config["study"])
+    emg = EmgSettings.from_config(config["preprocessing"]["emg"])
+    effects = pd.read_csv(
+        ROOT / "results/simulated/ground_truth/participant_effects.tsv", sep="\t", dtype={"participant": str}
+    )
+    stimuli = load_stimuli(ROOT / config["study"]["stimuli"], study.emotions)
+    raw = pd.read_parquet(ROOT / "results/preprocessing/emg_windows.parquet")
+    started = time.process_time()
+    draws = [
+        window_values(effects, stimuli, config["simulation"], emg, list(study.muscles), [seed, 9])
+        for seed in range(seeds)
+    ]
+    seconds = (time.process_time() - started) / seeds
+    fast = sum(window_moments(table) for table in draws) / seeds
+    ratios = (fast[["sd", "between_sd"]] / window_moments(raw)[["sd", "between_sd"]]).add_suffix("_ratio")
+    table = pd.concat([window_moments(raw).add_prefix("raw_"), fast.add_prefix("fast_"), ratios], axis=1)
+    pd.set_option("display.width", 200)
+    print(table.round(3).to_string())
+    rejected = sum(table["rejected"].mean() for table in draws) / seeds
+    print(f"rejected: raw {raw['rejected'].mean():.3f}, fast {rejected:.3f}")
+    print(f"fast path: {seconds:.2f} s CPU per study of {effects['participant'].nunique()} participants")
+    for column in ratios:
+        low, high = ratios[column].min(), ratios[column].max()
+        print(f"{column}: {low:.3f}-{high:.3f} ({'within' if 0.9 <= low and high <= 1.1 else 'outside'} 10%)")
+
+
+if __name__ == "__main__":
+    main()
