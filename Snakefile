@@ -34,6 +34,7 @@ else:
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/bayes.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/power.smk"
 
 
 rule all:

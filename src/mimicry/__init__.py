@@ -7,6 +7,7 @@ antagonism" (Psychopharmacology), as small pure functions that the Snakemake rul
 - :mod:`mimicry.design`    stimuli, trial order and session timeline of the morphing-faces task;
 - :mod:`mimicry.simulate`  a study simulator with known ground truth (demographics, EMG, responses);
 - :mod:`mimicry.fastpath`  the simulated study's window values without EMG, for analyses of many studies;
+- :mod:`mimicry.power`     what drug effect the design could detect (power and false positives of its rules);
 - :mod:`mimicry.bids`      BIDS 1.11 EMG writing, reading (MNE-BIDS) and validation;
 - :mod:`mimicry.emg`, :mod:`mimicry.rt`, :mod:`mimicry.qc`  per-participant preprocessing and its QC figure;
 - :mod:`mimicry.gather`, :mod:`mimicry.tables`  group tables, from the jobs or from a user's own tables;

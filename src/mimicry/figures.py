@@ -238,3 +238,27 @@ def figure3(
     axes[0, -1].legend(frameon=False, fontsize=7)
     _not_converged(figure, failed)
     return figure
+
+
+def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str]) -> Figure:
+    """Power against the size of the planted effect, one panel per decision rule (``labels``: rule -> title), one
+    line per group size with its 95% intervals; the target power marked, the study's own groups in black."""
+    figure = Figure(figsize=(4.5 * len(labels), 3.6), layout="constrained")
+    axes = figure.subplots(1, len(labels), sharey=True, squeeze=False)[0]
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
+    for ax, (rule, title) in zip(axes, labels.items(), strict=True):
+        by_size = table[table["rule"] == rule].groupby("participants_per_group", dropna=False, sort=True)
+        for k, (size, cells) in enumerate(by_size):
+            cells = cells.assign(magnitude=cells["effect"].abs()).sort_values("magnitude")
+            own = pd.isna(size)
+            colour = "black" if own else colours[k % len(colours)]
+            label = "the study's groups" if own else f"{int(size)} per group"
+            ax.plot(cells["magnitude"], cells["power"], "o-", color=colour, lw=2.0 if own else 1.2, label=label)
+            ax.fill_between(cells["magnitude"], cells["ci_low"], cells["ci_high"], color=colour, alpha=0.15, lw=0)
+        ax.axhline(target_power, color="0.4", ls="--", lw=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("planted effect (size, log EMG)")
+        ax.set_ylim(0, 1)
+    axes[0].set_ylabel("power (share of studies detecting it)")
+    axes[-1].legend(fontsize=8, loc="lower right")
+    return figure

@@ -1,0 +1,130 @@
+"""The power analysis: its grid and seeds, the planted effect, the binomial intervals and the smallest detectable
+effect (unit), and a tiny grid through `snakemake power` (workflow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import DEFAULT, STUDY, copy_project, merge, run_snakemake, write_overlay
+from mimicry import power
+from mimicry.errors import InputError
+from mimicry.simulate import planted_conditions
+
+
+def test_the_grid_is_every_effect_at_every_group_size_in_batches() -> None:
+    settings = merge(DEFAULT["power"], {"effects": [0.0, -0.05], "participants_per_group": [20, 40]})
+    settings |= {"replicates": 5, "batch": 2}
+    cells = power.grid(settings)
+    assert [(c.effect, c.participants_per_group) for c in cells] == [(0.0, 20), (-0.05, 20), (0.0, 40), (-0.05, 40)]
+    batches = power.batches(settings)
+    assert len(batches) == 4 * 3 and [b.replicates for b in batches[:3]] == [(0, 1), (2, 3), (4,)]
+    assert len({b.path for b in batches}) == len(batches)
+    assert batches[0].path == "batches/n20/+0.0000/batch000.parquet"
+    assert power.PowerBatch.from_params(batches[4].as_params(), 1) == batches[4]
+    assert [c.design for c in power.grid(DEFAULT["power"])][:1] == ["study"]  # the study's own group sizes
+
+
+def test_the_effect_is_planted_on_the_target_of_each_drug_group_only() -> None:
+    cell = power.PowerCell(-0.06, 15)
+    simulation = power.replicate_simulation(DEFAULT["simulation"], DEFAULT["power"], STUDY, cell, seed=11)
+    assert simulation["seed"] == 11 and set(simulation["participants_per_group"].values()) == {15}
+    conditions = planted_conditions(simulation, STUDY).set_index(["group", "muscle", "emotion"])
+    baseline = planted_conditions(DEFAULT["simulation"], STUDY).set_index(["group", "muscle", "emotion"])
+    shift = conditions["a"] - baseline["a"]
+    target = ("zygomaticus", "AngryToHappy")
+    for (group, muscle, emotion), value in shift.items():
+        hit = (muscle, emotion) == target and group != STUDY.reference_group
+        assert value == pytest.approx(-0.06 if hit else 0.0), (group, muscle, emotion)
+    with pytest.raises(InputError, match="not study groups"):
+        power.replicate_simulation(
+            DEFAULT["simulation"], merge(DEFAULT["power"], {"target": {"groups": ["ketamine"]}}), STUDY, cell, 1
+        )
+
+
+def test_the_same_studies_at_every_effect_and_other_studies_at_another_size() -> None:
+    settings = DEFAULT["power"]
+    same = power.replicate_seeds(settings, power.PowerCell(0.0, None), range(5))
+    assert same == power.replicate_seeds(settings, power.PowerCell(-0.09, None), range(5))
+    assert same[2:] == power.replicate_seeds(settings, power.PowerCell(0.0, None), [2, 3, 4])  # any batch
+    assert len(set(same)) == 5 and not set(same) & set(
+        power.replicate_seeds(settings, power.PowerCell(0.0, 30), range(5))
+    )
+
+
+def test_clopper_pearson_is_the_exact_binomial_interval() -> None:
+    from scipy.stats import binomtest
+
+    detections, trials = np.array([0, 3, 160, 200]), np.array([200, 200, 200, 200])
+    low, high = power.clopper_pearson(detections, trials)
+    for k, n, lo, hi in zip(detections, trials, low, high, strict=True):
+        interval = binomtest(int(k), int(n)).proportion_ci(method="exact")
+        assert (lo, hi) == pytest.approx((interval.low, interval.high), abs=1e-12)
+
+
+def test_the_power_table_and_the_smallest_detectable_effect() -> None:
+    effects = [0.0, -0.03, -0.06, -0.09]
+    detected = {0.0: 10, -0.03: 40, -0.06: 140, -0.09: 190}  # of 200
+    replicates = pd.DataFrame(
+        [
+            (effect, None, r, r, "followup_drug_x_time", 0.5, r < detected[effect])
+            for effect in effects
+            for r in range(200)
+        ],
+        columns=power.REPLICATE_COLUMNS,
+    ).astype({"participants_per_group": "Int64"})
+    table = power.power_table(replicates)
+    assert table["power"].tolist() == [0.95, 0.7, 0.2, 0.05]  # sorted by effect: -0.09 first
+    assert np.all(table["ci_low"] < table["power"]) and np.all(table["power"] < table["ci_high"])
+    found = power.smallest_detectable(table, 0.8).iloc[0]
+    assert found["effect"] == pytest.approx(0.06 + (0.8 - 0.7) * 0.03 / (0.95 - 0.7))
+    assert found["effect_low"] < found["effect"] < found["effect_high"]
+    unreached = power.smallest_detectable(table, 0.99).iloc[0]
+    assert np.isnan(unreached["effect"])
+
+
+def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
+    specs = power.rule_specs(DEFAULT, STUDY, "zygomaticus")
+    assert all("face" not in formula for spec in specs.values() for formula in spec.formulas)
+    assert specs["followup"].emotion == "AngryToHappy" and specs["full"].muscle == "zygomaticus"
+    trials = pd.DataFrame(
+        {
+            "participant": ["1", "1", "1", "2"],
+            "drug": ["placebo"] * 3 + ["naltrexone"],
+            "face": ["f1", "f2", "f1", "f1"],
+            "emotion": ["A"] * 4,
+            "time": [1.0, 1.0, 2.0, 1.0],
+            "log_emg": [0.1, 0.3, 0.5, 0.7],
+        }
+    )
+    means = power.participant_means(trials)
+    assert means["log_emg"].tolist() == pytest.approx([0.2, 0.5, 0.7]) and "face" not in means
+
+
+@pytest.mark.workflow
+def test_a_tiny_power_grid_runs_end_to_end_and_resumes(tmp_path) -> None:
+    """Two effects x one group size x three replicates in batches of two through `snakemake power`: the table,
+    the smallest detectable effect and the figure. A run killed before its last batch resumes with that batch
+    alone, which comes out the same (each batch is deterministic from its replicates' seeds)."""
+    project = copy_project(tmp_path / "project")
+    overlay = write_overlay(
+        project,
+        "tiny_power.yaml",
+        {"power": {"effects": [0.0, -0.2], "participants_per_group": [12], "replicates": 3, "batch": 2}},
+    )
+    run_snakemake(project, "power", "--cores", "2", "--configfile", overlay)
+    table = pd.read_csv(project / "results/power/power.tsv", sep="\t")
+    assert set(table["rule"]) == set(power.RULES) and set(table["replicates"]) == {3}
+    assert set(table["effect"]) == {0.0, -0.2}
+    strong = table[table["effect"] == -0.2]["power"]
+    assert (strong >= table[table["effect"] == 0.0]["power"].to_numpy()).all()  # the same studies, plus an effect
+    for name in ("detectable.tsv", "power.pdf", "power.png", "replicates.parquet"):
+        assert (project / "results/power" / name).stat().st_size > 0
+    batch = project / "results/power/batches/n12/-0.2000/batch001.parquet"
+    before = pd.read_parquet(batch)
+    for path in [batch, *(project / "results/power").glob("*.*")]:  # as a run killed before its last batch left it
+        path.unlink()
+    again = run_snakemake(project, "power", "--cores", "2", "--configfile", overlay)
+    assert "power_batch" in again.stderr and again.stderr.count("rule power_batch") == 1
+    pd.testing.assert_frame_equal(pd.read_parquet(batch), before)  # each batch deterministic from its seeds
