@@ -68,7 +68,7 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
     detected = {0.0: 10, -0.03: 40, -0.06: 140, -0.09: 190}  # of 200
     replicates = pd.DataFrame(
         [
-            (effect, None, r, r, "followup_drug_x_time", 0.5, r < detected[effect])
+            (effect, None, r, r, "followup_drug_x_time", 0.5, r < detected[effect], 0)
             for effect in effects
             for r in range(200)
         ],

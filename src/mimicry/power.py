@@ -25,6 +25,7 @@ from mimicry.fastpath import window_values
 from mimicry.lmm import fit_lmm_here, model_data
 from mimicry.lmm_specs import LmmSpec, lmm_specs
 from mimicry.settings import EmgSettings
+from mimicry.simulate import simulate_participants
 from mimicry.study import Study
 
 #: The frequentist decision rules: which LMM, and which of its terms must reach ``alpha``.
@@ -38,7 +39,7 @@ RULE_LABELS = {
     "full_emotion_x_drug_x_time": "full LMM: emotion x drug x time",
 }
 #: Columns of a batch's replicate table.
-REPLICATE_COLUMNS = ["effect", "participants_per_group", "replicate", "seed", "rule", "p", "detected"]
+REPLICATE_COLUMNS = ["effect", "participants_per_group", "replicate", "seed", "rule", "p", "detected", "warnings"]
 
 
 @dataclass(frozen=True)
@@ -147,8 +148,9 @@ def rule_specs(config: Mapping[str, Any], study: Study, target_muscle: str) -> d
     }
 
 
-def decisions(windows: pd.DataFrame, specs: Mapping[str, LmmSpec]) -> dict[str, float]:
-    """Each rule's p-value on one study's window table (in a process whose R has lme4's default ordering)."""
+def decisions(windows: pd.DataFrame, specs: Mapping[str, LmmSpec]) -> dict[str, tuple[float, int]]:
+    """Each rule's p-value on one study's window table and how many warnings its fit gave (lme4's convergence
+    and singularity messages), in a process whose R has lme4's default ordering."""
     out = {}
     for rule, (model, term) in RULES.items():
         spec = specs[model]
@@ -157,7 +159,7 @@ def decisions(windows: pd.DataFrame, specs: Mapping[str, LmmSpec]) -> dict[str, 
         row = fitted.anova[fitted.anova["term"] == term]
         if row.empty:
             raise InputError(f"power: the {model} model's formula {spec.formulas[0]!r} has no {term} term")
-        out[rule] = float(row["p"].iloc[0])
+        out[rule] = (float(row["p"].iloc[0]), len(fitted.warnings))
     return out
 
 
@@ -171,14 +173,13 @@ def run_batch_here(
     stimuli = load_stimuli(stimuli_path, study.emotions)
     specs = rule_specs(config, study, power["target"]["muscle"])
     rows = []
-    from mimicry.simulate import simulate_participants
-
     for replicate, seed in zip(replicates, replicate_seeds(power, cell, replicates), strict=True):
         simulation = replicate_simulation(config["simulation"], power, study, cell, seed)
         _, _, effects = simulate_participants(simulation, study)
         windows = window_values(effects, stimuli, simulation, emg, list(study.muscles), [seed, 3])
-        for rule, p in decisions(windows, specs).items():
-            rows.append((cell.effect, cell.participants_per_group, replicate, seed, rule, p, bool(p < power["alpha"])))
+        for rule, (p, warnings) in decisions(windows, specs).items():
+            detected = bool(p < power["alpha"])
+            rows.append((cell.effect, cell.participants_per_group, replicate, seed, rule, p, detected, warnings))
     table = pd.DataFrame(rows, columns=REPLICATE_COLUMNS)
     return table.astype({"participants_per_group": "Int64"})
 
