@@ -41,3 +41,9 @@ rule all:
     default_target: True
     input:
         final_outputs(),
+
+
+rule power:
+    """The power analysis (`snakemake power --cores all --configfile config/power.yaml`; not part of `all`)."""
+    input:
+        rules.power_summary.output,

@@ -6,7 +6,7 @@ seed) with a drug effect planted on one muscle x emotion, its trial x window val
 (``mimicry.fastpath``), and the paper's frequentist decision rules applied to it: the follow-up LMM's
 drug x time test and the full model's emotion x drug x time test for the target muscle, each at ``alpha``. The
 LMMs are fitted to participant x condition x window means (their formulas without the by-face terms, which means
-cannot carry): on the paper-size study 0.1 and 1 s instead of 2 and 29 s per fit.
+cannot carry): on the paper-size study 0.4 and 1.3 s per fit instead of 2 and 29 s.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ REPLICATE_COLUMNS = ["effect", "participants_per_group", "replicate", "seed", "r
 
 @dataclass(frozen=True)
 class PowerCell:
-    """One cell of the grid: the planted effect and the group size, and the seed its replicates derive from."""
+    """One cell of the grid: the planted effect and the group size."""
 
     effect: float
     participants_per_group: int | None  #: None: the simulated study's own group sizes

@@ -83,6 +83,7 @@ localrules:
     table1,
     bayes_compare,
     study_report_html,
+    power_summary,
 
 
 def code_of(script):

@@ -60,9 +60,3 @@ rule power_summary:
         target_power=config["power"]["target_power"],
     script:
         "../scripts/power_summary.py"
-
-
-rule power:
-    """The power analysis's results (`snakemake power --cores all --configfile config/power.yaml`)."""
-    input:
-        rules.power_summary.output,
