@@ -83,6 +83,12 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
     unreached = power.smallest_detectable(table, 0.99).iloc[0]
     assert np.isnan(unreached["effect"])
 
+    text = power.methods_paragraph(DEFAULT, table, power.smallest_detectable(table, 0.8))
+    assert "zygomaticus AngryToHappy" in text and "amisulpride and naltrexone" in text and "200 studies" in text
+    assert "detected the largest effect (-0.09) in 95.0%" in text and f"effect of {found['effect']:.3f}" in text
+    assert "with no effect it detected 5.0%" in text
+    assert "log_emg ~ drug * time + (1 + time | participant)" in text  # the formula fitted, without (1 | face)
+
 
 def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
     specs = power.rule_specs(DEFAULT, STUDY, "zygomaticus")
@@ -119,7 +125,7 @@ def test_a_tiny_power_grid_runs_end_to_end_and_resumes(tmp_path) -> None:
     assert set(table["effect"]) == {0.0, -0.2}
     strong = table[table["effect"] == -0.2]["power"]
     assert (strong >= table[table["effect"] == 0.0]["power"].to_numpy()).all()  # the same studies, plus an effect
-    for name in ("detectable.tsv", "power.pdf", "power.png", "replicates.parquet"):
+    for name in ("detectable.tsv", "power.pdf", "power.png", "replicates.parquet", "methods.md"):
         assert (project / "results/power" / name).stat().st_size > 0
     batch = project / "results/power/batches/n12/-0.2000/batch001.parquet"
     before = pd.read_parquet(batch)

@@ -38,6 +38,11 @@ RULE_LABELS = {
     "followup_drug_x_time": "follow-up LMM: drug x time",
     "full_emotion_x_drug_x_time": "full LMM: emotion x drug x time",
 }
+#: The rules in running text.
+RULE_PHRASES = {
+    "followup_drug_x_time": "follow-up model's drug x time",
+    "full_emotion_x_drug_x_time": "full model's emotion x drug x time",
+}
 #: Columns of a batch's replicate table.
 REPLICATE_COLUMNS = ["effect", "participants_per_group", "replicate", "seed", "rule", "p", "detected", "warnings"]
 
@@ -234,3 +239,54 @@ def _crossing(sizes: np.ndarray, power: np.ndarray, target: float) -> float:
         return float(sizes[0])
     x0, x1, y0, y1 = sizes[first - 1], sizes[first], power[first - 1], power[first]
     return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
+
+
+def methods_paragraph(config: Mapping[str, Any], table: pd.DataFrame, detectable: pd.DataFrame) -> str:
+    """The power analysis as a methods and results paragraph, from the config it ran with and its tables."""
+    study = Study.from_config(config["study"])
+    power, target = config["power"], config["power"]["target"]
+    drugs = target["groups"] or [g for g in study.groups if g != study.reference_group]
+    sizes = [f"{n} per group" for n in power["participants_per_group"]] or [
+        "/".join(str(n) for n in config["simulation"]["participants_per_group"].values()) + " participants"
+    ]
+    parameter = {"a": "asymptote", "c": "log rate"}[target["parameter"]]
+    effects = ", ".join(f"{e:g}" for e in power["effects"])
+    specs = rule_specs(config, study, target["muscle"])
+    text = (
+        f"Power was estimated by simulation. For each planted drug effect ({effects}, added to the {parameter} of "
+        f"the {target['muscle']} {target['emotion']} curve in {' and '.join(drugs)}) and each design "
+        f"({'; '.join(sizes)}), {power['replicates']} studies were simulated (the same studies at every effect) and "
+        "their trial x window log EMG drawn from the simulator's generative model (planted participant curves, "
+        "trial-to-trial response weights, the tonic fluctuation's window-minus-baseline covariance, artefacts and "
+        "the outlier rules of the preprocessing). In each study two decision rules were applied at "
+        f"alpha = {power['alpha']:g}: the drug x time test of the follow-up model ({specs['followup'].formulas[0]}) "
+        f"and the emotion x drug x time test of the full model ({specs['full'].formulas[0]}), both fitted by REML "
+        "(lme4, lmerTest, Satterthwaite degrees of freedom) to participant x condition x window means. Power is "
+        "the share of studies with a detection, with exact (Clopper-Pearson) 95% intervals."
+    )
+
+    def share(cell: pd.Series) -> str:
+        return f"{cell['power']:.1%} [{cell['ci_low']:.1%}, {cell['ci_high']:.1%}]"
+
+    for row in detectable.itertuples():
+        rows = table[
+            (table["rule"] == row.rule) & _same_size(table["participants_per_group"], row.participants_per_group)
+        ]
+        largest = rows.loc[rows["effect"].abs().idxmax()]
+        design = "" if pd.isna(row.participants_per_group) else f" with {row.participants_per_group} per group"
+        text += (
+            f" The {RULE_PHRASES.get(str(row.rule), str(row.rule))} test{design} detected the largest effect "
+            f"({largest['effect']:g}) in {share(largest)} of the studies and "
+            + (
+                f"reached {row.target_power:.0%} power at an effect of {row.effect:.3f}"
+                if pd.notna(row.effect)
+                else f"did not reach {row.target_power:.0%} power within the effects simulated"
+            )
+        )
+        null = rows[rows["effect"] == 0.0]
+        text += f"; with no effect it detected {share(null.iloc[0])} of them." if len(null) else "."
+    return text
+
+
+def _same_size(sizes: pd.Series, size: Any) -> pd.Series:
+    return sizes.isna() if pd.isna(size) else sizes == size

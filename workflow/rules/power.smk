@@ -46,6 +46,7 @@ rule power_summary:
         detectable=f"{POWER}/detectable.tsv",
         figure_pdf=f"{POWER}/power.pdf",
         figure_png=f"{POWER}/power.png",
+        methods=f"{POWER}/methods.md",
     log:
         "results/logs/power/summary.log",
     benchmark:
@@ -58,5 +59,6 @@ rule power_summary:
         runtime=5,
     params:
         target_power=config["power"]["target_power"],
+        config=POWER_CONFIG,
     script:
         "../scripts/power_summary.py"

@@ -5,7 +5,7 @@ import pandas as pd
 
 from mimicry.figures import power_figure
 from mimicry.jobs import job_log
-from mimicry.power import RULE_LABELS, power_table, smallest_detectable
+from mimicry.power import RULE_LABELS, methods_paragraph, power_table, smallest_detectable
 from mimicry.qc import save
 
 with job_log(snakemake.log[0], "power_summary") as log:
@@ -16,5 +16,7 @@ with job_log(snakemake.log[0], "power_summary") as log:
     detectable = smallest_detectable(table, snakemake.params.target_power)
     detectable.to_csv(snakemake.output.detectable, sep="\t", index=False)
     log.info("power:\n%s\nsmallest detectable:\n%s", table.to_string(), detectable.to_string())
+    with open(snakemake.output.methods, "w") as methods:
+        methods.write(methods_paragraph(snakemake.params.config, table, detectable) + "\n")
     figure = power_figure(table, snakemake.params.target_power, RULE_LABELS)
     save(figure, snakemake.output.figure_pdf, snakemake.output.figure_png)
