@@ -6,12 +6,16 @@ SNAKEMAKE_ARGS ?=
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 STYLED := src workflow/scripts workflow/notebooks tests tools
 
-.PHONY: setup run test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
+.PHONY: setup run power test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
 setup:
 	bash tools/setup/env.sh
 
 run: setup
 	.venv/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
+
+# The power analysis of the default design (config/power.yaml; README, "Power"): about 23 min on 2 cores.
+power: setup
+	.venv/bin/snakemake power --cores $(CORES) --configfile config/power.yaml $(SNAKEMAKE_ARGS)
 
 # Everything (the README's second command): the test system (chromium, SLURM; root), then every tier, on two
 # workers (whole files each, in the order tests/conftest.py gives: a file's fixtures are made once; the shared
