@@ -34,7 +34,11 @@ else:
 include: "workflow/rules/statistics.smk"
 include: "workflow/rules/bayes.smk"
 include: "workflow/rules/report.smk"
-include: "workflow/rules/power.smk"
+
+
+if STIMULI_TABLE:  # the power analysis simulates studies that show the study's videos
+
+    include: "workflow/rules/power.smk"
 
 
 rule all:
@@ -43,7 +47,18 @@ rule all:
         final_outputs(),
 
 
-rule power:
-    """The power analysis (`snakemake power --cores all --configfile config/power.yaml`; not part of `all`)."""
-    input:
-        rules.power_summary.output,
+if STIMULI_TABLE:
+
+    rule power:
+        """The power analysis (`snakemake power --cores all --configfile config/power.yaml`; not part of `all`)."""
+        input:
+            rules.power_summary.output,
+
+else:
+
+    rule power:
+        """Without a stimulus table there are no videos to simulate: say so, and what to set."""
+        shell:
+            "echo 'The power analysis simulates studies that show the videos of the study, and study.stimuli is"
+            " not set: set it to the stimulus table of the study (video, face, face_sex, trial_type,"
+            " change_point_s; resources/stimuli.tsv is the table of the paper).' >&2; exit 1"

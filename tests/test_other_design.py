@@ -150,6 +150,14 @@ def test_a_formula_naming_a_column_the_study_lacks_stops_before_any_job(other_de
     assert "participants.tsv has [" in message and "'session'" in message
 
 
+def test_the_power_analysis_of_a_study_without_a_stimulus_table_says_what_it_needs(other_design: Path) -> None:
+    """Its own runs plan without one; the power analysis, which simulates the videos, asks for study.stimuli."""
+    result = run_snakemake(other_design, "power", "--cores", "1", "--configfile", "config/own.yaml", check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in message
+    assert "study.stimuli is not set" in message and "resources/stimuli.tsv is the table of the paper" in message
+
+
 def test_another_design_from_its_trial_tables(other_design: Path, tmp_path: Path) -> None:
     """The other lab's study as the trial tables it would bring: the window table without face ids (a trial it
     could not measure left empty), participants.tsv with its session column, no RT table; from the config alone

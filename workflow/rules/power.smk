@@ -14,7 +14,7 @@ POWER_CONFIG = {  # what a batch reads from the config: a change elsewhere does 
 rule power_batch:
     """Simulate one batch of studies of one grid cell by the fast path and apply the decision rules to each."""
     input:
-        stimuli=config["study"]["stimuli"],
+        stimuli=STIMULI_TABLE,
         code=code_of("../scripts/power_batch.py"),
     output:
         f"{POWER}/batches/{{design}}/{{effect}}/batch{{batch}}.parquet",
