@@ -14,8 +14,9 @@ simulation's parameters, not fitted: :func:`ou_mean_covariance`). The carrier pa
 below the log of a mean) and a little independent noise per window, is calibrated against the raw path
 (:data:`CARRIER_BIAS`, :data:`CARRIER_SD`). Trials are rejected by the preprocessing's own outlier rules
 (``mimicry.emg.outlier_reasons``) on what the window level holds: the response's mean and peak as percent of
-the baseline (over windows instead of samples) and the baseline level; trials with a simulated artefact are
-rejected (in the raw path 48-90% of them are, by kind, and the rest carry a burst's extra noise).
+the baseline (over windows instead of samples) and the baseline level. The simulator's artefacts are where it
+puts them (:func:`artefacts`): a burst in the windows it overlaps, a contraction in the baseline level, a burst's
+top and an electrode pop on the peak the rules see.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def window_values(
     tonic = np.linalg.cholesky(
         ou_mean_covariance(intervals, float(simulation["tonic_sd"]), float(simulation["tonic_timescale_s"]))
     )
-    times = np.arange(emg.n_windows) * emg.window_s  # the curve's t: window - 1 for 1-s windows
+    times = np.arange(emg.n_windows, dtype=float)  # the curve's t is window - 1, as the simulator counts it
     n_trials, n_muscles, n_windows = len(trials), len(muscles), emg.n_windows
     planted = effects.set_index(["participant", "muscle", "emotion"])[["a", "b", "c"]]
 
