@@ -36,7 +36,7 @@ include: "workflow/rules/bayes.smk"
 include: "workflow/rules/report.smk"
 
 
-if STIMULI_TABLE:  # the power analysis simulates studies that show the study's videos
+if not POWER_PROBLEMS:  # the power analysis, on request (`snakemake power`)
 
     include: "workflow/rules/power.smk"
 
@@ -47,7 +47,7 @@ rule all:
         final_outputs(),
 
 
-if STIMULI_TABLE:
+if not POWER_PROBLEMS:
 
     rule power:
         """The power analysis (`snakemake power --cores all --configfile config/power.yaml`; not part of `all`)."""
@@ -57,8 +57,8 @@ if STIMULI_TABLE:
 else:
 
     rule power:
-        """Without a stimulus table there are no videos to simulate: say so, and what to set."""
+        """What keeps the power analysis from running on this study, and what to set."""
+        params:
+            problems="Invalid power analysis: " + "; ".join(POWER_PROBLEMS),
         shell:
-            "echo 'The power analysis simulates studies that show the videos of the study, and study.stimuli is"
-            " not set: set it to the stimulus table of the study (video, face, face_sex, trial_type,"
-            " change_point_s; resources/stimuli.tsv is the table of the paper).' >&2; exit 1"
+            "echo {params.problems:q} >&2; exit 1"

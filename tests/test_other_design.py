@@ -155,7 +155,8 @@ def test_the_power_analysis_of_a_study_without_a_stimulus_table_says_what_it_nee
     result = run_snakemake(other_design, "power", "--cores", "1", "--configfile", "config/own.yaml", check=False)
     message = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in message
-    assert "study.stimuli is not set" in message and "resources/stimuli.tsv is the table of the paper" in message
+    assert "Invalid power analysis: the power analysis simulates studies that show the study's videos" in message
+    assert "study.stimuli is not set" in message and "resources/stimuli.tsv is the paper's" in message
 
 
 def test_another_design_from_its_trial_tables(other_design: Path, tmp_path: Path) -> None:

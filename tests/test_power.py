@@ -91,9 +91,11 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
 
 
 def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
-    specs = power.rule_specs(DEFAULT, STUDY, "zygomaticus")
+    specs = power.rule_specs(DEFAULT, STUDY, DEFAULT["power"]["target"])
     assert all("face" not in formula for spec in specs.values() for formula in spec.formulas)
     assert specs["followup"].emotion == "AngryToHappy" and specs["full"].muscle == "zygomaticus"
+    elsewhere = power.rule_specs(DEFAULT, STUDY, {"muscle": "corrugator", "emotion": "HappyToAngry"})
+    assert (elsewhere["followup"].muscle, elsewhere["followup"].emotion) == ("corrugator", "HappyToAngry")
     trials = pd.DataFrame(
         {
             "participant": ["1", "1", "1", "2"],
@@ -134,3 +136,17 @@ def test_a_tiny_power_grid_runs_end_to_end_and_resumes(tmp_path) -> None:
     again = run_snakemake(project, "power", "--cores", "2", "--configfile", overlay)
     assert "power_batch" in again.stderr and again.stderr.count("rule power_batch") == 1
     pd.testing.assert_frame_equal(pd.read_parquet(batch), before)  # each batch deterministic from its seeds
+
+
+def test_what_keeps_the_power_analysis_from_running_is_said_before_any_job() -> None:
+    stimuli = DEFAULT["study"]["stimuli"]
+    assert power.check_power(DEFAULT, STUDY, stimuli) == []
+    assert "study.stimuli is not set" in power.check_power(DEFAULT, STUDY, None)[0]
+    wrong = merge(DEFAULT, {"power": {"target": {"muscle": "frontalis", "groups": ["ketamine"]}}})
+    problems = power.check_power(wrong, STUDY, stimuli)
+    assert any("power.target.muscle 'frontalis'" in p for p in problems)
+    assert any("['ketamine'] are not study groups" in p for p in problems)
+    no_time = merge(DEFAULT, {"statistics": {"followup": {"formula": "log_emg ~ drug + (1 | participant)"}}})
+    assert power.check_power(no_time, STUDY, stimuli) == [
+        "power rule followup_drug_x_time: the followup formula 'log_emg ~ drug + (1 | participant)' has no time"
+    ]

@@ -23,7 +23,7 @@ from mimicry.design import load_stimuli
 from mimicry.errors import InputError
 from mimicry.fastpath import window_values
 from mimicry.lmm import fit_lmm_here, model_data
-from mimicry.lmm_specs import LmmSpec, lmm_specs
+from mimicry.lmm_specs import LmmSpec, formula_variables, lmm_specs
 from mimicry.settings import EmgSettings
 from mimicry.simulate import simulate_participants
 from mimicry.study import Study
@@ -143,14 +143,45 @@ def participant_means(data: pd.DataFrame) -> pd.DataFrame:
     return data.groupby(keys, as_index=False, observed=True)["log_emg"].mean()
 
 
-def rule_specs(config: Mapping[str, Any], study: Study, target_muscle: str) -> dict[str, LmmSpec]:
-    """The follow-up and the target muscle's full LMM, their formulas without by-face terms."""
-    specs = {s.name: s for s in lmm_specs(config, study, response_times=False, faces=False)}
-    followup = config["statistics"]["followup"]
-    return {
-        "followup": specs[f"emg_{followup['muscle']}_{followup['emotion']}"],
-        "full": specs[f"emg_{target_muscle}"],
+def rule_specs(config: Mapping[str, Any], study: Study, target: Mapping[str, Any]) -> dict[str, LmmSpec]:
+    """The follow-up LMM of the target muscle x emotion (``statistics.followup``'s formula, on the cell where the
+    effect is planted) and the target muscle's full LMM, their formulas without by-face terms."""
+    followup = {**config["statistics"]["followup"], "muscle": target["muscle"], "emotion": target["emotion"]}
+    statistics = {**config["statistics"], "followup": followup}
+    specs = {
+        s.name: s for s in lmm_specs({**config, "statistics": statistics}, study, response_times=False, faces=False)
     }
+    return {
+        "followup": specs[f"emg_{target['muscle']}_{target['emotion']}"],
+        "full": specs[f"emg_{target['muscle']}"],
+    }
+
+
+def check_power(config: Mapping[str, Any], study: Study, stimuli_table: str | None) -> list[str]:
+    """What keeps the power analysis from running on this study, one line each (empty: the grid can run)."""
+    target = config["power"]["target"]
+    problems = []
+    if not stimuli_table:
+        problems.append(
+            "the power analysis simulates studies that show the study's videos, and study.stimuli is not set: set "
+            "it to the study's stimulus table (video, face, face_sex, trial_type, change_point_s; "
+            "resources/stimuli.tsv is the paper's)"
+        )
+    if target["muscle"] not in study.muscles:
+        problems.append(f"power.target.muscle {target['muscle']!r} is not a study muscle ({list(study.muscles)})")
+    if target["emotion"] not in study.emotions:
+        problems.append(f"power.target.emotion {target['emotion']!r} is not a study emotion ({list(study.emotions)})")
+    unknown = sorted(set(target["groups"]) - set(study.groups))
+    if unknown:
+        problems.append(f"power.target.groups: {unknown} are not study groups ({list(study.groups)})")
+    if problems:
+        return problems
+    for rule, (model, term) in RULES.items():
+        formula = rule_specs(config, study, target)[model].formulas[0]
+        missing = sorted(set(term.split(":")) - set(formula_variables(formula)))
+        if missing:
+            problems.append(f"power rule {rule}: the {model} formula {formula!r} has no {', '.join(missing)}")
+    return problems
 
 
 def decisions(windows: pd.DataFrame, specs: Mapping[str, LmmSpec]) -> dict[str, tuple[float, int]]:
@@ -176,7 +207,7 @@ def run_batch_here(
     power = config["power"]
     emg = EmgSettings.from_config(config["preprocessing"]["emg"])
     stimuli = load_stimuli(stimuli_path, study.emotions)
-    specs = rule_specs(config, study, power["target"]["muscle"])
+    specs = rule_specs(config, study, power["target"])
     rows = []
     for replicate, seed in zip(replicates, replicate_seeds(power, cell, replicates), strict=True):
         simulation = replicate_simulation(config["simulation"], power, study, cell, seed)
@@ -251,7 +282,7 @@ def methods_paragraph(config: Mapping[str, Any], table: pd.DataFrame, detectable
     ]
     parameter = {"a": "asymptote", "c": "log rate"}[target["parameter"]]
     effects = ", ".join(f"{e:g}" for e in power["effects"])
-    specs = rule_specs(config, study, target["muscle"])
+    specs = rule_specs(config, study, target)
     text = (
         f"Power was estimated by simulation. For each planted drug effect ({effects}, added to the {parameter} of "
         f"the {target['muscle']} {target['emotion']} curve in {' and '.join(drugs)}) and each design "

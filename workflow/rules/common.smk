@@ -19,6 +19,7 @@ from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.nested import NESTED_MODELS, asymptotic_skipped
 from mimicry.power import batches as power_batches
+from mimicry.power import check_power
 from mimicry.scheduling import bayes_threads, coalesce_wakeups
 from mimicry.settings import ConfigError, validate_config
 from mimicry.study import Study
@@ -57,6 +58,8 @@ SIMULATED, FROM_TABLES = INPUTS.mode == "simulated", INPUTS.mode == "tables"
 BIDS_ROOT, PARTICIPANTS, TABLES = INPUTS.bids_root, list(INPUTS.participants), INPUTS.tables
 SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
 STIMULI_TABLE, RESPONSE_TIMES = INPUTS.stimuli_table, INPUTS.response_times
+# what keeps `snakemake power` from running here (it alone fails on them: a plain run does not need it)
+POWER_PROBLEMS = check_power(config, STUDY, STIMULI_TABLE)
 PARTICIPANTS_TABLE = INPUTS.participants_table
 
 # The group tables the statistics read: made by the preprocessing stage, or imported from dataset.tables.
