@@ -54,12 +54,15 @@ WINDOW_COLUMNS = [
 ]
 
 
+def _midpoints(low: float, high: float) -> np.ndarray:
+    """The quadrature's points on ``[low, high)``: the midpoints of :data:`QUADRATURE_POINTS` equal steps."""
+    return low + (np.arange(QUADRATURE_POINTS) + 0.5) * (high - low) / QUADRATURE_POINTS
+
+
 def ou_mean_covariance(intervals: Sequence[tuple[float, float]], sd: float, timescale_s: float) -> np.ndarray:
     """Covariance of the means of a stationary Ornstein-Uhlenbeck process (SD ``sd``, correlation
     ``exp(-|dt| / timescale_s)``) over each interval, by midpoint quadrature."""
-    grids = [
-        start + (np.arange(QUADRATURE_POINTS) + 0.5) * (stop - start) / QUADRATURE_POINTS for start, stop in intervals
-    ]
+    grids = [_midpoints(start, stop) for start, stop in intervals]
     out = np.empty((len(grids), len(grids)))
     for i, first in enumerate(grids):
         for j, second in enumerate(grids[: i + 1]):
@@ -76,8 +79,7 @@ def _hann_share(start: np.ndarray, length: np.ndarray, intervals: Sequence[tuple
     """Mean over each interval of a unit Hann bump on ``[start, start + length)`` (one row per bump)."""
     share = np.empty((len(start), len(intervals)))
     for k, (low, high) in enumerate(intervals):
-        t = low + (np.arange(QUADRATURE_POINTS) + 0.5) * (high - low) / QUADRATURE_POINTS
-        phase = (t[None, :] - start[:, None]) / length[:, None]
+        phase = (_midpoints(low, high)[None, :] - start[:, None]) / length[:, None]
         share[:, k] = np.where((phase >= 0) & (phase < 1), 0.5 - 0.5 * np.cos(2 * np.pi * phase), 0.0).mean(axis=1)
     return share
 

@@ -176,8 +176,9 @@ def check_power(config: Mapping[str, Any], study: Study, stimuli_table: str | No
         problems.append(f"power.target.groups: {unknown} are not study groups ({list(study.groups)})")
     if problems:
         return problems
+    specs = rule_specs(config, study, target)
     for rule, (model, term) in RULES.items():
-        formula = rule_specs(config, study, target)[model].formulas[0]
+        formula = specs[model].formulas[0]
         missing = sorted(set(term.split(":")) - set(formula_variables(formula)))
         if missing:
             problems.append(f"power rule {rule}: the {model} formula {formula!r} has no {', '.join(missing)}")

@@ -18,8 +18,7 @@ from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.nested import NESTED_MODELS, asymptotic_skipped
-from mimicry.power import batches as power_batches
-from mimicry.power import check_power
+from mimicry.power import batches as power_batches, check_power
 from mimicry.scheduling import bayes_threads, coalesce_wakeups
 from mimicry.settings import ConfigError, validate_config
 from mimicry.study import Study
