@@ -9,6 +9,7 @@ import pytest
 
 from helpers import DEFAULT, STUDY, copy_project, merge, run_snakemake, write_overlay
 from mimicry import power
+from mimicry.bayes.power import BAYES_RULES
 from mimicry.errors import InputError
 from mimicry.simulate import planted_conditions
 
@@ -112,30 +113,48 @@ def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
 
 @pytest.mark.workflow
 def test_a_tiny_power_grid_runs_end_to_end_and_resumes(tmp_path) -> None:
-    """Two effects x one group size x three replicates in batches of two through `snakemake power`: the table,
-    the smallest detectable effect and the figure. A run killed before its last batch resumes with that batch
-    alone, which comes out the same (each batch is deterministic from its replicates' seeds)."""
+    """Two effects x one group size x three replicates in batches of two (the Bayesian rules: two, short chains)
+    through `snakemake power`: the tables, the smallest detectable effect, the coverage and the figure. A run
+    killed before its last batches resumes with those batches alone, which come out the same (each batch is
+    deterministic from its replicates' seeds)."""
     project = copy_project(tmp_path / "project")
+    bayes = {"replicates": 2, "batch": 2, "chains": 2, "warmup": 150, "draws": 150, "lopo_draws": 100}
     overlay = write_overlay(
         project,
         "tiny_power.yaml",
-        {"power": {"effects": [0.0, -0.2], "participants_per_group": [12], "replicates": 3, "batch": 2}},
+        {
+            "power": {
+                "effects": [0.0, -0.2],
+                "participants_per_group": [12],
+                "replicates": 3,
+                "batch": 2,
+                "bayes": bayes,
+            }
+        },
     )
     run_snakemake(project, "power", "--cores", "2", "--configfile", overlay)
     table = pd.read_csv(project / "results/power/power.tsv", sep="\t")
-    assert set(table["rule"]) == set(power.RULES) and set(table["replicates"]) == {3}
-    assert set(table["effect"]) == {0.0, -0.2}
+    assert set(table["rule"]) == set(power.RULES) | set(BAYES_RULES) and set(table["effect"]) == {0.0, -0.2}
+    assert set(table["replicates"]) == {3, 2} and set(table[table["rule"].isin(BAYES_RULES)]["replicates"]) == {2}
     strong = table[table["effect"] == -0.2]["power"]
     assert (strong >= table[table["effect"] == 0.0]["power"].to_numpy()).all()  # the same studies, plus an effect
+    contrasts = pd.read_parquet(project / "results/power/contrasts.parquet")
+    assert len(contrasts) == 2 * 2 * 2 and set(contrasts["drug"]) == {"amisulpride", "naltrexone"}
+    assert (contrasts["planted"] == contrasts["effect"]).all() and contrasts["hdi_low"].lt(contrasts["hdi_high"]).all()
+    coverage = pd.read_csv(project / "results/power/coverage.tsv", sep="\t")
+    assert coverage["contrasts"].tolist() == [4, 4]
     for name in ("detectable.tsv", "power.pdf", "power.png", "replicates.parquet", "methods.md"):
         assert (project / "results/power" / name).stat().st_size > 0
+    assert "HDI covered the planted contrast" in (project / "results/power/methods.md").read_text()
     batch = project / "results/power/batches/n12/-0.2000/batch001.parquet"
-    before = pd.read_parquet(batch)
-    for path in [batch, *(project / "results/power").glob("*.*")]:  # as a run killed before its last batch left it
+    bayes_batch = project / "results/power/bayes/n12/-0.2000/batch000.parquet"
+    before, bayes_before = pd.read_parquet(batch), pd.read_parquet(bayes_batch)
+    for path in [batch, bayes_batch, *(project / "results/power").glob("*.*")]:  # as a killed run left it
         path.unlink()
     again = run_snakemake(project, "power", "--cores", "2", "--configfile", overlay)
-    assert "power_batch" in again.stderr and again.stderr.count("rule power_batch") == 1
+    assert again.stderr.count("rule power_batch") == 1 and again.stderr.count("rule power_bayes_batch") == 1
     pd.testing.assert_frame_equal(pd.read_parquet(batch), before)  # each batch deterministic from its seeds
+    pd.testing.assert_frame_equal(pd.read_parquet(bayes_batch), bayes_before)
 
 
 def test_what_keeps_the_power_analysis_from_running_is_said_before_any_job() -> None:

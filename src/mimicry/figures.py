@@ -242,9 +242,15 @@ def figure3(
 
 def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str]) -> Figure:
     """Power against the size of the planted effect, one panel per decision rule (``labels``: rule -> title), one
-    line per group size with its 95% intervals; the target power marked, the study's own groups in black."""
-    figure = Figure(figsize=(4.5 * len(labels), 3.6), layout="constrained")
-    axes = figure.subplots(1, len(labels), sharey=True, squeeze=False)[0]
+    line per group size with its 95% intervals; the target power marked, the study's own groups in black. Two
+    panels a row."""
+    columns = min(2, len(labels))
+    rows = -(-len(labels) // columns)
+    figure = Figure(figsize=(4.5 * columns, 3.4 * rows), layout="constrained")
+    grid = figure.subplots(rows, columns, sharey=True, squeeze=False)
+    for unused in grid.flat[len(labels) :]:
+        unused.set_visible(False)
+    axes = grid.flat[: len(labels)]
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
     for ax, (rule, title) in zip(axes, labels.items(), strict=True):
         by_size = table[table["rule"] == rule].groupby("participants_per_group", dropna=False, sort=True)
@@ -259,6 +265,7 @@ def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("planted effect (size, log EMG)")
         ax.set_ylim(0, 1)
-    axes[0].set_ylabel("power (share of studies detecting it)")
+    for ax in grid[:, 0]:
+        ax.set_ylabel("power (share of studies detecting it)")
     axes[-1].legend(fontsize=8, loc="lower right")
     return figure

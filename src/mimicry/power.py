@@ -12,7 +12,7 @@ cannot carry): on the paper-size study 0.4 and 1.3 s per fit instead of 2 and 29
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,14 +37,21 @@ RULES = {
 RULE_LABELS = {
     "followup_drug_x_time": "follow-up LMM: drug x time",
     "full_emotion_x_drug_x_time": "full LMM: emotion x drug x time",
+    "bayes_contrast_hdi": "Bayesian contrast: HDI excludes 0",
+    "bayes_lopo_weight": "Bayesian LOPO: drug model favoured",
 }
 #: The rules in running text.
 RULE_PHRASES = {
-    "followup_drug_x_time": "follow-up model's drug x time",
-    "full_emotion_x_drug_x_time": "full model's emotion x drug x time",
+    "followup_drug_x_time": "follow-up model's drug x time test",
+    "full_emotion_x_drug_x_time": "full model's emotion x drug x time test",
+    "bayes_contrast_hdi": "Bayesian drug contrast's HDI",
+    "bayes_lopo_weight": "Bayesian leave-one-participant-out comparison",
 }
-#: Columns of a batch's replicate table.
+#: Columns of a batch's replicate table (the LMM rules).
 REPLICATE_COLUMNS = ["effect", "participants_per_group", "replicate", "seed", "rule", "p", "detected", "warnings"]
+#: Columns of the replicates of every rule: ``p`` and ``warnings`` for the LMM rules, ``converged`` (both models
+#: passed the convergence gate) for the Bayesian ones.
+ALL_REPLICATE_COLUMNS = [*REPLICATE_COLUMNS, "converged"]
 
 
 @dataclass(frozen=True)
@@ -72,11 +79,13 @@ class PowerBatch:
     cell: PowerCell
     number: int
     replicates: tuple[int, ...]
+    rules: str = "lmm"  #: lmm | bayes: which decision rules the batch applies
 
     @property
     def path(self) -> str:
-        """Where the batch's replicate table goes, under the power results folder."""
-        return f"batches/{self.cell.design}/{self.cell.effect_label}/batch{self.number:03d}.parquet"
+        """Where the batch's table goes, under the power results folder."""
+        folder = {"lmm": "batches", "bayes": "bayes"}[self.rules]
+        return f"{folder}/{self.cell.design}/{self.cell.effect_label}/batch{self.number:03d}.parquet"
 
     def as_params(self) -> dict[str, Any]:
         """Plain data for a rule's ``params:`` (Snakemake reruns the job when it changes)."""
@@ -84,8 +93,9 @@ class PowerBatch:
         return {"effect": self.cell.effect, "participants_per_group": size, "replicates": list(self.replicates)}
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], number: int = 0) -> PowerBatch:
-        return cls(PowerCell(params["effect"], params["participants_per_group"]), number, tuple(params["replicates"]))
+    def from_params(cls, params: Mapping[str, Any], number: int = 0, rules: str = "lmm") -> PowerBatch:
+        cell = PowerCell(params["effect"], params["participants_per_group"])
+        return cls(cell, number, tuple(params["replicates"]), rules)
 
 
 def grid(power: Mapping[str, Any]) -> list[PowerCell]:
@@ -94,11 +104,14 @@ def grid(power: Mapping[str, Any]) -> list[PowerCell]:
     return [PowerCell(float(effect), size) for size in sizes for effect in power["effects"]]
 
 
-def batches(power: Mapping[str, Any]) -> list[PowerBatch]:
-    """The grid's jobs: each cell's replicates in batches of ``power.batch``."""
-    size, total = int(power["batch"]), int(power["replicates"])
+def batches(power: Mapping[str, Any], rules: str = "lmm") -> list[PowerBatch]:
+    """The grid's jobs for the LMM rules (``power.replicates`` per cell in batches of ``power.batch``) or the
+    Bayesian ones (``power.bayes``'s; none with 0 replicates). The Bayesian rules' replicate r is the LMM rules'
+    replicate r: the same simulated study."""
+    settings = power if rules == "lmm" else power["bayes"]
+    size, total = int(settings["batch"]), int(settings["replicates"])
     return [
-        PowerBatch(cell, number, tuple(range(start, min(start + size, total))))
+        PowerBatch(cell, number, tuple(range(start, min(start + size, total))), rules)
         for cell in grid(power)
         for number, start in enumerate(range(0, total, size))
     ]
@@ -200,20 +213,34 @@ def decisions(windows: pd.DataFrame, specs: Mapping[str, LmmSpec]) -> dict[str, 
     return out
 
 
+def replicate_studies(
+    config: Mapping[str, Any], stimuli_path: str, cell: PowerCell, replicates: Sequence[int]
+) -> Iterator[tuple[int, int, dict[str, Any], pd.DataFrame]]:
+    """Each replicate's number, seed, simulation config and trial x window table (the fast path's): the same
+    study for a replicate number whichever rules are applied to it."""
+    study = Study.from_config(config["study"])
+    emg = EmgSettings.from_config(config["preprocessing"]["emg"])
+    stimuli = load_stimuli(stimuli_path, study.emotions)
+    for replicate, seed in zip(replicates, replicate_seeds(config["power"], cell, replicates), strict=True):
+        simulation = replicate_simulation(config["simulation"], config["power"], study, cell, seed)
+        _, _, effects = simulate_participants(simulation, study)
+        yield (
+            replicate,
+            seed,
+            simulation,
+            window_values(effects, stimuli, simulation, emg, list(study.muscles), [seed, 3]),
+        )
+
+
 def run_batch_here(
     config: Mapping[str, Any], stimuli_path: str, cell: PowerCell, replicates: Sequence[int]
 ) -> pd.DataFrame:
     """Simulate and test the replicates of one batch (in a fresh R process: ``rsession.call_in_fresh_r``)."""
     study = Study.from_config(config["study"])
     power = config["power"]
-    emg = EmgSettings.from_config(config["preprocessing"]["emg"])
-    stimuli = load_stimuli(stimuli_path, study.emotions)
     specs = rule_specs(config, study, power["target"])
     rows = []
-    for replicate, seed in zip(replicates, replicate_seeds(power, cell, replicates), strict=True):
-        simulation = replicate_simulation(config["simulation"], power, study, cell, seed)
-        _, _, effects = simulate_participants(simulation, study)
-        windows = window_values(effects, stimuli, simulation, emg, list(study.muscles), [seed, 3])
+    for replicate, seed, _, windows in replicate_studies(config, stimuli_path, cell, replicates):
         for rule, (p, warnings) in decisions(windows, specs).items():
             detected = bool(p < power["alpha"])
             rows.append((cell.effect, cell.participants_per_group, replicate, seed, rule, p, detected, warnings))
@@ -232,18 +259,29 @@ def clopper_pearson(detections: np.ndarray, trials: np.ndarray, level: float = 0
     return low, high
 
 
+def all_replicates(lmm: pd.DataFrame, bayes: pd.DataFrame) -> pd.DataFrame:
+    """One row per study x rule (``ALL_REPLICATE_COLUMNS``): the LMM batches' rows and the Bayesian rules'
+    decisions (``mimicry.bayes.power.rule_decisions``; empty: they did not run)."""
+    tables = [lmm.assign(converged=pd.NA)]
+    if len(bayes):
+        tables.append(bayes.assign(p=np.nan, warnings=pd.NA))
+    table = pd.concat(tables, ignore_index=True)[ALL_REPLICATE_COLUMNS]
+    return table.astype({"participants_per_group": "Int64", "warnings": "Int64", "converged": "boolean"})
+
+
 def power_table(replicates: pd.DataFrame) -> pd.DataFrame:
-    """Per effect x group size x rule: replicates, detections, power and its 95% interval, and the Monte Carlo
-    standard error."""
+    """Per effect x group size x rule: replicates, detections, power and its 95% interval, the Monte Carlo
+    standard error, and (Bayesian rules) how many studies' fits missed the convergence gate."""
     keys = ["effect", "participants_per_group", "rule"]
-    table = (
-        replicates.groupby(keys, dropna=False, sort=True)["detected"]
-        .agg(replicates="size", detections="sum")
-        .reset_index()
-    )
+    grouped = replicates.groupby(keys, dropna=False, sort=True)
+    table = grouped["detected"].agg(replicates="size", detections="sum").reset_index()
     table["power"] = table["detections"] / table["replicates"]
     table["ci_low"], table["ci_high"] = clopper_pearson(table["detections"], table["replicates"])
     table["mc_se"] = np.sqrt(table["power"] * (1 - table["power"]) / table["replicates"])
+    if "converged" in replicates:
+        failed = grouped["converged"].agg(lambda c: int((~c.dropna().astype(bool)).sum()) if c.notna().any() else -1)
+        table["failed_gate"] = pd.array(failed.to_numpy(), dtype="Int64")
+        table.loc[table["failed_gate"] == -1, "failed_gate"] = pd.NA  # the LMM rules have no gate
     return table
 
 
@@ -273,8 +311,11 @@ def _crossing(sizes: np.ndarray, power: np.ndarray, target: float) -> float:
     return float(x0 + (target - y0) * (x1 - x0) / (y1 - y0))
 
 
-def methods_paragraph(config: Mapping[str, Any], table: pd.DataFrame, detectable: pd.DataFrame) -> str:
-    """The power analysis as a methods and results paragraph, from the config it ran with and its tables."""
+def methods_paragraph(
+    config: Mapping[str, Any], table: pd.DataFrame, detectable: pd.DataFrame, coverage: pd.DataFrame | None = None
+) -> str:
+    """The power analysis as a methods and results paragraph, from the config it ran with and its tables
+    (``coverage``: :func:`mimicry.bayes.power.coverage_table`, when the Bayesian rules ran)."""
     study = Study.from_config(config["study"])
     power, target = config["power"], config["power"]["target"]
     drugs = target["groups"] or [g for g in study.groups if g != study.reference_group]
@@ -284,30 +325,42 @@ def methods_paragraph(config: Mapping[str, Any], table: pd.DataFrame, detectable
     parameter = {"a": "asymptote", "c": "log rate"}[target["parameter"]]
     effects = ", ".join(f"{e:g}" for e in power["effects"])
     specs = rule_specs(config, study, target)
+    bayes = power["bayes"] if coverage is not None and len(coverage) else None
     text = (
         f"Power was estimated by simulation. For each planted drug effect ({effects}, added to the {parameter} of "
         f"the {target['muscle']} {target['emotion']} curve in {' and '.join(drugs)}) and each design "
         f"({'; '.join(sizes)}), {power['replicates']} studies were simulated (the same studies at every effect) and "
         "their trial x window log EMG drawn from the simulator's generative model (planted participant curves, "
         "trial-to-trial response weights, the tonic fluctuation's window-minus-baseline covariance, artefacts and "
-        "the outlier rules of the preprocessing). In each study two decision rules were applied at "
+        "the outlier rules of the preprocessing). In each study two frequentist decision rules were applied at "
         f"alpha = {power['alpha']:g}: the drug x time test of the follow-up model ({specs['followup'].formulas[0]}) "
         f"and the emotion x drug x time test of the full model ({specs['full'].formulas[0]}), both fitted by REML "
-        "(lme4, lmerTest, Satterthwaite degrees of freedom) to participant x condition x window means. Power is "
-        "the share of studies with a detection, with exact (Clopper-Pearson) 95% intervals."
+        "(lme4, lmerTest, Satterthwaite degrees of freedom) to participant x condition x window means."
     )
+    if bayes is not None:
+        text += (
+            f" In the first {bayes['replicates']} studies of each effect and design, the Bayesian asymptotic model "
+            f"(participant effects of a and b integrated out) was fitted to the {target['muscle']} "
+            f"{target['emotion']} window means with and without drug effects ({bayes['chains']} chains x "
+            f"{bayes['draws']} draws after {bayes['warmup']} warm-up, nutpie), and two Bayesian rules applied: the "
+            f"full model's {parameter} contrast of a drug with {study.reference_group} has a "
+            f"{config['statistics']['bayes']['hdi_prob']:.0%} HDI excluding 0 (for either drug), and "
+            "leave-one-participant-out favours the model with drug effects (weight above 0.5)."
+        )
+    text += " Power is the share of studies with a detection, with exact (Clopper-Pearson) 95% intervals."
 
     def share(cell: pd.Series) -> str:
         return f"{cell['power']:.1%} [{cell['ci_low']:.1%}, {cell['ci_high']:.1%}]"
 
-    for row in detectable.itertuples():
+    order = {rule: k for k, rule in enumerate(RULE_LABELS)}  # the LMM rules first, as the text introduces them
+    for row in detectable.sort_values("rule", key=lambda rules: rules.map(order)).itertuples():
         rows = table[
             (table["rule"] == row.rule) & _same_size(table["participants_per_group"], row.participants_per_group)
         ]
         largest = rows.loc[rows["effect"].abs().idxmax()]
         design = "" if pd.isna(row.participants_per_group) else f" with {row.participants_per_group} per group"
         text += (
-            f" The {RULE_PHRASES.get(str(row.rule), str(row.rule))} test{design} detected the largest effect "
+            f" The {RULE_PHRASES.get(str(row.rule), str(row.rule))}{design} detected the largest effect "
             f"({largest['effect']:g}) in {share(largest)} of the studies and "
             + (
                 f"reached {row.target_power:.0%} power at an effect of {row.effect:.3f}"
@@ -317,6 +370,23 @@ def methods_paragraph(config: Mapping[str, Any], table: pd.DataFrame, detectable
         )
         null = rows[rows["effect"] == 0.0]
         text += f"; with no effect it detected {share(null.iloc[0])} of them." if len(null) else "."
+    if bayes is not None and coverage is not None:
+        covered, total = int(coverage["covered"].sum()), int(coverage["contrasts"].sum())
+        low, high = clopper_pearson(np.array([covered]), np.array([total]))
+        text += (
+            f" The {config['statistics']['bayes']['hdi_prob']:.0%} HDI covered the planted contrast in "
+            f"{covered / total:.1%} [{low[0]:.1%}, {high[0]:.1%}] of {total} contrasts "
+            f"({coverage['coverage'].min():.0%} to {coverage['coverage'].max():.0%} across effects and designs)."
+        )
+        studies = table[table["rule"] == "bayes_contrast_hdi"]  # both Bayesian rules decide on the same fits
+        if len(studies):
+            text += (
+                f" In {int(studies['failed_gate'].sum())} of {int(studies['replicates'].sum())} studies a Bayesian "
+                "fit missed the convergence gate (R-hat, bulk ESS of the population "
+                f"parameters, divergences: {config['statistics']['bayes']['diagnostics']['max_rhat']:g}, "
+                f"{config['statistics']['bayes']['diagnostics']['min_ess_bulk']:g}, "
+                f"{config['statistics']['bayes']['diagnostics']['max_divergences']})."
+            )
     return text
 
 

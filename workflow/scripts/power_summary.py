@@ -1,22 +1,38 @@
 """Power per planted effect, group size and decision rule with its interval, the smallest detectable effect per
-rule, and the power figure."""
+rule, the Bayesian intervals' coverage, the power figure and the methods paragraph."""
 
 import pandas as pd
 
+from mimicry.bayes.power import CONTRAST_COLUMNS, coverage_table, rule_decisions
 from mimicry.figures import power_figure
 from mimicry.jobs import job_log
-from mimicry.power import RULE_LABELS, methods_paragraph, power_table, smallest_detectable
+from mimicry.power import RULE_LABELS, all_replicates, methods_paragraph, power_table, smallest_detectable
 from mimicry.qc import save
 
 with job_log(snakemake.log[0], "power_summary") as log:
-    replicates = pd.concat([pd.read_parquet(path) for path in snakemake.input.batches], ignore_index=True)
+    lmm = pd.concat([pd.read_parquet(path) for path in snakemake.input.batches], ignore_index=True)
+    studies = [pd.read_parquet(path) for path in snakemake.input.bayes]  # none: power.bayes.replicates is 0
+    contrasts = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame(columns=CONTRAST_COLUMNS)
+    contrasts.to_parquet(snakemake.output.contrasts, index=False)
+    replicates = all_replicates(lmm, rule_decisions(contrasts))
     replicates.to_parquet(snakemake.output.replicates, index=False)
     table = power_table(replicates)
     table.to_csv(snakemake.output.power, sep="\t", index=False)
     detectable = smallest_detectable(table, snakemake.params.target_power)
     detectable.to_csv(snakemake.output.detectable, sep="\t", index=False)
-    log.info("power:\n%s\nsmallest detectable:\n%s", table.to_string(), detectable.to_string())
+    coverage = coverage_table(contrasts)
+    coverage.to_csv(snakemake.output.coverage, sep="\t", index=False)
+    log.info(
+        "power:\n%s\nsmallest detectable:\n%s\ncoverage:\n%s",
+        table.to_string(),
+        detectable.to_string(),
+        coverage.to_string(),
+    )
     with open(snakemake.output.methods, "w") as methods:
-        methods.write(methods_paragraph(snakemake.params.config, table, detectable) + "\n")
-    figure = power_figure(table, snakemake.params.target_power, RULE_LABELS)
-    save(figure, snakemake.output.figure_pdf, snakemake.output.figure_png)
+        methods.write(methods_paragraph(snakemake.params.config, table, detectable, coverage) + "\n")
+    labels = {rule: label for rule, label in RULE_LABELS.items() if rule in set(table["rule"])}
+    save(
+        power_figure(table, snakemake.params.target_power, labels),
+        snakemake.output.figure_pdf,
+        snakemake.output.figure_png,
+    )

@@ -250,20 +250,30 @@ def _at_participants(parameters: dict[str, Any], series: Series, draws: bool) ->
         name: value[(*lead, series.drug)] if value.ndim == len(lead) + 2 else value[(*lead, None)]
         for name, value in parameters.items()
     }
-    values.setdefault("start", np.zeros((1,) * (len(lead) + 1) + (series.count.shape[1],)))
+    values.setdefault("start", np.zeros((1,) * (len(lead) + 2)))  # broadcasts against participants x cells
     return values
 
 
-def marginal_model(series: Series, cells: Cells, model: str, priors: Priors, variant: str) -> Any:
+def marginal_model(series: Series, cells: Cells, model: str, priors: Priors, variant: str, shared: bool = False) -> Any:
     """The nested model with a and b's participant effects integrated out: independent effects (``bambi``, the
     structure of the Bambi model) or LKJ-correlated ones (``brms``). c's participant effects stay, non-centred
-    (z times the SD or the Cholesky factor), as in brms's Stan code."""
+    (z times the SD or the Cholesky factor), as in brms's Stan code.
+
+    ``shared``: the series' drug codes, counts, means and sums of squares are ``pm.Data`` (``SERIES_DATA``
+    names them), so that a compiled model takes another study of the same shape without compiling again
+    (nutpie's ``with_data``: the power analysis refits one model to many simulated studies)."""
     import pymc as pm
     import pytensor.tensor as pt
 
     n_cells = len(cells.names)
     coords = {"drug": cells.drugs, "cell": cells.names, "participant": cells.participants}
     with pm.Model(coords=coords) as pymc_model:
+        if shared:
+            series = Series(
+                participants=series.participants,
+                times=series.times,
+                **{field: pm.Data(name, getattr(series, field)) for field, name in SERIES_DATA.items()},
+            )
         population = _at_participants(population_parameters(model, priors), series, draws=False)
         z_c = pm.Normal("z_c", 0.0, 1.0, dims=("participant", "cell"))
         if variant == "bambi":
@@ -295,6 +305,15 @@ def marginal_model(series: Series, cells: Cells, model: str, priors: Priors, var
             )
         pm.Potential("log_emg", pt.sum(log_density))
     return pymc_model
+
+
+#: The series' arrays as a shared marginal model names its data (``marginal_model(..., shared=True)``).
+SERIES_DATA = {"drug": "series_drug", "count": "series_count", "mean": "series_mean", "within_ss": "series_within_ss"}
+
+
+def series_data(series: Series) -> dict[str, np.ndarray]:
+    """A study's series as the data of a shared marginal model (for nutpie's ``with_data``)."""
+    return {name: getattr(series, field) for field, name in SERIES_DATA.items()}
 
 
 def _draws(posterior: xr.Dataset, name: str) -> np.ndarray:
