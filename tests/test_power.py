@@ -3,12 +3,15 @@ effect (unit), and a tiny grid through `snakemake power` (workflow)."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import DEFAULT, STUDY, copy_project, merge, run_snakemake, write_overlay
-from mimicry import power
+from helpers import DEFAULT, STUDY, merge, run_snakemake, write_overlay
+from mimicry import findings, power
 from mimicry.bayes.power import BAYES_RULES
 from mimicry.errors import InputError
 from mimicry.simulate import planted_conditions
@@ -91,6 +94,34 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
     assert "log_emg ~ drug * time + (1 + time | participant)" in text  # the formula fitted, without (1 | face)
 
 
+def test_the_reports_power_findings_say_each_rules_detectable_effect_and_false_positives() -> None:
+    rows = []
+    for rule, detected in (("followup_drug_x_time", (10, 100, 170)), ("bayes_contrast_hdi", (3, 20, 30))):
+        trials = 200 if rule.startswith("followup") else 50
+        rows += [
+            (effect, None, r, r, rule, np.nan, r < hits, 0)
+            for effect, hits in zip((0.0, -0.045, -0.09), detected, strict=True)
+            for r in range(trials)
+        ]
+    table = power.power_table(
+        pd.DataFrame(rows, columns=power.REPLICATE_COLUMNS).astype({"participants_per_group": "Int64"})
+    )
+    detectable = power.smallest_detectable(table, 0.8)
+    coverage = pd.DataFrame({"effect": [0.0, -0.09], "contrasts": [100, 100], "covered": [96, 92]})
+    coverage["coverage"] = coverage["covered"] / coverage["contrasts"]
+    said = findings.power_findings(table, detectable, coverage, power.RULE_LABELS, 0.95)
+    reached = detectable.set_index("rule").loc["followup_drug_x_time", "effect"]
+    assert said[0].startswith("follow-up LMM: drug x time, the study's group sizes: reaches 80% power at an effect")
+    assert f"at an effect of {reached:.3f}" in said[0] and "with no effect it detects 5.0% [" in said[0]
+    assert said[1].startswith("Bayesian contrast: HDI excludes 0, the study's group sizes: does not reach 80%")
+    assert "(at -0.09: 60% [" in said[1] and "with no effect it detects 6.0% [" in said[1]
+    assert "of 50 studies" in said[1]
+    assert said[2] == (
+        "The Bayesian 95% HDI covered the planted drug contrast in 94.0% of 200 simulated contrasts "
+        "(92% to 96% per effect)."
+    )
+
+
 def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
     specs = power.rule_specs(DEFAULT, STUDY, DEFAULT["power"]["target"])
     assert all("face" not in formula for spec in specs.values() for formula in spec.formulas)
@@ -111,28 +142,17 @@ def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
     assert means["log_emg"].tolist() == pytest.approx([0.2, 0.5, 0.7]) and "face" not in means
 
 
-@pytest.mark.workflow
-def test_a_tiny_power_grid_runs_end_to_end_and_resumes(tmp_path) -> None:
+def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run: Path, tmp_path: Path) -> None:
     """Two effects x one group size x three replicates in batches of two (the Bayesian rules: two, short chains)
-    through `snakemake power`: the tables, the smallest detectable effect, the coverage and the figure. A run
-    killed before its last batches resumes with those batches alone, which come out the same (each batch is
-    deterministic from its replicates' seeds)."""
-    project = copy_project(tmp_path / "project")
+    on a finished run with `report.power: true`: the tables, the smallest detectable effect, the coverage, the
+    figure, and the report's Power section. A run killed before its last batches resumes with those batches
+    alone, which come out the same (each batch is deterministic from its replicates' seeds)."""
+    project = tmp_path / "project"
+    shutil.copytree(test_run, project, symlinks=True, ignore=shutil.ignore_patterns("conda", "singularity"))
     bayes = {"replicates": 2, "batch": 2, "chains": 2, "warmup": 150, "draws": 150, "lopo_draws": 100}
-    overlay = write_overlay(
-        project,
-        "tiny_power.yaml",
-        {
-            "power": {
-                "effects": [0.0, -0.2],
-                "participants_per_group": [12],
-                "replicates": 3,
-                "batch": 2,
-                "bayes": bayes,
-            }
-        },
-    )
-    run_snakemake(project, "power", "--cores", "2", "--configfile", overlay)
+    tiny = {"effects": [0.0, -0.2], "participants_per_group": [12], "replicates": 3, "batch": 2, "bayes": bayes}
+    overlay = write_overlay(project, "tiny_power.yaml", {"power": tiny, "report": {"power": True}})
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
     table = pd.read_csv(project / "results/power/power.tsv", sep="\t")
     assert set(table["rule"]) == set(power.RULES) | set(BAYES_RULES) and set(table["effect"]) == {0.0, -0.2}
     assert set(table["replicates"]) == {3, 2} and set(table[table["rule"].isin(BAYES_RULES)]["replicates"]) == {2}
@@ -146,6 +166,11 @@ def test_a_tiny_power_grid_runs_end_to_end_and_resumes(tmp_path) -> None:
     for name in ("detectable.tsv", "power.pdf", "power.png", "replicates.parquet", "methods.md"):
         assert (project / "results/power" / name).stat().st_size > 0
     assert "HDI covered the planted contrast" in (project / "results/power/methods.md").read_text()
+    findings = pd.read_csv(project / "results/report/findings.tsv", sep="\t")
+    said = findings.loc[findings["topic"] == "Power", "statement"].tolist()
+    assert len(said) == len(power.RULES) + len(BAYES_RULES) + 1 and "12 per group" in said[0]
+    assert "Power and sensitivity" in (project / "results/study_report.html").read_text()
+
     batch = project / "results/power/batches/n12/-0.2000/batch001.parquet"
     bayes_batch = project / "results/power/bayes/n12/-0.2000/batch000.parquet"
     before, bayes_before = pd.read_parquet(batch), pd.read_parquet(bayes_batch)

@@ -179,6 +179,51 @@ def bayes_findings(
     return statements
 
 
+def power_findings(
+    table: pd.DataFrame, detectable: pd.DataFrame, coverage: pd.DataFrame, labels: Mapping[str, str], hdi_prob: float
+) -> list[str]:
+    """From the power analysis's tables: per decision rule and design, the smallest effect it detects with the
+    target power (or its power at the largest effect simulated) and its false-positive rate; the Bayesian
+    intervals' coverage of the planted contrast (``labels``: rule -> name)."""
+    statements = []
+    order = {rule: k for k, rule in enumerate(labels)}
+    for row in detectable.sort_values("rule", key=lambda rules: rules.map(order)).itertuples():
+        cells = table[(table["rule"] == row.rule)]
+        cells = cells[
+            cells["participants_per_group"].isna()
+            if pd.isna(row.participants_per_group)
+            else (cells["participants_per_group"] == row.participants_per_group)
+        ]
+        design = (
+            "the study's group sizes"
+            if pd.isna(row.participants_per_group)
+            else (f"{int(row.participants_per_group)} per group")
+        )
+        largest = cells.loc[cells["effect"].abs().idxmax()]
+        reach = (
+            f"reaches {row.target_power:.0%} power at an effect of {row.effect:.3f} (from the power intervals: "
+            f"{row.effect_low:.3f} to {row.effect_high:.3f})"
+            if pd.notna(row.effect)
+            else f"does not reach {row.target_power:.0%} power within the effects simulated (at "
+            f"{largest['effect']:g}: {largest['power']:.0%} [{largest['ci_low']:.0%}, {largest['ci_high']:.0%}])"
+        )
+        null = cells[cells["effect"] == 0.0]
+        false_positives = (
+            f"; with no effect it detects {null['power'].iloc[0]:.1%} [{null['ci_low'].iloc[0]:.1%}, "
+            f"{null['ci_high'].iloc[0]:.1%}] of {int(null['replicates'].iloc[0])} studies"
+            if len(null)
+            else ""
+        )
+        statements.append(f"{labels.get(row.rule, row.rule)}, {design}: {reach}{false_positives}.")
+    if len(coverage):
+        covered, total = int(coverage["covered"].sum()), int(coverage["contrasts"].sum())
+        statements.append(
+            f"The Bayesian {hdi_prob:.0%} HDI covered the planted drug contrast in {covered / total:.1%} of {total} "
+            f"simulated contrasts ({coverage['coverage'].min():.0%} to {coverage['coverage'].max():.0%} per effect)."
+        )
+    return statements
+
+
 def findings_table(topics: Mapping[str, list[str]]) -> pd.DataFrame:
     """One row per statement (FINDING_COLUMNS), topics in the order given."""
     rows = [

@@ -18,7 +18,7 @@ from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.nested import NESTED_MODELS, asymptotic_skipped
-from mimicry.power import batches as power_batches, check_power
+from mimicry.power import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
 from mimicry.scheduling import bayes_threads, coalesce_wakeups
 from mimicry.settings import ConfigError, validate_config
 from mimicry.study import Study
@@ -59,6 +59,11 @@ SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
 STIMULI_TABLE, RESPONSE_TIMES = INPUTS.stimuli_table, INPUTS.response_times
 # what keeps `snakemake power` from running here (it alone fails on them: a plain run does not need it)
 POWER_PROBLEMS = check_power(config, STUDY, STIMULI_TABLE)
+if config["report"]["power"] and POWER_PROBLEMS:
+    raise WorkflowError(
+        "Invalid config: report.power is true (the report shows the power analysis), but the power analysis cannot "
+        f"run on this study: {'; '.join(POWER_PROBLEMS)}. Set report.power: false, or fix the above."
+    )
 PARTICIPANTS_TABLE = INPUTS.participants_table
 
 # The group tables the statistics read: made by the preprocessing stage, or imported from dataset.tables.
@@ -168,6 +173,15 @@ def notebook_inputs(wildcards=None):
         inputs["rt_summary"] = RT_SUMMARY
     if not FROM_TABLES:
         inputs["qc"] = expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
+    if config["report"]["power"]:
+        summary = rules.power_summary.output
+        inputs |= {
+            "power_table": summary.power,
+            "power_detectable": summary.detectable,
+            "power_coverage": summary.coverage,
+            "power_figure": summary.figure_png,
+            "power_methods": summary.methods,
+        }
     return inputs
 
 

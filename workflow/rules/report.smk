@@ -103,6 +103,7 @@ rule study_notebook:
         hdi_prob=config["statistics"]["bayes"]["hdi_prob"],
         response_times=RESPONSE_TIMES,
         bayes_skipped=BAYES_SKIPPED,
+        power_rules=POWER_RULES,
     notebook:
         "../notebooks/study_report.py.ipynb"
 
