@@ -213,6 +213,20 @@ def decisions(windows: pd.DataFrame, specs: Mapping[str, LmmSpec]) -> dict[str, 
     return out
 
 
+def rule_p_values(config: Mapping[str, Any], tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Each LMM rule's p-value on each of several trial x window tables of one study (``table``: their position;
+    one row per table x rule), e.g. its raw path's and fast-path draws of its participants (in a fresh R
+    process: ``rsession.call_in_fresh_r``)."""
+    study = Study.from_config(config["study"])
+    specs = rule_specs(config, study, config["power"]["target"])
+    rows = [
+        (k, rule, p, warnings)
+        for k, windows in enumerate(tables)
+        for rule, (p, warnings) in decisions(windows, specs).items()
+    ]
+    return pd.DataFrame(rows, columns=["table", "rule", "p", "warnings"])
+
+
 def replicate_studies(
     config: Mapping[str, Any], stimuli_path: str, cell: PowerCell, replicates: Sequence[int]
 ) -> Iterator[tuple[int, int, dict[str, Any], pd.DataFrame]]:

@@ -1,9 +1,12 @@
 """The fast path (`mimicry.fastpath`) against the raw path on the same participants.
 
-Usage: .venv/bin/python tools/benchmarks/fastpath.py [--seeds N]   (after `make run` on the default study)
-Draws the last run's simulated participants' trial x window values N times through the fast path and prints, per
-muscle x emotion x window, the raw path's mean, SD and between-participant SD of the kept values beside the fast
-path's (averaged over the seeds), their ratios, the rejected share, and whether every ratio is within 10%.
+Usage: .venv/bin/python tools/benchmarks/fastpath.py [--seeds N] [--configfile F] [--p-values]
+(after a run of the simulated study, `make run` or `snakemake --configfile F`). Draws the run's simulated
+participants' trial x window values N times through the fast path and prints, per muscle x emotion x window, the
+raw path's mean, SD and between-participant SD of the kept values beside the fast path's (averaged over the
+seeds), their ratios, the rejected share, and whether every ratio is within 10%. With ``--p-values``: the power
+analysis's LMM rules fitted to the raw path's table and to each fast draw (the same participants and planted
+effects, other trial noise): the raw p-value beside the fast draws' median and range, and its rank among them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import pandas as pd
 
 from mimicry.design import load_stimuli
 from mimicry.fastpath import window_moments, window_values
+from mimicry.power import rule_p_values
+from mimicry.rsession import call_in_fresh_r
 from mimicry.settings import EmgSettings, load_config
 from mimicry.study import Study
 
@@ -25,8 +30,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
-    seeds = parser.parse_args().seeds
-    config = load_config()
+    parser.add_argument("--configfile", help="the config overlay the run used")
+    parser.add_argument("--p-values", action="store_true", help="compare the LMM rules' p-values")
+    arguments = parser.parse_args()
+    seeds = arguments.seeds
+    config = load_config(*([arguments.configfile] if arguments.configfile else []))
     study = Study.from_config(config["study"])
     emg = EmgSettings.from_config(config["preprocessing"]["emg"])
     effects = pd.read_csv(
@@ -51,6 +59,14 @@ def main() -> None:
     for column in ratios:
         low, high = ratios[column].min(), ratios[column].max()
         print(f"{column}: {low:.3f}-{high:.3f} ({'within' if 0.9 <= low and high <= 1.1 else 'outside'} 10%)")
+    if arguments.p_values:
+        p_values = call_in_fresh_r(rule_p_values, config, [raw, *draws])
+        for rule, rows in p_values.groupby("rule", sort=False):
+            raw_p, fast_p = rows["p"].iloc[0], rows["p"].iloc[1:]
+            print(
+                f"{rule}: raw p {raw_p:.4f}; fast draws median {fast_p.median():.4f} "
+                f"[{fast_p.min():.4f}, {fast_p.max():.4f}]; raw below {int((fast_p > raw_p).sum())} of {len(fast_p)}"
+            )
 
 
 if __name__ == "__main__":
