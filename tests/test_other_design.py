@@ -157,6 +157,14 @@ def test_the_power_analysis_of_a_study_without_a_stimulus_table_says_what_it_nee
     assert result.returncode != 0 and "Traceback" not in message
     assert "Invalid power analysis: the power analysis simulates studies that show the study's videos" in message
     assert "study.stimuli is not set" in message and "resources/stimuli.tsv is the paper's" in message
+    # a report asked to show it fails before any job, with the same reason and the key to unset
+    (other_design / "config/report_power.yaml").write_text("report:\n  power: true\n", encoding="utf-8")
+    overlays = ("--configfile", "config/own.yaml", "config/report_power.yaml")
+    result = run_snakemake(other_design, "-n", "--cores", "1", *overlays, check=False)
+    message = result.stdout + result.stderr
+    assert result.returncode != 0 and "Traceback" not in message
+    assert "report.power is true" in message and "study.stimuli is not set" in message
+    assert "Set report.power: false" in message
 
 
 def test_another_design_from_its_trial_tables(other_design: Path, tmp_path: Path) -> None:

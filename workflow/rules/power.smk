@@ -88,10 +88,10 @@ rule power_summary:
         replicates=f"{POWER}/replicates.parquet",
         contrasts=f"{POWER}/contrasts.parquet",
         coverage=f"{POWER}/coverage.tsv",
-        power=f"{POWER}/power.tsv",
+        power=report(f"{POWER}/power.tsv", caption="../report/power.rst", category="6 Power"),
         detectable=f"{POWER}/detectable.tsv",
         figure_pdf=f"{POWER}/power.pdf",
-        figure_png=f"{POWER}/power.png",
+        figure_png=report(f"{POWER}/power.png", caption="../report/power.rst", category="6 Power"),
         methods=f"{POWER}/methods.md",
     log:
         "results/logs/power/summary.log",
