@@ -6,7 +6,8 @@ seed) with a drug effect planted on one muscle x emotion, its trial x window val
 (``mimicry.fastpath``), and the paper's frequentist decision rules applied to it: the follow-up LMM's
 drug x time test and the full model's emotion x drug x time test for the target muscle, each at ``alpha``. The
 LMMs are fitted to participant x condition x window means (their formulas without the by-face terms, which means
-cannot carry): on the paper-size study 0.4 and 1.3 s per fit instead of 2 and 29 s.
+cannot carry): on the paper-size study 0.4 and 1.3 s per fit instead of 2 and 29 s. The Bayesian rules
+(``mimicry.bayes.power``) are applied to the first of the same studies; the tables here hold every rule.
 """
 
 from __future__ import annotations
