@@ -88,6 +88,13 @@ class PowerBatch:
         folder = {"lmm": "batches", "bayes": "bayes"}[self.rules]
         return f"{folder}/{self.cell.design}/{self.cell.effect_label}/batch{self.number:03d}.parquet"
 
+    @property
+    def description(self) -> str:
+        """The batch in a job's log: effect, design, replicates."""
+        return (
+            f"effect {self.cell.effect:+.4f}, {self.cell.design}, replicates {self.replicates[0]}-{self.replicates[-1]}"
+        )
+
     def as_params(self) -> dict[str, Any]:
         """Plain data for a rule's ``params:`` (Snakemake reruns the job when it changes)."""
         size = self.cell.participants_per_group
@@ -118,6 +125,11 @@ def batches(power: Mapping[str, Any], rules: str = "lmm") -> list[PowerBatch]:
     ]
 
 
+def target_groups(target: Mapping[str, Any], study: Study) -> list[str]:
+    """The groups the effect is planted on: ``power.target.groups``, or every group but the reference."""
+    return list(target["groups"]) or [g for g in study.groups if g != study.reference_group]
+
+
 def replicate_simulation(
     simulation: Mapping[str, Any], power: Mapping[str, Any], study: Study, cell: PowerCell, seed: int
 ) -> dict[str, Any]:
@@ -125,7 +137,7 @@ def replicate_simulation(
     emotion of each drug group (added to any effect the study plants already), the cell's group size and the
     replicate's seed."""
     target = power["target"]
-    drugs = target["groups"] or [g for g in study.groups if g != study.reference_group]
+    drugs = target_groups(target, study)
     unknown = sorted(set(drugs) - set(study.groups))
     if unknown:
         raise InputError(f"power.target.groups: {unknown} are not study groups ({list(study.groups)})")
@@ -333,7 +345,7 @@ def methods_paragraph(
     (``coverage``: :func:`mimicry.bayes.power.coverage_table`, when the Bayesian rules ran)."""
     study = Study.from_config(config["study"])
     power, target = config["power"], config["power"]["target"]
-    drugs = target["groups"] or [g for g in study.groups if g != study.reference_group]
+    drugs = target_groups(target, study)
     sizes = [f"{n} per group" for n in power["participants_per_group"]] or [
         "/".join(str(n) for n in config["simulation"]["participants_per_group"].values()) + " participants"
     ]

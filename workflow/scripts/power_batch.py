@@ -7,13 +7,7 @@ from mimicry.rsession import call_in_fresh_r
 
 with job_log(snakemake.log[0], "power_batch") as log:
     batch = PowerBatch.from_params(snakemake.params.batch)
-    log.info(
-        "effect %+.4f, %s, replicates %d-%d",
-        batch.cell.effect,
-        batch.cell.design,
-        batch.replicates[0],
-        batch.replicates[-1],
-    )
+    log.info("%s", batch.description)
     table = call_in_fresh_r(
         run_batch_here, snakemake.params.config, snakemake.input.stimuli, batch.cell, batch.replicates
     )

@@ -7,13 +7,7 @@ from mimicry.power import PowerBatch
 
 with job_log(snakemake.log[0], "power_bayes_batch") as log:
     batch = PowerBatch.from_params(snakemake.params.batch, rules="bayes")
-    log.info(
-        "effect %+.4f, %s, replicates %d-%d",
-        batch.cell.effect,
-        batch.cell.design,
-        batch.replicates[0],
-        batch.replicates[-1],
-    )
+    log.info("%s", batch.description)
     table = run_batch(snakemake.params.config, snakemake.input.stimuli, batch.cell, batch.replicates)
     table.to_parquet(snakemake.output[0], index=False)
     log.info(

@@ -33,7 +33,7 @@ from mimicry.bayes.contrasts import drug_contrasts
 from mimicry.bayes.marginal import Series, marginal_model, series_data, with_recovered_effects
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import _posterior, reproducible_compilation, tidy_posterior
-from mimicry.power import PowerCell, clopper_pearson, replicate_studies
+from mimicry.power import PowerCell, clopper_pearson, replicate_studies, target_groups
 from mimicry.settings import Diagnostics, Priors
 from mimicry.simulate import planted_conditions
 from mimicry.study import Study
@@ -231,6 +231,7 @@ def run_batch(config: Mapping[str, Any], stimuli_path: str, cell: PowerCell, rep
     target = config["power"]["target"]
     sampling = RuleSampling.from_config(config)
     priors = Priors.from_config(config["statistics"]["bayes"])
+    drugs = target_groups(target, study)
     models = None
     tables = []
     for replicate, seed, simulation, windows in replicate_studies(config, stimuli_path, cell, replicates):
@@ -238,7 +239,6 @@ def run_batch(config: Mapping[str, Any], stimuli_path: str, cell: PowerCell, rep
             cells = target_cells(list(study.groups), sorted(windows["participant"].astype(str).unique()), target)
             models = RuleModels(cells, target_series(windows, cells)[1], priors, sampling, target["parameter"])
         planted = planted_contrasts(planted_conditions(simulation, study), target, study.reference_group)
-        drugs = target["groups"] or [g for g in study.groups if g != study.reference_group]
         table = study_contrasts(models, windows, study.reference_group, {d: planted[d] for d in drugs}, seed)
         tables.append(
             table.assign(
