@@ -123,3 +123,47 @@ def test_the_same_seed_gives_the_same_table_and_the_columns_the_models_use() -> 
     trials = DEFAULT["simulation"]["design"]["repetitions"] * len(STIMULI)
     assert len(first) == 6 * trials * len(MUSCLES) * EMG.n_windows
     assert set(first["group"]) == {"placebo", "naltrexone"}
+
+
+def test_the_floor_is_the_noise_and_mains_harmonics_the_filters_leave_over_the_emg_power() -> None:
+    parameters = pd.DataFrame(
+        {
+            "participant": ["001", "002"],
+            "amplitude_uv_corrugator": [4.0, 2.0],
+            "mains_uv_corrugator": [6.0, 6.0],
+            "amplitude_uv_zygomaticus": [2.0, 1.0],
+            "mains_uv_zygomaticus": [0.0, 6.0],
+        }
+    )
+    simulation = DEFAULT["simulation"]
+    ratios = fastpath.floor_ratios(parameters, simulation, EMG, MUSCLES)
+    nyquist = simulation["sampling_frequency"] / 2
+    noise = simulation["emg"]["amplifier_noise_uv"] ** 2 * (EMG.h_freq - EMG.l_freq) / nyquist
+    line = simulation["line_frequency"]
+    left = [h for h in simulate.MAINS_HARMONICS if h > EMG.notch_harmonics and EMG.l_freq < h * line < EMG.h_freq]
+    assert left == [2, 3, 5]  # the default notch removes the fundamental only
+    mains = sum(simulate.MAINS_HARMONICS[h] ** 2 / 2 for h in left) * 36.0
+    assert ratios.loc["001", "corrugator"] == pytest.approx((noise + mains) / 16.0)
+    assert ratios.loc["002", "corrugator"] == pytest.approx(4 * ratios.loc["001", "corrugator"])  # half the EMG
+    assert ratios.loc["001", "zygomaticus"] == pytest.approx(noise / 4.0)
+    every_harmonic = EmgSettings(**{**EMG.__dict__, "notch_harmonics": 8})
+    assert fastpath.floor_ratios(parameters, simulation, every_harmonic, MUSCLES).loc["001", "corrugator"] == (
+        pytest.approx(noise / 16.0)
+    )
+
+
+def test_the_floor_compresses_a_response_as_the_envelope_over_it_does() -> None:
+    """Without tonic drift, weights or artefacts, a window's mean is the log level of the planted gain over the
+    floor, log((exp(2 g) + r) / (1 + r)) / 2, plus the carrier's bias: a weak muscle's response is compressed."""
+    a, b, c = -0.3, 0.0, 0.5
+    simulation = merge(DEFAULT["simulation"], {"trial_response_sd": 0.0, "tonic_sd": 1e-9, "artefacts": NO_ARTEFACTS})
+    quiet_rules = EmgSettings(**{**EMG.__dict__, "n_sd": 1e9})
+    effects = _effects(a, b, c, participants=4)
+    floor = pd.DataFrame({m: [0.0, 0.0, 0.5, 0.5] for m in MUSCLES}, index=[f"{p:03d}" for p in range(1, 5)])
+    table = fastpath.window_values(effects, STIMULI, simulation, quiet_rules, MUSCLES, seed=1, floor=floor)
+    last = table[table["window"] == 5].groupby("participant")["log_emg"].mean() - fastpath.CARRIER_BIAS
+    gain = simulate.curve(a, b, c, 4.0)
+    assert last.loc[["001", "002"]].to_numpy() == pytest.approx([gain, gain], abs=0.005)
+    compressed = 0.5 * np.log((np.exp(2 * gain) + 0.5) / 1.5)
+    assert last.loc[["003", "004"]].to_numpy() == pytest.approx([compressed, compressed], abs=0.005)
+    assert abs(compressed) < 0.75 * abs(gain)

@@ -7,7 +7,12 @@ amplitude times ``exp(log gain)`` times a rectified, smoothed carrier, and the l
 Ornstein-Uhlenbeck process (``tonic_sd``, ``tonic_timescale_s``) plus each trial's response: its weight
 (``N(1, trial_response_sd)``) times the participant's curve for the muscle and emotion. So a window value is
 
-    weight * curve(a, b, c, window - 1) + (tonic mean over the window - tonic mean over the baseline) + carrier
+    h(weight * curve(a, b, c, window - 1) + tonic mean over the window) - h(tonic mean over the baseline) + carrier
+
+where ``h(g) = log((exp(2 g) + r) / (1 + r)) / 2`` is the envelope's log level over a floor that does not follow
+the gain: the amplifier's noise in the pass band and the mains harmonics the notch leaves, ``r`` their power over
+the participant's EMG power (:func:`floor_ratios`). The floor compresses a response the more, the weaker the
+muscle's EMG; without it (``r = 0``) ``h`` is the identity.
 
 The tonic part is Gaussian with the covariance that the process and the epoch imply (computed here from the
 simulation's parameters, not fitted: :func:`ou_mean_covariance`). The carrier part, a bias (the mean of a log is
@@ -30,13 +35,15 @@ import pandas as pd
 from mimicry.bayes.model import curve
 from mimicry.emg import outlier_reasons
 from mimicry.settings import EmgSettings
+from mimicry.simulate import MAINS_HARMONICS
 
 #: The carrier's share of a window value, measured on the raw path (paper-size default study, 98,960 kept trial x
 #: window values of both muscles, residuals about the planted log gain: mean -0.030 to -0.032): the mean of the log
 #: of a fluctuating envelope lies below the log of its mean. The window's own fluctuation adds a little
-#: independent noise: 0.02 brings the first window's SD to the raw path's (``tools/benchmarks/fastpath.py``).
+#: independent noise: 0.035 brings the first window's SD to the raw path's with the floor in
+#: (``tools/benchmarks/fastpath.py``; 0.02 did without it).
 CARRIER_BIAS = -0.03
-CARRIER_SD = 0.02
+CARRIER_SD = 0.035
 #: Points per interval of the quadrature of the process's covariance (1e-6 from a grid ten times finer).
 QUADRATURE_POINTS = 400
 #: The columns of the preprocessing's window table that the models use.
@@ -123,6 +130,36 @@ def trial_table(stimuli: pd.DataFrame, participants: Sequence[str], repetitions:
     )[["participant", "trial", "video", "face", "emotion"]]
 
 
+def floor_ratios(
+    parameters: pd.DataFrame, simulation: Mapping[str, Any], emg: EmgSettings, muscles: Sequence[str]
+) -> pd.DataFrame:
+    """Per participant (rows) x muscle (columns): the power of the envelope's floor over the participant's EMG
+    power at zero log gain (``parameters``: ``simulate_participants``'s, with ``amplitude_uv_<muscle>`` and
+    ``mains_uv_<muscle>``). Raw EMG: the amplifier's white noise in the band-pass's share of the spectrum and each
+    mains harmonic in the pass band that the notch leaves (a sine's power: half its amplitude squared); an
+    envelope recording: the amplifier noise the simulator adds to its level."""
+    noise = float(simulation["emg"]["amplifier_noise_uv"]) ** 2
+    if emg.input == "raw":
+        nyquist, line = float(simulation["sampling_frequency"]) / 2.0, float(simulation["line_frequency"])
+        noise *= (min(emg.h_freq, nyquist) - emg.l_freq) / nyquist
+        mains = sum(
+            weight**2 / 2.0
+            for harmonic, weight in MAINS_HARMONICS.items()
+            if harmonic > emg.notch_harmonics and emg.l_freq < harmonic * line < min(emg.h_freq, nyquist)
+        )
+    else:
+        mains = 0.0
+    table = parameters.set_index(parameters["participant"].astype(str))
+    return pd.DataFrame(
+        {m: (noise + mains * table[f"mains_uv_{m}"] ** 2) / table[f"amplitude_uv_{m}"] ** 2 for m in muscles}
+    )
+
+
+def _log_level(gain: np.ndarray, floor: np.ndarray) -> np.ndarray:
+    """The envelope's log level over the floor, 0 at zero gain: log((exp(2 gain) + floor) / (1 + floor)) / 2."""
+    return 0.5 * (np.log(np.exp(2.0 * gain) + floor) - np.log1p(floor))
+
+
 def window_values(
     effects: pd.DataFrame,
     stimuli: pd.DataFrame,
@@ -130,10 +167,12 @@ def window_values(
     emg: EmgSettings,
     muscles: Sequence[str],
     seed: Any,
+    floor: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Trial x muscle x window values of the participants in ``effects`` (``simulate_participants``'s planted
     a, b, c per participant x muscle x emotion), in the columns of the preprocessing's window table that the
-    models use (:data:`WINDOW_COLUMNS`). ``seed``: anything ``numpy.random.default_rng`` takes."""
+    models use (:data:`WINDOW_COLUMNS`). ``seed``: anything ``numpy.random.default_rng`` takes; ``floor``:
+    :func:`floor_ratios` (None: no floor, the log gain itself)."""
     rng = np.random.default_rng(seed)
     participants = list(dict.fromkeys(effects["participant"]))
     trials = trial_table(stimuli, participants, int(simulation["design"]["repetitions"]))
@@ -157,11 +196,12 @@ def window_values(
         process = rng.standard_normal((n_trials, len(intervals))) @ tonic.T  # baseline mean, then window means
         burst, contraction, peak_factor[:, m] = artefacts(rng, n_trials, simulation, emg)
         baseline[:, m] = process[:, 0] + contraction
+        ratio = (
+            np.zeros((n_trials, 1)) if floor is None else floor.loc[trials["participant"], muscle].to_numpy()[:, None]
+        )
         values[:, m] = (
-            response
-            + process[:, 1:]
-            - baseline[:, m, None]
-            + burst
+            _log_level(response + process[:, 1:] + burst, ratio)
+            - _log_level(baseline[:, m, None], ratio)
             + CARRIER_BIAS
             + rng.normal(0.0, CARRIER_SD, (n_trials, n_windows))
         )

@@ -22,7 +22,7 @@ import pandas as pd
 
 from mimicry.design import load_stimuli
 from mimicry.errors import InputError
-from mimicry.fastpath import window_values
+from mimicry.fastpath import floor_ratios, window_values
 from mimicry.lmm import fit_lmm_here, model_data
 from mimicry.lmm_specs import LmmSpec, formula_variables, lmm_specs
 from mimicry.settings import EmgSettings
@@ -250,12 +250,13 @@ def replicate_studies(
     stimuli = load_stimuli(stimuli_path, study.emotions)
     for replicate, seed in zip(replicates, replicate_seeds(config["power"], cell, replicates), strict=True):
         simulation = replicate_simulation(config["simulation"], config["power"], study, cell, seed)
-        _, _, effects = simulate_participants(simulation, study)
+        _, parameters, effects = simulate_participants(simulation, study)
+        floor = floor_ratios(parameters, simulation, emg, list(study.muscles))
         yield (
             replicate,
             seed,
             simulation,
-            window_values(effects, stimuli, simulation, emg, list(study.muscles), [seed, 3]),
+            window_values(effects, stimuli, simulation, emg, list(study.muscles), [seed, 3], floor),
         )
 
 

@@ -104,6 +104,11 @@ def response_curve(tau: Any, a: Any, b: Any, c: Any) -> Any:
     return curve(a, a - (a - b) * (k / 2) / np.sinh(k / 2), c, np.asarray(tau, dtype=float) - 0.5)
 
 
+#: Mains interference: the amplitude of each harmonic of the line frequency relative to the fundamental (the
+#: fundamental and odd harmonics dominate; the amplitude wanders slowly).
+MAINS_HARMONICS = {1: 1.0, 2: 0.05, 3: 0.1, 5: 0.03}
+
+
 def planted_conditions(simulation: Mapping[str, Any], study: Study) -> pd.DataFrame:
     """Population values of ``a``, ``b``, ``c`` per group x muscle x emotion, drug effects included."""
     rows = []
@@ -341,9 +346,8 @@ def simulate_recording(
     n = int(round(duration * sfreq))
     times = np.arange(n) / sfreq
     video_s = float(timing["video_s"])
-    # Mains: the fundamental and odd harmonics dominate; the amplitude wanders slowly.
     line = float(simulation["line_frequency"])
-    harmonics = {1: 1.0, 2: 0.05, 3: 0.1, 5: 0.03}
+    harmonics = MAINS_HARMONICS
     mains_phase = rng.uniform(0, 2 * np.pi, len(harmonics) + 1)
     mains_shape = (1.0 + 0.2 * np.sin(2 * np.pi * times / 47.0 + mains_phase[0])) * sum(
         weight * np.sin(2 * np.pi * h * line * times + phase)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from mimicry.design import load_stimuli
-from mimicry.fastpath import window_moments, window_values
+from mimicry.fastpath import floor_ratios, window_moments, window_values
 from mimicry.power import rule_p_values
 from mimicry.rsession import call_in_fresh_r
 from mimicry.settings import EmgSettings, load_config
@@ -40,11 +40,15 @@ def main() -> None:
     effects = pd.read_csv(
         ROOT / "results/simulated/ground_truth/participant_effects.tsv", sep="\t", dtype={"participant": str}
     )
+    parameters = pd.read_csv(
+        ROOT / "results/simulated/ground_truth/participant_parameters.tsv", sep="\t", dtype={"participant": str}
+    )
+    floor = floor_ratios(parameters, config["simulation"], emg, list(study.muscles))
     stimuli = load_stimuli(ROOT / config["study"]["stimuli"], study.emotions)
     raw = pd.read_parquet(ROOT / "results/preprocessing/emg_windows.parquet")
     started = time.process_time()
     draws = [
-        window_values(effects, stimuli, config["simulation"], emg, list(study.muscles), [seed, 9])
+        window_values(effects, stimuli, config["simulation"], emg, list(study.muscles), [seed, 9], floor)
         for seed in range(seeds)
     ]
     seconds = (time.process_time() - started) / seeds
