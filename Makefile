@@ -13,7 +13,7 @@ setup:
 run: setup
 	.venv/bin/snakemake --cores $(CORES) $(SNAKEMAKE_ARGS)
 
-# The power analysis of the default design (config/power.yaml; README, "Power"): about 23 min on 2 cores.
+# The power analysis of the default design (config/power.yaml; README, "Power"): about 46 min on 2 cores.
 power: setup
 	.venv/bin/snakemake power --cores $(CORES) --configfile config/power.yaml $(SNAKEMAKE_ARGS)
 

@@ -120,3 +120,24 @@ def test_coverage_counts_the_planted_contrasts_inside_their_intervals() -> None:
     coverage = bayes_power.coverage_table(_contrast_rows()).iloc[0]
     assert (coverage["contrasts"], coverage["covered"], coverage["coverage"]) == (4, 3, 0.75)
     assert coverage["ci_low"] < 0.75 < coverage["ci_high"]
+    assert coverage["mean_error"] == pytest.approx(np.mean([-0.1, -0.03, 0.01, -0.02]) + 0.09)  # mean - planted
+
+
+def test_the_methods_paragraph_reports_coverage_mean_error_and_the_gate() -> None:
+    contrasts = _contrast_rows()
+    lmm = pd.DataFrame(
+        [(-0.09, None, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
+        columns=power.REPLICATE_COLUMNS,
+    ).astype({"participants_per_group": "Int64"})
+
+    def paragraph(rows: pd.DataFrame) -> str:
+        table = power.power_table(power.all_replicates(lmm, bayes_power.rule_decisions(rows)))
+        detectable = power.smallest_detectable(table, 0.8)
+        return power.methods_paragraph(DEFAULT, table, detectable, bayes_power.coverage_table(rows))
+
+    text = paragraph(contrasts)
+    assert "covered the planted contrast in 75.0% [" in text and "of 4 contrasts" in text
+    assert "at the largest effect (-0.09) the posterior means erred by +0.055 on average" in text
+    assert "In 1 of 2 studies a Bayesian fit missed the convergence gate" in text
+    assert "reached 80% power at an effect of -0.090" in text  # the follow-up rule: a size, given the grid's sign
+    assert "No Bayesian fit of the 2 studies missed the convergence gate" in paragraph(contrasts.assign(converged=True))

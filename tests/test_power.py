@@ -89,7 +89,8 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
 
     text = power.methods_paragraph(DEFAULT, table, power.smallest_detectable(table, 0.8))
     assert "zygomaticus AngryToHappy" in text and "amisulpride and naltrexone" in text and "200 studies" in text
-    assert "detected the largest effect (-0.09) in 95.0%" in text and f"effect of {found['effect']:.3f}" in text
+    # the detectable effect is a size; the text gives it the grid's sign
+    assert "detected the largest effect (-0.09) in 95.0%" in text and f"effect of {-found['effect']:.3f}" in text
     assert "with no effect it detected 5.0%" in text
     assert "log_emg ~ drug * time + (1 + time | participant)" in text  # the formula fitted, without (1 | face)
 
@@ -112,7 +113,7 @@ def test_the_reports_power_findings_say_each_rules_detectable_effect_and_false_p
     said = findings.power_findings(table, detectable, coverage, power.RULE_LABELS, 0.95)
     reached = detectable.set_index("rule").loc["followup_drug_x_time", "effect"]
     assert said[0].startswith("follow-up LMM: drug x time, the study's group sizes: reaches 80% power at an effect")
-    assert f"at an effect of {reached:.3f}" in said[0] and "with no effect it detects 5.0% [" in said[0]
+    assert f"at an effect of {-reached:.3f}" in said[0] and "with no effect it detects 5.0% [" in said[0]
     assert said[1].startswith("Bayesian contrast: HDI excludes 0, the study's group sizes: does not reach 80%")
     assert "(at -0.09: 60% [" in said[1] and "with no effect it detects 6.0% [" in said[1]
     assert "of 50 studies" in said[1]

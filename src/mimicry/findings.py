@@ -3,6 +3,7 @@ report's summary says, with the numbers that support each sentence."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
@@ -200,9 +201,13 @@ def power_findings(
             else (f"{int(row.participants_per_group)} per group")
         )
         largest = cells.loc[cells["effect"].abs().idxmax()]
+        # the detectable effects are sizes: given the sign of the grid's effects
+        effect, low, high = (
+            math.copysign(size, largest["effect"]) for size in (row.effect, row.effect_low, row.effect_high)
+        )
         reach = (
-            f"reaches {row.target_power:.0%} power at an effect of {row.effect:.3f} (from the power intervals: "
-            f"{row.effect_low:.3f} to {row.effect_high:.3f})"
+            f"reaches {row.target_power:.0%} power at an effect of {effect:.3f} (from the power intervals: "
+            f"{low:.3f} to {high:.3f})"
             if pd.notna(row.effect)
             else f"does not reach {row.target_power:.0%} power within the effects simulated (at "
             f"{largest['effect']:g}: {largest['power']:.0%} [{largest['ci_low']:.0%}, {largest['ci_high']:.0%}])"

@@ -13,6 +13,7 @@ cannot carry): on the paper-size study 0.4 and 1.3 s per fit instead of 2 and 29
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -387,11 +388,12 @@ def methods_paragraph(
         ]
         largest = rows.loc[rows["effect"].abs().idxmax()]
         design = "" if pd.isna(row.participants_per_group) else f" with {row.participants_per_group} per group"
+        reached = math.copysign(row.effect, largest["effect"])  # a size, given the sign of the grid's effects
         text += (
             f" The {RULE_PHRASES.get(str(row.rule), str(row.rule))}{design} detected the largest effect "
             f"({largest['effect']:g}) in {share(largest)} of the studies and "
             + (
-                f"reached {row.target_power:.0%} power at an effect of {row.effect:.3f}"
+                f"reached {row.target_power:.0%} power at an effect of {reached:.3f}"
                 if pd.notna(row.effect)
                 else f"did not reach {row.target_power:.0%} power within the effects simulated"
             )
@@ -401,19 +403,26 @@ def methods_paragraph(
     if bayes is not None and coverage is not None:
         covered, total = int(coverage["covered"].sum()), int(coverage["contrasts"].sum())
         low, high = clopper_pearson(np.array([covered]), np.array([total]))
+        largest = coverage.loc[coverage["effect"].abs().idxmax()]
         text += (
             f" The {config['statistics']['bayes']['hdi_prob']:.0%} HDI covered the planted contrast in "
             f"{covered / total:.1%} [{low[0]:.1%}, {high[0]:.1%}] of {total} contrasts "
-            f"({coverage['coverage'].min():.0%} to {coverage['coverage'].max():.0%} across effects and designs)."
+            f"({coverage['coverage'].min():.0%} to {coverage['coverage'].max():.0%} across effects and designs); "
+            f"at the largest effect ({largest['effect']:g}) the posterior means erred by {largest['mean_error']:+.3f} "
+            "on average."
         )
         studies = table[table["rule"] == "bayes_contrast_hdi"]  # both Bayesian rules decide on the same fits
         if len(studies):
+            failed, fitted = int(studies["failed_gate"].sum()), int(studies["replicates"].sum())
+            diagnostics = config["statistics"]["bayes"]["diagnostics"]
             text += (
-                f" In {int(studies['failed_gate'].sum())} of {int(studies['replicates'].sum())} studies a Bayesian "
-                "fit missed the convergence gate (R-hat, bulk ESS of the population "
-                f"parameters, divergences: {config['statistics']['bayes']['diagnostics']['max_rhat']:g}, "
-                f"{config['statistics']['bayes']['diagnostics']['min_ess_bulk']:g}, "
-                f"{config['statistics']['bayes']['diagnostics']['max_divergences']})."
+                (
+                    f" In {failed} of {fitted} studies a Bayesian fit"
+                    if failed
+                    else f" No Bayesian fit of the {fitted} studies"
+                )
+                + " missed the convergence gate (R-hat, bulk ESS of the population parameters, divergences: "
+                f"{diagnostics['max_rhat']:g}, {diagnostics['min_ess_bulk']:g}, {diagnostics['max_divergences']})."
             )
     return text
 

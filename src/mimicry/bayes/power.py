@@ -264,12 +264,14 @@ def rule_decisions(contrasts: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage_table(contrasts: pd.DataFrame) -> pd.DataFrame:
-    """Per effect x group size: how many planted contrasts the HDIs covered, the share, its exact interval."""
-    table = (
-        contrasts.groupby(["effect", "participants_per_group"], dropna=False, sort=True)["covered"]
-        .agg(contrasts="size", covered="sum")
-        .reset_index()
+    """Per effect x group size: how many planted contrasts the HDIs covered, the share, its exact interval, and
+    the posterior means' mean error (mean - planted: positive where the estimates fall short of a negative
+    effect)."""
+    grouped = contrasts.assign(error=contrasts["mean"] - contrasts["planted"]).groupby(
+        ["effect", "participants_per_group"], dropna=False, sort=True
     )
+    table = grouped.agg(contrasts=("covered", "size"), covered=("covered", "sum")).reset_index()
     table["coverage"] = table["covered"] / table["contrasts"]
     table["ci_low"], table["ci_high"] = clopper_pearson(table["covered"], table["contrasts"])
+    table["mean_error"] = grouped["error"].mean().to_numpy()
     return table
