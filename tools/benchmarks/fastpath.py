@@ -4,7 +4,8 @@ Usage: .venv/bin/python tools/benchmarks/fastpath.py [--seeds N] [--configfile F
 (after a run of the simulated study, `make run` or `snakemake --configfile F`). Draws the run's simulated
 participants' trial x window values N times through the fast path and prints, per muscle x emotion x window, the
 raw path's mean, SD and between-participant SD of the kept values beside the fast path's (averaged over the
-seeds), their ratios, the rejected share, and whether every ratio is within 10%. With ``--p-values``: the power
+seeds), their ratios, the rejected share, whether every ratio is within 10%, and the between-participant
+variance's ratio and where the raw path's lies among the fast draws'. With ``--p-values``: the power
 analysis's LMM rules fitted to the raw path's table and to each fast draw (the same participants and planted
 effects, other trial noise): the raw p-value beside the fast draws' median and range, and its rank among them.
 """
@@ -63,6 +64,19 @@ def main() -> None:
     for column in ratios:
         low, high = ratios[column].min(), ratios[column].max()
         print(f"{column}: {low:.3f}-{high:.3f} ({'within' if 0.9 <= low and high <= 1.1 else 'outside'} 10%)")
+    # The raw path is one draw of trial noise on these participants: where its between-participant variance falls
+    # among the fast draws' says whether a ratio away from 1 is more than that noise.
+    raw_variance = window_moments(raw)["between_sd"] ** 2
+    variances = pd.concat([window_moments(table)["between_sd"] ** 2 for table in draws], axis=1)
+    raw_variance, variances = raw_variance.align(variances, join="inner", axis=0)
+    variance_ratio = variances.mean(axis=1) / raw_variance
+    inside = raw_variance.between(variances.min(axis=1), variances.max(axis=1))
+    print(
+        f"between-participant variance ratio: {variance_ratio.min():.3f}-{variance_ratio.max():.3f} (mean "
+        f"{variance_ratio.mean():.3f}); the raw path's inside the fast draws' range in {int(inside.sum())} of "
+        f"{len(inside)} cells, below {variances.gt(raw_variance, axis=0).sum(axis=1).mean():.1f} of {seeds} draws "
+        "on average"
+    )
     if arguments.p_values:
         p_values = call_in_fresh_r(rule_p_values, config, [raw, *draws])
         for rule, rows in p_values.groupby("rule", sort=False):
