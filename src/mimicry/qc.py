@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def save(figure: Figure, pdf: str | Path, png: str | Path, dpi: int = 120) -> None:
@@ -52,8 +53,10 @@ def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) ->
                 ax.add_collection(LineCollection(lines, colors=colour, linewidths=width))
             ax.plot(times, traces.loc[:, ~rejected].mean(axis=1), color="black", lw=2)
             ax.set_xlim(times[0], times[-1])
-            # ticks set, not located: a tick locator reruns at every draw of every panel (~0.1 s of each job)
-            ax.set_xticks(np.arange(np.ceil(times[0]), np.floor(times[-1]) + 1))
+            # ticks located once and set: a locator reruns at every draw of every panel (~0.1 s of each job);
+            # + 0.0 turns a tick at -0.0 into 0.0 (no "-0" label)
+            ticks = np.asarray(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]).tick_values(times[0], times[-1])) + 0.0
+            ax.set_xticks(ticks[(ticks >= times[0]) & (ticks <= times[-1])])
             ax.set_yticks(np.arange(-1.5, 1.6, 0.5))
             ax.axvline(0, color="0.4", ls=":")
             ax.axhline(0, color="0.4", lw=0.5)
