@@ -347,11 +347,10 @@ def simulate_recording(
     times = np.arange(n) / sfreq
     video_s = float(timing["video_s"])
     line = float(simulation["line_frequency"])
-    harmonics = MAINS_HARMONICS
-    mains_phase = rng.uniform(0, 2 * np.pi, len(harmonics) + 1)
+    mains_phase = rng.uniform(0, 2 * np.pi, len(MAINS_HARMONICS) + 1)
     mains_shape = (1.0 + 0.2 * np.sin(2 * np.pi * times / 47.0 + mains_phase[0])) * sum(
         weight * np.sin(2 * np.pi * h * line * times + phase)
-        for (h, weight), phase in zip(harmonics.items(), mains_phase[1:], strict=True)
+        for (h, weight), phase in zip(MAINS_HARMONICS.items(), mains_phase[1:], strict=True)
         if h * line < sfreq / 2
     )
     emg = simulation["emg"]

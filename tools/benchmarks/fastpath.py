@@ -53,12 +53,13 @@ def main() -> None:
         for seed in range(seeds)
     ]
     seconds = (time.process_time() - started) / seeds
-    fast = sum(window_moments(table) for table in draws) / seeds
-    ratios = (fast[["sd", "between_sd"]] / window_moments(raw)[["sd", "between_sd"]]).add_suffix("_ratio")
-    table = pd.concat([window_moments(raw).add_prefix("raw_"), fast.add_prefix("fast_"), ratios], axis=1)
+    raw_moments, draw_moments = window_moments(raw), [window_moments(draw) for draw in draws]
+    fast = sum(draw_moments) / seeds
+    ratios = (fast[["sd", "between_sd"]] / raw_moments[["sd", "between_sd"]]).add_suffix("_ratio")
+    table = pd.concat([raw_moments.add_prefix("raw_"), fast.add_prefix("fast_"), ratios], axis=1)
     pd.set_option("display.width", 200)
     print(table.round(3).to_string())
-    rejected = sum(table["rejected"].mean() for table in draws) / seeds
+    rejected = sum(draw["rejected"].mean() for draw in draws) / seeds
     print(f"rejected: raw {raw['rejected'].mean():.3f}, fast {rejected:.3f}")
     print(f"fast path: {seconds:.2f} s CPU per study of {effects['participant'].nunique()} participants")
     for column in ratios:
@@ -66,8 +67,8 @@ def main() -> None:
         print(f"{column}: {low:.3f}-{high:.3f} ({'within' if 0.9 <= low and high <= 1.1 else 'outside'} 10%)")
     # The raw path is one draw of trial noise on these participants: where its between-participant variance falls
     # among the fast draws' says whether a ratio away from 1 is more than that noise.
-    raw_variance = window_moments(raw)["between_sd"] ** 2
-    variances = pd.concat([window_moments(table)["between_sd"] ** 2 for table in draws], axis=1)
+    raw_variance = raw_moments["between_sd"] ** 2
+    variances = pd.concat([moments["between_sd"] ** 2 for moments in draw_moments], axis=1)
     raw_variance, variances = raw_variance.align(variances, join="inner", axis=0)
     variance_ratio = variances.mean(axis=1) / raw_variance
     inside = raw_variance.between(variances.min(axis=1), variances.max(axis=1))
