@@ -14,7 +14,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/common.smk"
 
 
-# one pending scheduler wake-up instead of one per finished job (mimicry.scheduling says why)
+# one pending scheduler wake-up instead of one per finished job (mimicry.plumbing.scheduling says why)
 coalesce_wakeups()
 
 

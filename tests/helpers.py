@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from mimicry.settings import load_config, merge
+from mimicry.settings import EmgSettings, PowerSettings, SimulationSettings, load_config, merge
 from mimicry.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +24,9 @@ PROJECT_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resourc
 #: The configuration of a plain run: config/config.yaml with the schema's defaults filled in.
 DEFAULT = load_config()
 STUDY = Study.from_config(DEFAULT["study"])
+SIMULATION = SimulationSettings.from_config(DEFAULT["simulation"])
+POWER = PowerSettings.from_config(DEFAULT["power"])
+EMG = EmgSettings.from_config(DEFAULT["preprocessing"]["emg"])
 
 
 def copy_project(destination: Path) -> Path:
@@ -71,6 +74,11 @@ def write_overlay(project: Path, name: str, overlay: dict) -> str:
     return str(path.relative_to(project))
 
 
+def simulation_with(overlay: dict) -> SimulationSettings:
+    """The default simulation with ``overlay`` laid over it."""
+    return SimulationSettings.from_config(merge(DEFAULT["simulation"], overlay))
+
+
 def write_schema_with_defaults(source: Path, destination: Path, defaults: dict[str, object]) -> Path:
     """The config schema at ``source`` with some defaults changed (dotted key -> new default), written to
     ``destination`` in its own key order (the order the filled config gets)."""
@@ -87,13 +95,14 @@ def write_schema_with_defaults(source: Path, destination: Path, defaults: dict[s
 def planted_window_trials(
     drug_effects: list[dict], per_group: int = 30, muscle: str | None = None, seed: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Trial x window log EMG straight from planted participant curves (the simulator's ``window_trials``, no EMG),
+    """Trial x window log EMG straight from planted participant curves (no EMG),
     for ``per_group`` participants per group of the default study, and the planted a, b, c per condition (``seed``:
     another draw of the same study; default: the default simulation's)."""
-    from mimicry import simulate
-    from mimicry.design import load_stimuli
+    from mimicry.curve import curve
+    from mimicry.simulate.participants import planted_conditions, simulate_participants
+    from mimicry.task import load_stimuli
 
-    simulation = merge(
+    config = merge(
         DEFAULT["simulation"],
         {
             "participants_per_group": {g: per_group for g in STUDY.groups},
@@ -101,19 +110,29 @@ def planted_window_trials(
             **({} if seed is None else {"seed": seed}),
         },
     )
-    _, _, effects = simulate.simulate_participants(simulation, STUDY)
+    simulation = SimulationSettings.from_config(config)
+    _, _, effects = simulate_participants(simulation, STUDY)
     if muscle:
         effects = effects[effects["muscle"] == muscle]
     stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", STUDY.emotions)
-    trials = simulate.window_trials(
-        effects,
-        stimuli,
-        repetitions=1,
-        trial_response_sd=simulation["trial_response_sd"],
-        noise_sd=0.15,
-        seed=1 if seed is None else seed,
-    )
-    return trials, simulate.planted_conditions(simulation, STUDY)
+    # each trial the participant's curve times a trial weight N(1, trial_response_sd), plus N(0, 0.15) per window
+    rng = np.random.default_rng([1 if seed is None else seed, 2])
+    windows = np.arange(1, 6)
+    rows = []
+    for (participant, group, cell_muscle, emotion), cell in effects.groupby(
+        ["participant", "group", "muscle", "emotion"]
+    ):
+        a, b, c = cell[["a", "b", "c"]].iloc[0]
+        means = curve(a, b, c, windows - 1.0)
+        for _, video in stimuli[stimuli["trial_type"] == emotion].iterrows():
+            values = rng.normal(1.0, simulation.trial_response_sd) * means + rng.normal(0.0, 0.15, len(windows))
+            rows += [
+                (participant, group, f"{video['video']}-0", video["face"], emotion, cell_muscle, int(w), v)
+                for w, v in zip(windows, values, strict=True)
+            ]
+    columns = ["participant", "group", "trial", "face", "emotion", "muscle", "window", "log_emg"]
+    trials = pd.DataFrame(rows, columns=columns).assign(rejected=False)
+    return trials, planted_conditions(simulation, STUDY)
 
 
 def rewrite_recording(root: Path, label: str, change) -> None:

@@ -30,10 +30,11 @@ from mimicry.bayes.compare import (
 )
 from mimicry.bayes.contrasts import CONTRAST_COLUMNS, drug_contrasts
 from mimicry.bayes.diagnostics import FIXED_COLUMNS, POPULATION, check_diagnostics, failed_classes
-from mimicry.bayes.model import DATA_COLUMNS, Cells, brms_model, curve, model_data
+from mimicry.bayes.model import DATA_COLUMNS, Cells, brms_model, model_data
 from mimicry.bayes.predictive import prior_predictive, prior_predictive_table
 from mimicry.bayes.sampling import fit, load_posterior, thin
-from mimicry.nested import NESTED_MODELS, WINDOW_CRITERIA_CAVEAT, formulas
+from mimicry.bayes_specs import NESTED_MODELS, WINDOW_CRITERIA_CAVEAT, formulas
+from mimicry.curve import curve
 from mimicry.settings import Diagnostics, Priors, Sampling
 
 GROUPS = ["amisulpride", "naltrexone", "placebo"]
@@ -82,7 +83,7 @@ def _cells(data: pd.DataFrame) -> Cells:
 
 def test_model_data_averages_kept_trials_and_starts_time_at_the_first_window() -> None:
     windows = _windows()
-    data = model_data(windows)
+    data = model_data(windows, "participant")
     assert list(data.columns) == DATA_COLUMNS
     assert len(data) == 6 * 2 * 2 * 5
     kept = windows[~windows["rejected"]]
@@ -249,7 +250,7 @@ IMPLEMENTATIONS = [(v, p) for v in ("bambi", "brms") for p in ("marginal", "join
 @pytest.fixture(scope="module")
 def small_fits() -> dict:
     """Model "rate" on 9 participants, in both variants and both parameterisations (short chains)."""
-    data = model_data(_windows(n_per_group=3))
+    data = model_data(_windows(n_per_group=3), "participant")
     cells = _cells(data)
     fits = {
         (variant, parameterization): fit(
@@ -330,7 +331,7 @@ from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import fit
 from mimicry.settings import Priors, Sampling, load_config
 bayes = load_config()["statistics"]["bayes"]
-data = model_data(pd.read_parquet(sys.argv[1]))
+data = model_data(pd.read_parquet(sys.argv[1]), "participant")
 cells = Cells.of(data, {groups}, {muscles}, {emotions})
 sampling = dataclasses.replace(Sampling.from_config(bayes, cores=2), chains=2, warmup=100, draws=100, seed=3)
 posterior = fit(data, cells, "rate", Priors.from_config(bayes), sampling).posterior
@@ -383,7 +384,7 @@ def test_prior_predictive_comes_from_the_priors(small_fits: dict) -> None:
 def _planted(drug_effects: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """90 participants' window means straight from their planted curves, and the planted a, b, c."""
     trials, planted = planted_window_trials(drug_effects)
-    return model_data(trials), planted
+    return model_data(trials, "participant"), planted
 
 
 def _recover(drug_effects: list[dict]) -> dict:
@@ -594,7 +595,7 @@ def test_contrast_hdis_cover_the_planted_differences_at_their_nominal_rate() -> 
     covered = []
     for replicate in range(20):
         trials, _ = planted_window_trials(effects, per_group=8, seed=replicate)
-        data = model_data(trials)
+        data = model_data(trials, "participant")
         fitted = fit(data, _cells(data), "full", PRIORS, dataclasses.replace(sampling, seed=replicate))
         contrasts = drug_contrasts(fitted.posterior, "full", "placebo", 0.95, True)
         truth = [planted.get((r.drug, r.parameter, r.muscle, r.emotion), 0.0) for r in contrasts.itertuples()]
@@ -662,7 +663,7 @@ def test_b_intercept_recovers_a_start_below_zero() -> None:
     window sits at -0.2 give a start near -0.2 (without it the model's b is 0 by construction)."""
     windows = _windows(n_per_group=3)
     windows["log_emg"] -= 0.2
-    data = model_data(windows)
+    data = model_data(windows, "participant")
     priors = dataclasses.replace(PRIORS, b_intercept=True)
     fitted = fit(data, _cells(data), "no_drug", priors, QUICK)
     assert fitted.posterior["start"].dims == ("chain", "draw", "muscle", "emotion")

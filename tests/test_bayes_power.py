@@ -4,21 +4,25 @@ rules' decisions and the intervals' coverage."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pymc as pm
 import pytest
 from test_bayes_marginal import DRUGS, EMOTIONS, MUSCLES, _trials
 
-from helpers import DEFAULT, STUDY
-from mimicry import power
-from mimicry.bayes import power as bayes_power
+from helpers import DEFAULT, POWER, SIMULATION, STUDY
 from mimicry.bayes.marginal import Series, marginal_model, series_data
 from mimicry.bayes.model import Cells
-from mimicry.settings import Priors
-from mimicry.simulate import planted_conditions
+from mimicry.power import bayes_rules as bayes_power
+from mimicry.power import lmm_rules, planning, studies, summary
+from mimicry.settings import Diagnostics, PowerTarget, Priors
+from mimicry.simulate.participants import planted_conditions
 
 PRIORS = Priors.from_config(DEFAULT["statistics"]["bayes"])
+GATE = Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"])
+SPECS = planning.rule_specs(DEFAULT, STUDY, POWER.target)
 
 
 @pytest.mark.parametrize("model", ["full", "no_drug"])
@@ -48,7 +52,7 @@ def test_the_target_series_has_every_participant_of_the_study() -> None:
     every study of a grid cell has the same shape; the others keep their group."""
     trials = _trials(0).assign(rejected=False).rename(columns={"drug": "group"})
     trials.loc[trials["participant"] == "p2", "rejected"] = True
-    cells = bayes_power.target_cells(DRUGS, ["p1", "p2", "p3"], {"muscle": "zygomaticus", "emotion": "angry"})
+    cells = bayes_power.target_cells(DRUGS, ["p1", "p2", "p3"], PowerTarget("zygomaticus", "angry", "a", ()))
     data, series = bayes_power.target_series(trials, cells)
     assert set(data["participant"]) == {"p1", "p3"} and series.count.shape == (3, 1, 5)
     assert series.count[1].sum() == 0 and series.drug.tolist() == [0, -1, 0]
@@ -56,15 +60,11 @@ def test_the_target_series_has_every_participant_of_the_study() -> None:
 
 
 def test_the_planted_contrast_is_the_drug_groups_shift_from_the_reference() -> None:
-    simulation = power.replicate_simulation(
-        DEFAULT["simulation"], DEFAULT["power"], STUDY, power.PowerCell(-0.06, None), seed=5
-    )
-    planted = bayes_power.planted_contrasts(
-        planted_conditions(simulation, STUDY), DEFAULT["power"]["target"], STUDY.reference_group
-    )
+    simulation = studies.replicate_simulation(SIMULATION, STUDY, POWER.target, planning.PowerCell(-0.06, None), seed=5)
+    planted = bayes_power.planted_contrasts(planted_conditions(simulation, STUDY), POWER.target, STUDY.reference_group)
     assert planted == pytest.approx({"amisulpride": -0.06, "naltrexone": -0.06})
     on_rate = bayes_power.planted_contrasts(
-        planted_conditions(simulation, STUDY), {**DEFAULT["power"]["target"], "parameter": "c"}, "placebo"
+        planted_conditions(simulation, STUDY), dataclasses.replace(POWER.target, parameter="c"), "placebo"
     )
     assert on_rate == pytest.approx({"amisulpride": 0.0, "naltrexone": 0.0})
 
@@ -107,11 +107,11 @@ def test_the_rules_decide_per_study_and_the_table_counts_fits_that_missed_the_ga
     assert decided[("bayes_lopo_weight", 0)] and not decided[("bayes_lopo_weight", 1)]
     lmm = pd.DataFrame(
         [(-0.09, None, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
-        columns=power.REPLICATE_COLUMNS,
+        columns=lmm_rules.REPLICATE_COLUMNS,
     ).astype({"participants_per_group": "Int64"})
-    replicates = power.all_replicates(lmm, decisions)
-    assert list(replicates.columns) == power.ALL_REPLICATE_COLUMNS and len(replicates) == 6
-    table = power.power_table(replicates).set_index("rule")
+    replicates = summary.all_replicates(lmm, decisions)
+    assert list(replicates.columns) == summary.ALL_REPLICATE_COLUMNS and len(replicates) == 6
+    table = summary.power_table(replicates).set_index("rule")
     assert table.loc["bayes_contrast_hdi", "power"] == 0.5 and table.loc["bayes_lopo_weight", "failed_gate"] == 1
     assert pd.isna(table.loc["followup_drug_x_time", "failed_gate"])  # the LMM rules have no gate
 
@@ -127,13 +127,15 @@ def test_the_methods_paragraph_reports_coverage_mean_error_and_the_gate() -> Non
     contrasts = _contrast_rows()
     lmm = pd.DataFrame(
         [(-0.09, None, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
-        columns=power.REPLICATE_COLUMNS,
+        columns=lmm_rules.REPLICATE_COLUMNS,
     ).astype({"participants_per_group": "Int64"})
 
     def paragraph(rows: pd.DataFrame) -> str:
-        table = power.power_table(power.all_replicates(lmm, bayes_power.rule_decisions(rows)))
-        detectable = power.smallest_detectable(table, 0.8)
-        return power.methods_paragraph(DEFAULT, table, detectable, bayes_power.coverage_table(rows))
+        table = summary.power_table(summary.all_replicates(lmm, bayes_power.rule_decisions(rows)))
+        detectable = summary.smallest_detectable(table, 0.8)
+        return summary.methods_paragraph(
+            STUDY, SIMULATION, POWER, SPECS, 0.95, GATE, table, detectable, bayes_power.coverage_table(rows)
+        )
 
     text = paragraph(contrasts)
     assert "covered the planted contrast in 75.0% [" in text and "of 4 contrasts" in text

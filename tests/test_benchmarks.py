@@ -6,8 +6,8 @@ import threading
 import time
 from types import SimpleNamespace
 
-from mimicry.benchmarks import job_times, stage_of, stage_walls
-from mimicry.scheduling import bayes_threads, coalesce_wakeups
+from benchlib import job_times, stage_of, stage_walls
+from mimicry.plumbing.scheduling import bayes_threads, coalesce_wakeups
 
 # The shape of Snakemake 9's log: a stamp, then the job's rule and id; a stamp, then "Finished jobid".
 LOG = """Building DAG of jobs...
@@ -79,7 +79,7 @@ def test_table_checksums_leave_out_timing_and_see_any_other_change(tmp_path) -> 
     a table added is named."""
     import pandas as pd
 
-    from mimicry.benchmarks import changed_tables, table_checksums
+    from benchlib import changed_tables, table_checksums
 
     (tmp_path / "statistics/lmm").mkdir(parents=True)
     info = tmp_path / "statistics/lmm/rt_info.tsv"

@@ -40,6 +40,8 @@ def _study(root: Path) -> Study:
         emotions=("angry", "happy"),
         channels={"corrugator": channels[0], "zygomaticus": channels[-1]},
         trials_per_participant=None,
+        title="An example study",
+        stimulus="faces",
     )
 
 

@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 from scipy import signal
 
+from benchlib import read_benchmarks, summarize
 from helpers import ROOT, STUDY, TEST_CONFIG, run_snakemake
-from mimicry.benchmarks import read_benchmarks, summarize
 from mimicry.bids import REQUIRED_SIDECAR_FIELDS, read_recording, recording_files, validate_dataset
-from mimicry.design import load_stimuli
+from mimicry.task import load_stimuli
 
 LABELS = ["001", "002", "003", "004", "005", "006"]
 

@@ -92,11 +92,11 @@ def test_outlier_rules_follow_the_paper() -> None:
     rng = np.random.default_rng(3)
     values = rng.normal(0, 1, (96, 2))
     values[5, 0] = 10.0  # one clear outlier in channel 0
-    measures = {rule: values.copy() for rule in emg.RULES}
+    measures = {rule: values.copy() for rule in emg.OUTLIER_RULES}
     measures["peak"][7, 1] = -10.0
     valid = np.ones(96, dtype=bool)
     valid[9] = False
-    reasons = emg.outlier_reasons(measures, valid, emg.RULES, 2.0)
+    reasons = emg.outlier_reasons(measures, valid, emg.OUTLIER_RULES, 2.0)
     assert reasons[5, 0] == "mean+peak+baseline_mean+baseline_peak"
     assert reasons[7, 1] == "peak"
     assert reasons[9, 0] == reasons[9, 1] == emg.OUTSIDE

@@ -123,7 +123,7 @@ def test_a_single_time_window_needs_formulas_without_time() -> None:
 
 
 def test_fewer_than_three_windows_have_no_asymptotic_model() -> None:
-    from mimicry.nested import asymptotic_skipped
+    from mimicry.bayes_specs import asymptotic_skipped
 
     assert asymptotic_skipped(3) == "" and asymptotic_skipped(5) == ""
     assert asymptotic_skipped(2).startswith("The asymptotic model needs at least 3 time windows")

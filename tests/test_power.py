@@ -10,50 +10,47 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import DEFAULT, STUDY, merge, run_snakemake, write_overlay
-from mimicry import findings, power
-from mimicry.bayes.power import BAYES_RULES
-from mimicry.errors import InputError
-from mimicry.simulate import planted_conditions
+from helpers import DEFAULT, POWER, SIMULATION, STUDY, merge, run_snakemake, write_overlay
+from mimicry import findings
+from mimicry.power import lmm_rules, planning, studies, summary
+from mimicry.power.planning import BAYES_RULES, LMM_RULES
+from mimicry.settings import Diagnostics, PowerSettings, PowerTarget
+from mimicry.simulate.participants import planted_conditions
 
 
 def test_the_grid_is_every_effect_at_every_group_size_in_batches() -> None:
-    settings = merge(DEFAULT["power"], {"effects": [0.0, -0.05], "participants_per_group": [20, 40]})
-    settings |= {"replicates": 5, "batch": 2}
-    cells = power.grid(settings)
+    overlay = {"effects": [0.0, -0.05], "participants_per_group": [20, 40], "replicates": 5, "batch": 2}
+    settings = PowerSettings.from_config(merge(DEFAULT["power"], overlay))
+    cells = planning.grid(settings)
     assert [(c.effect, c.participants_per_group) for c in cells] == [(0.0, 20), (-0.05, 20), (0.0, 40), (-0.05, 40)]
-    batches = power.batches(settings)
+    batches = planning.batches(settings)
     assert len(batches) == 4 * 3 and [b.replicates for b in batches[:3]] == [(0, 1), (2, 3), (4,)]
     assert len({b.path for b in batches}) == len(batches)
     assert batches[0].path == "batches/n20/+0.0000/batch000.parquet"
-    assert power.PowerBatch.from_params(batches[4].as_params(), 1) == batches[4]
-    assert [c.design for c in power.grid(DEFAULT["power"])][:1] == ["study"]  # the study's own group sizes
+    assert planning.PowerBatch.from_params(batches[4].as_params(), 1) == batches[4]
+    assert [c.design for c in planning.grid(POWER)][:1] == ["study"]  # the study's own group sizes
 
 
 def test_the_effect_is_planted_on_the_target_of_each_drug_group_only() -> None:
-    cell = power.PowerCell(-0.06, 15)
-    simulation = power.replicate_simulation(DEFAULT["simulation"], DEFAULT["power"], STUDY, cell, seed=11)
-    assert simulation["seed"] == 11 and set(simulation["participants_per_group"].values()) == {15}
+    cell = planning.PowerCell(-0.06, 15)
+    simulation = studies.replicate_simulation(SIMULATION, STUDY, POWER.target, cell, seed=11)
+    assert simulation.seed == 11 and set(simulation.participants_per_group.values()) == {15}
     conditions = planted_conditions(simulation, STUDY).set_index(["group", "muscle", "emotion"])
-    baseline = planted_conditions(DEFAULT["simulation"], STUDY).set_index(["group", "muscle", "emotion"])
+    baseline = planted_conditions(SIMULATION, STUDY).set_index(["group", "muscle", "emotion"])
     shift = conditions["a"] - baseline["a"]
     target = ("zygomaticus", "AngryToHappy")
     for (group, muscle, emotion), value in shift.items():
         hit = (muscle, emotion) == target and group != STUDY.reference_group
         assert value == pytest.approx(-0.06 if hit else 0.0), (group, muscle, emotion)
-    with pytest.raises(InputError, match="not study groups"):
-        power.replicate_simulation(
-            DEFAULT["simulation"], merge(DEFAULT["power"], {"target": {"groups": ["ketamine"]}}), STUDY, cell, 1
-        )
 
 
 def test_the_same_studies_at_every_effect_and_other_studies_at_another_size() -> None:
-    settings = DEFAULT["power"]
-    same = power.replicate_seeds(settings, power.PowerCell(0.0, None), range(5))
-    assert same == power.replicate_seeds(settings, power.PowerCell(-0.09, None), range(5))
-    assert same[2:] == power.replicate_seeds(settings, power.PowerCell(0.0, None), [2, 3, 4])  # any batch
+    seed = POWER.seed
+    same = studies.replicate_seeds(seed, planning.PowerCell(0.0, None), range(5))
+    assert same == studies.replicate_seeds(seed, planning.PowerCell(-0.09, None), range(5))
+    assert same[2:] == studies.replicate_seeds(seed, planning.PowerCell(0.0, None), [2, 3, 4])  # any batch
     assert len(set(same)) == 5 and not set(same) & set(
-        power.replicate_seeds(settings, power.PowerCell(0.0, 30), range(5))
+        studies.replicate_seeds(seed, planning.PowerCell(0.0, 30), range(5))
     )
 
 
@@ -61,7 +58,7 @@ def test_clopper_pearson_is_the_exact_binomial_interval() -> None:
     from scipy.stats import binomtest
 
     detections, trials = np.array([0, 3, 160, 200]), np.array([200, 200, 200, 200])
-    low, high = power.clopper_pearson(detections, trials)
+    low, high = summary.clopper_pearson(detections, trials)
     for k, n, lo, hi in zip(detections, trials, low, high, strict=True):
         interval = binomtest(int(k), int(n)).proportion_ci(method="exact")
         assert (lo, hi) == pytest.approx((interval.low, interval.high), abs=1e-12)
@@ -76,18 +73,21 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
             for effect in effects
             for r in range(200)
         ],
-        columns=power.REPLICATE_COLUMNS,
+        columns=lmm_rules.REPLICATE_COLUMNS,
     ).astype({"participants_per_group": "Int64"})
-    table = power.power_table(replicates)
+    table = summary.power_table(replicates)
     assert table["power"].tolist() == [0.95, 0.7, 0.2, 0.05]  # sorted by effect: -0.09 first
     assert np.all(table["ci_low"] < table["power"]) and np.all(table["power"] < table["ci_high"])
-    found = power.smallest_detectable(table, 0.8).iloc[0]
+    found = summary.smallest_detectable(table, 0.8).iloc[0]
     assert found["effect"] == pytest.approx(0.06 + (0.8 - 0.7) * 0.03 / (0.95 - 0.7))
     assert found["effect_low"] < found["effect"] < found["effect_high"]
-    unreached = power.smallest_detectable(table, 0.99).iloc[0]
+    unreached = summary.smallest_detectable(table, 0.99).iloc[0]
     assert np.isnan(unreached["effect"])
 
-    text = power.methods_paragraph(DEFAULT, table, power.smallest_detectable(table, 0.8))
+    specs = planning.rule_specs(DEFAULT, STUDY, POWER.target)
+    gate = Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"])
+    detectable = summary.smallest_detectable(table, 0.8)
+    text = summary.methods_paragraph(STUDY, SIMULATION, POWER, specs, 0.95, gate, table, detectable)
     assert "zygomaticus AngryToHappy" in text and "amisulpride and naltrexone" in text and "200 studies" in text
     # the detectable effect is a size; the text gives it the grid's sign
     assert "detected the largest effect (-0.09) in 95.0%" in text and f"effect of {-found['effect']:.3f}" in text
@@ -104,13 +104,13 @@ def test_the_reports_power_findings_say_each_rules_detectable_effect_and_false_p
             for effect, hits in zip((0.0, -0.045, -0.09), detected, strict=True)
             for r in range(trials)
         ]
-    table = power.power_table(
-        pd.DataFrame(rows, columns=power.REPLICATE_COLUMNS).astype({"participants_per_group": "Int64"})
+    table = summary.power_table(
+        pd.DataFrame(rows, columns=lmm_rules.REPLICATE_COLUMNS).astype({"participants_per_group": "Int64"})
     )
-    detectable = power.smallest_detectable(table, 0.8)
+    detectable = summary.smallest_detectable(table, 0.8)
     coverage = pd.DataFrame({"effect": [0.0, -0.09], "contrasts": [100, 100], "covered": [96, 92]})
     coverage["coverage"] = coverage["covered"] / coverage["contrasts"]
-    said = findings.power_findings(table, detectable, coverage, power.RULE_LABELS, 0.95)
+    said = findings.power_findings(table, detectable, coverage, planning.RULE_LABELS, 0.95)
     reached = detectable.set_index("rule").loc["followup_drug_x_time", "effect"]
     assert said[0].startswith("follow-up LMM: drug x time, the study's group sizes: reaches 80% power at an effect")
     assert f"at an effect of {-reached:.3f}" in said[0] and "with no effect it detects 5.0% [" in said[0]
@@ -124,10 +124,10 @@ def test_the_reports_power_findings_say_each_rules_detectable_effect_and_false_p
 
 
 def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
-    specs = power.rule_specs(DEFAULT, STUDY, DEFAULT["power"]["target"])
+    specs = planning.rule_specs(DEFAULT, STUDY, POWER.target)
     assert all("face" not in formula for spec in specs.values() for formula in spec.formulas)
     assert specs["followup"].emotion == "AngryToHappy" and specs["full"].muscle == "zygomaticus"
-    elsewhere = power.rule_specs(DEFAULT, STUDY, {"muscle": "corrugator", "emotion": "HappyToAngry"})
+    elsewhere = planning.rule_specs(DEFAULT, STUDY, PowerTarget("corrugator", "HappyToAngry", "a", ()))
     assert (elsewhere["followup"].muscle, elsewhere["followup"].emotion) == ("corrugator", "HappyToAngry")
     trials = pd.DataFrame(
         {
@@ -139,7 +139,7 @@ def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
             "log_emg": [0.1, 0.3, 0.5, 0.7],
         }
     )
-    means = power.participant_means(trials)
+    means = lmm_rules.participant_means(trials)
     assert means["log_emg"].tolist() == pytest.approx([0.2, 0.5, 0.7]) and "face" not in means
 
 
@@ -155,7 +155,7 @@ def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run:
     overlay = write_overlay(project, "tiny_power.yaml", {"power": tiny, "report": {"power": True}})
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     table = pd.read_csv(project / "results/power/power.tsv", sep="\t")
-    assert set(table["rule"]) == set(power.RULES) | set(BAYES_RULES) and set(table["effect"]) == {0.0, -0.2}
+    assert set(table["rule"]) == set(LMM_RULES) | set(BAYES_RULES) and set(table["effect"]) == {0.0, -0.2}
     assert set(table["replicates"]) == {3, 2} and set(table[table["rule"].isin(BAYES_RULES)]["replicates"]) == {2}
     strong = table[table["effect"] == -0.2]["power"]
     assert (strong >= table[table["effect"] == 0.0]["power"].to_numpy()).all()  # the same studies, plus an effect
@@ -169,7 +169,7 @@ def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run:
     assert "HDI covered the planted contrast" in (project / "results/power/methods.md").read_text()
     findings = pd.read_csv(project / "results/report/findings.tsv", sep="\t")
     said = findings.loc[findings["topic"] == "Power", "statement"].tolist()
-    assert len(said) == len(power.RULES) + len(BAYES_RULES) + 1 and "12 per group" in said[0]
+    assert len(said) == len(LMM_RULES) + len(BAYES_RULES) + 1 and "12 per group" in said[0]
     assert "Power and sensitivity" in (project / "results/study_report.html").read_text()
 
     batch = project / "results/power/batches/n12/-0.2000/batch001.parquet"
@@ -184,14 +184,14 @@ def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run:
 
 
 def test_what_keeps_the_power_analysis_from_running_is_said_before_any_job() -> None:
-    stimuli = DEFAULT["study"]["stimuli"]
-    assert power.check_power(DEFAULT, STUDY, stimuli) == []
-    assert "study.stimuli is not set" in power.check_power(DEFAULT, STUDY, None)[0]
-    wrong = merge(DEFAULT, {"power": {"target": {"muscle": "frontalis", "groups": ["ketamine"]}}})
-    problems = power.check_power(wrong, STUDY, stimuli)
+    stimuli, target = DEFAULT["study"]["stimuli"], POWER.target
+    assert planning.check_power(DEFAULT, STUDY, target, stimuli) == []
+    assert "study.stimuli is not set" in planning.check_power(DEFAULT, STUDY, target, None)[0]
+    wrong = PowerTarget("frontalis", "AngryToHappy", "a", ("ketamine",))
+    problems = planning.check_power(DEFAULT, STUDY, wrong, stimuli)
     assert any("power.target.muscle 'frontalis'" in p for p in problems)
     assert any("['ketamine'] are not study groups" in p for p in problems)
     no_time = merge(DEFAULT, {"statistics": {"followup": {"formula": "log_emg ~ drug + (1 | participant)"}}})
-    assert power.check_power(no_time, STUDY, stimuli) == [
+    assert planning.check_power(no_time, STUDY, target, stimuli) == [
         "power rule followup_drug_x_time: the followup formula 'log_emg ~ drug + (1 | participant)' has no time"
     ]

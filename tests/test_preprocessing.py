@@ -21,7 +21,7 @@ from helpers import (
     windows_with_truth,
     write_overlay,
 )
-from mimicry.emg import WINDOW_COLUMNS
+from mimicry.emg import WINDOW_DTYPES
 
 LABELS = ["001", "002", "003", "004", "005", "006"]
 
@@ -39,7 +39,7 @@ def with_truth(test_run: Path, windows: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_group_tables_have_their_documented_schema(test_run: Path, windows: pd.DataFrame) -> None:
-    assert list(windows.columns) == ["participant", "group", *list(WINDOW_COLUMNS)[1:]]
+    assert list(windows.columns) == ["participant", "group", *list(WINDOW_DTYPES)[1:]]
     assert windows.groupby("participant").size().eq(96 * 2 * 5).all()
     assert set(windows["group"]) == {"amisulpride", "naltrexone", "placebo"}
     assert windows.loc[~windows["rejected"], "reason"].eq("").all()

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchlib import changed_tables, table_checksums
 from helpers import (
     ROOT,
     SNAKEMAKE,
@@ -26,7 +27,6 @@ from helpers import (
     write_overlay,
     write_schema_with_defaults,
 )
-from mimicry.benchmarks import changed_tables, table_checksums
 
 REPORT_JOBS = {"provenance", "methods_text", "study_notebook", "study_report_html"}
 BAYES_JOBS = {"bayes_fit", "bayes_compare", "bayes_figures"}

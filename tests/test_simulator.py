@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import copy
+import dataclasses
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import integrate
 
-from helpers import DEFAULT, ROOT, STUDY
-from mimicry import simulate
-from mimicry.bayes.model import curve
-from mimicry.design import load_stimuli, longest_run, session_timeline, trial_order
+from helpers import ROOT, SIMULATION, STUDY, simulation_with
+from mimicry.curve import curve
+from mimicry.settings import DrugEffect
+from mimicry.simulate import paper, recording
+from mimicry.simulate.participants import planted_conditions, simulate_participants
+from mimicry.task import load_stimuli, longest_run, session_timeline, trial_order
 
 STIMULI = load_stimuli(ROOT / "resources" / "stimuli.tsv", STUDY.emotions)
 
 
 @pytest.fixture(scope="module")
 def paper_size() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    return simulate.simulate_participants(DEFAULT["simulation"], STUDY)
+    return simulate_participants(SIMULATION, STUDY)
 
 
 def test_longest_run() -> None:
@@ -48,7 +50,7 @@ def test_trial_order_is_not_always_the_same() -> None:
 
 def test_session_timeline_timing() -> None:
     rng = np.random.default_rng(0)
-    timing = DEFAULT["simulation"]["timing"]
+    timing = SIMULATION.timing
     trials = trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=rng)
     schedule, duration = session_timeline(trials, STIMULI, timing, rng)
     assert (schedule["block"] == 0).sum() == 4 and schedule.loc[schedule["block"] == 0, "trial"].isna().all()
@@ -65,7 +67,7 @@ def test_response_curve_window_means_equal_the_model() -> None:
     for a, b, c in [(0.1, 0.0, 0.25), (-0.09, 0.02, -0.35), (0.06, -0.01, -1.5)]:
         for window in range(1, 6):
             mean, _ = integrate.quad(
-                lambda tau, a=a, b=b, c=c: simulate.response_curve(tau, a, b, c), window - 1, window
+                lambda tau, a=a, b=b, c=c: recording.response_curve(tau, a, b, c), window - 1, window
             )
             assert mean == pytest.approx(curve(a, b, c, window - 1.0), abs=1e-12)  # the model's one curve
     # b is the value at the first window, a the asymptote
@@ -74,7 +76,7 @@ def test_response_curve_window_means_equal_the_model() -> None:
 
 
 def test_planted_conditions_default_to_no_drug_effect() -> None:
-    conditions = simulate.planted_conditions(DEFAULT["simulation"], STUDY)
+    conditions = planted_conditions(SIMULATION, STUDY)
     assert len(conditions) == 3 * 2 * 2
     assert (conditions[["drug_effect_a", "drug_effect_c"]] == 0).all().all()
     # the paper's mimicry pattern: ZM up for AngryToHappy, down for HappyToAngry; CS the mirror image
@@ -84,19 +86,17 @@ def test_planted_conditions_default_to_no_drug_effect() -> None:
 
 
 def test_planted_drug_effect_lands_on_one_cell() -> None:
-    simulation = copy.deepcopy(DEFAULT["simulation"])
-    simulation["drug_effects"] = [
-        dict(group="naltrexone", muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.05, rate=0.4)
-    ]
-    conditions = simulate.planted_conditions(simulation, STUDY).set_index(["group", "muscle", "emotion"])
-    baseline = simulate.planted_conditions(DEFAULT["simulation"], STUDY).set_index(["group", "muscle", "emotion"])
+    effect = DrugEffect("naltrexone", "zygomaticus", "AngryToHappy", asymptote=-0.05, rate=0.4)
+    simulation = dataclasses.replace(SIMULATION, drug_effects=(effect,))
+    conditions = planted_conditions(simulation, STUDY).set_index(["group", "muscle", "emotion"])
+    baseline = planted_conditions(SIMULATION, STUDY).set_index(["group", "muscle", "emotion"])
     difference = conditions[["a", "c"]] - baseline[["a", "c"]]
     hit = ("naltrexone", "zygomaticus", "AngryToHappy")
     assert difference.loc[hit].tolist() == pytest.approx([-0.05, 0.4])
     assert (difference.drop(index=[hit]) == 0).all().all()
-    simulation["drug_effects"] = [dict(group="caffeine", muscle="zygomaticus", emotion="AngryToHappy")]
+    simulation = dataclasses.replace(SIMULATION, drug_effects=(DrugEffect("caffeine", "zygomaticus", "AngryToHappy"),))
     with pytest.raises(ValueError, match="caffeine"):
-        simulate.planted_conditions(simulation, STUDY)
+        planted_conditions(simulation, STUDY)
 
 
 def test_participants_look_like_table_1(paper_size) -> None:
@@ -117,23 +117,23 @@ def test_participants_look_like_table_1(paper_size) -> None:
 
 
 def test_simulation_is_deterministic(paper_size) -> None:
-    again = simulate.simulate_participants(DEFAULT["simulation"], STUDY)
+    again = simulate_participants(SIMULATION, STUDY)
     for first, second in zip(paper_size, again, strict=True):
         pd.testing.assert_frame_equal(first, second)
-    other_seed = {**DEFAULT["simulation"], "seed": DEFAULT["simulation"]["seed"] + 1}
-    assert not simulate.simulate_participants(other_seed, STUDY)[2].equals(paper_size[2])
+    other_seed = simulation_with({"seed": SIMULATION.seed + 1})
+    assert not simulate_participants(other_seed, STUDY)[2].equals(paper_size[2])
 
 
 def test_response_times_and_categories(paper_size) -> None:
     """Presses cluster on the change point; RT outliers by the paper's rule are close to its 2.44%."""
     _, parameters, _ = paper_size
-    timing = DEFAULT["simulation"]["timing"]
+    timing = SIMULATION.timing
     outliers, categories, offsets = [], [], []
     for i, (_, row) in enumerate(parameters.set_index("participant").iterrows()):
         rng = np.random.default_rng(i)
         trials = trial_order(STIMULI, repetitions=4, blocks=2, max_run=3, rng=rng)
-        responses = simulate.simulate_responses(
-            trials, row, video_s=timing["video_s"], tail_s=DEFAULT["simulation"]["responses"]["rt_tail_s"], rng=rng
+        responses = recording.simulate_responses(
+            trials, row, video_s=timing.video_s, tail_s=SIMULATION.responses.rt_tail_s, rng=rng
         )
         correct = responses.loc[responses["response"] == "correct", "response_time"]
         z = (correct - correct.mean()) / correct.std()
@@ -149,14 +149,14 @@ def test_response_times_and_categories(paper_size) -> None:
 
 def test_group_means_match_table_1_on_average() -> None:
     """Averaged over 10 seeds (so sampling noise is small), each group's means are Table 1's."""
-    tables = [simulate.simulate_participants({**DEFAULT["simulation"], "seed": seed}, STUDY)[0] for seed in range(10)]
+    tables = [simulate_participants(simulation_with({"seed": seed}), STUDY)[0] for seed in range(10)]
     pooled = pd.concat(tables)
     pooled = pooled.assign(
         panas_pos_change=pooled["panas_pos_t1"] - pooled["panas_pos_t2"],
         panas_neg_change=pooled["panas_neg_t1"] - pooled["panas_neg_t2"],
     )
     means = pooled.groupby("group")[["age", "bmi", "hours_from_pill", "panas_pos_change", "panas_neg_change"]].mean()
-    for group, table in simulate.TABLE1.items():
+    for group, table in paper.TABLE1.items():
         assert means.loc[group, "age"] == pytest.approx(table["age"][0], abs=0.5)
         assert means.loc[group, "bmi"] == pytest.approx(table["bmi"][0], abs=0.4)
         assert means.loc[group, "hours_from_pill"] == pytest.approx(table["hours"][0], abs=0.05)
@@ -168,9 +168,9 @@ def test_an_envelope_amplifier_records_a_positive_envelope_that_carries_the_plan
     """``recording="envelope"`` at 100 Hz: positive samples, no mains or offset, and each trial's mean log level in
     its last window above its baseline follows the planted log gain of that window."""
     _, parameters, effects = paper_size
-    simulation = {**DEFAULT["simulation"], "sampling_frequency": 100.0}
+    simulation = simulation_with({"sampling_frequency": 100.0})
     label = parameters["participant"].iloc[0]
-    recording = simulate.simulate_recording(
+    simulated = recording.simulate_recording(
         label,
         parameters.set_index("participant").loc[label],
         effects[effects["participant"] == label],
@@ -179,12 +179,12 @@ def test_an_envelope_amplifier_records_a_positive_envelope_that_carries_the_plan
         STUDY,
         "envelope",
     )
-    assert recording.sfreq == 100.0 and (recording.data > 0).all()
-    events = recording.events[recording.events["block"] > 0]
-    truth = recording.truth[recording.truth["window"] == 5].set_index(["trial", "muscle"])["planted_log_gain"]
+    assert simulated.sfreq == 100.0 and (simulated.data > 0).all()
+    events = simulated.events[simulated.events["block"] > 0]
+    truth = simulated.truth[simulated.truth["window"] == 5].set_index(["trial", "muscle"])["planted_log_gain"]
     measured = {}
     for m, muscle in enumerate(STUDY.muscles):
-        log_level = np.log(recording.data[m])
+        log_level = np.log(simulated.data[m])
         for trial, sample in zip(events["trial"], events["sample"], strict=True):
             measured[(trial, muscle)] = (
                 log_level[sample + 400 : sample + 500].mean() - log_level[sample - 50 : sample].mean()
@@ -192,4 +192,4 @@ def test_an_envelope_amplifier_records_a_positive_envelope_that_carries_the_plan
     measured = pd.Series(measured).reindex(truth.index)
     assert np.corrcoef(measured, truth)[0, 1] > 0.6
     # the amplifier's band-pass removed the DC offset (hundreds of µV in the broadband recording)
-    assert np.median(recording.data) < 20e-6
+    assert np.median(simulated.data) < 20e-6

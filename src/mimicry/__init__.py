@@ -4,9 +4,9 @@ Reproduces Korb et al. (2023), "Facial mimicry is not modulated by dopamine D2/3
 antagonism" (Psychopharmacology), as small pure functions that the Snakemake rule scripts call:
 
 - :mod:`mimicry.study`     the study design read from config (groups, muscles, emotions, channels);
-- :mod:`mimicry.design`    stimuli, trial order and session timeline of the morphing-faces task;
+- :mod:`mimicry.task`    stimuli, trial order and session timeline of the morphing-faces task;
 - :mod:`mimicry.simulate`  a study simulator with known ground truth (demographics, EMG, responses);
-- :mod:`mimicry.fastpath`  the simulated study's window values without EMG, for analyses of many studies;
+- :mod:`mimicry.power.fastpath`  the simulated study's window values without EMG, for analyses of many studies;
 - :mod:`mimicry.power`     what drug effect the design could detect (power and false positives of its rules);
 - :mod:`mimicry.bids`      BIDS 1.11 EMG writing, reading (MNE-BIDS) and validation;
 - :mod:`mimicry.emg`, :mod:`mimicry.rt`, :mod:`mimicry.qc`  per-participant preprocessing and its QC figure;

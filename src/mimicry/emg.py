@@ -46,10 +46,10 @@ def _mne_numba_helpers_without_numba() -> None:
 
 
 #: The outlier rules, in the order their names appear in a rejection reason.
-RULES = ("mean", "peak", "baseline_mean", "baseline_peak")
+OUTLIER_RULES = ("mean", "peak", "baseline_mean", "baseline_peak")
 OUTSIDE = "outside_recording"
 
-WINDOW_COLUMNS = {
+WINDOW_DTYPES = {
     "participant": "string",
     "trial": "int64",
     "video": "string",
@@ -255,7 +255,7 @@ def bin_means(
 class Preprocessed:
     """One participant's preprocessed EMG."""
 
-    windows: pd.DataFrame  #: WINDOW_COLUMNS, one row per trial x muscle x window
+    windows: pd.DataFrame  #: WINDOW_DTYPES, one row per trial x muscle x window
     timecourse: pd.DataFrame  #: TIMECOURSE_COLUMNS, one row per trial x muscle x bin
     summary: pd.DataFrame  #: one row per muscle: trials, rejected, per-rule counts, floored samples
 
@@ -316,7 +316,7 @@ def preprocess(
             "rejected": np.repeat(rejected.reshape(-1), n_w),
             "reason": np.repeat(reasons.reshape(-1), n_w),
         }
-    ).astype(WINDOW_COLUMNS)
+    ).astype(WINDOW_DTYPES)
     course_table = pd.DataFrame(
         {
             "participant": participant,
@@ -349,7 +349,9 @@ def preprocess(
     return Preprocessed(window_table, course_table, pd.DataFrame(summary_rows))
 
 
-def excluded_outputs(participant: str, muscles: list[str], reason: str, rules: tuple[str, ...] = RULES) -> Preprocessed:
+def excluded_outputs(
+    participant: str, muscles: list[str], reason: str, rules: tuple[str, ...] = OUTLIER_RULES
+) -> Preprocessed:
     """The outputs of a participant excluded from the analysis: empty tables and a summary saying why."""
     summary = pd.DataFrame(
         [
@@ -368,7 +370,7 @@ def excluded_outputs(participant: str, muscles: list[str], reason: str, rules: t
         ]
     )
     return Preprocessed(
-        pd.DataFrame(columns=list(WINDOW_COLUMNS)).astype(WINDOW_COLUMNS),
+        pd.DataFrame(columns=list(WINDOW_DTYPES)).astype(WINDOW_DTYPES),
         pd.DataFrame(columns=list(TIMECOURSE_COLUMNS)).astype(TIMECOURSE_COLUMNS),
         summary,
     )

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from mimicry.bayes.model import curve
+from mimicry.curve import curve
 
 if TYPE_CHECKING:
     import xarray as xr

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from mimicry.nested import WINDOW_CRITERIA_CAVEAT
+from mimicry.bayes_specs import WINDOW_CRITERIA_CAVEAT
 
 FINDING_COLUMNS = ["topic", "statement"]
 WEIGHT_LABELS = {

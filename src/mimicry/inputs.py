@@ -8,17 +8,18 @@ has response times (a lab without a response task has none: no RT cleaning, mode
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from mimicry.bids import PARTICIPANTS_COLUMNS, validate_dataset, validate_participants
-from mimicry.design import load_stimuli
 from mimicry.errors import DatasetError, InputError
+from mimicry.settings import SimulationSettings
 from mimicry.study import Study
+from mimicry.task import load_stimuli
 
 #: where the simulate rules write the simulated dataset: never into a user's dataset
 SIMULATED_ROOT = Path("results/simulated/bids")
@@ -69,69 +70,101 @@ def _participant_columns(path: str | Path | None) -> tuple[tuple[str, ...], dict
 def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, Any]) -> Inputs:
     """The inputs a (schema-validated) config names, checked: raises :class:`InputError` or :class:`DatasetError`
     (every problem of a dataset, grouped) before any job runs."""
-    from mimicry.simulate import participant_labels
-    from mimicry.tables import import_emg_table, import_rt_table
-
     study = Study.from_config(config["study"])
     if study.reference_group not in study.groups:
         raise InputError(f"study.reference_group {study.reference_group!r} is not one of study.groups")
-    simulation, dataset = config["simulation"], config["dataset"]
+    simulation = SimulationSettings.from_config(config["simulation"])
+    dataset = config["dataset"]
     stimuli_table = config["study"]["stimuli"]
     stimuli = load_stimuli(stimuli_table, study.emotions) if stimuli_table else None
     tables = {name: path for name, path in dataset.get("tables", {}).items() if path}
-    excluded = {label.removeprefix("sub-") for label in dataset["exclude_participants"]}
-    n_windows = config["preprocessing"]["emg"]["windows"]["count"]
-
     if tables:
-        if simulation["enabled"] or "emg_windows" not in tables:
+        if simulation.enabled or "emg_windows" not in tables:
             raise InputError("dataset.tables needs emg_windows, and simulation.enabled: false")
-        windows = import_emg_table(tables["emg_windows"], study)
-        if "rt_trials" in tables:
-            import_rt_table(tables["rt_trials"], study)
-        if "participants" in tables:
-            found = validate_participants(tables["participants"], study, participants_rules)[1]
-            if found:
-                raise DatasetError(found)
-        columns, levels = _participant_columns(tables.get("participants"))
-        n_faces = windows["face"].nunique()
-        return Inputs(
-            "tables",
-            (),
-            tables=tables,
-            stimuli_table=stimuli_table,
-            stimuli=stimuli,
-            response_times="rt_trials" in tables,
-            faces=n_faces > 1,
-            participant_columns=columns,
-            levels={**levels, "participant": windows["participant"].nunique(), "face": n_faces},
-            n_windows=int(windows["window"].nunique()),
-        )
+        inputs = _from_tables(tables, study, participants_rules, stimuli_table, stimuli)
+    elif simulation.enabled:
+        inputs = _simulated(simulation, study, dataset["exclude_participants"], stimuli_table, stimuli)
+    else:
+        inputs = _from_bids(dataset, study, participants_rules, stimuli_table, stimuli)
+    if inputs.mode == "tables":
+        return inputs
+    return replace(inputs, n_windows=config["preprocessing"]["emg"]["windows"]["count"])
 
-    if simulation["enabled"]:
-        if stimuli is None:
-            raise InputError("the simulator shows the videos of a stimulus table: set study.stimuli")
-        unknown = set(simulation["participants_per_group"]) ^ set(study.groups)
-        if unknown:
-            raise InputError(
-                f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}"
-            )
-        everyone = tuple(participant_labels(simulation))
-        analysed = tuple(label for label in everyone if label not in excluded)
-        if not analysed:
-            raise InputError("no participants to analyse: dataset.exclude_participants leaves out everyone")
-        return Inputs(
-            "simulated",
-            analysed,
-            simulated_participants=everyone,
-            bids_root=SIMULATED_ROOT,
-            stimuli_table=stimuli_table,
-            stimuli=stimuli,
-            faces=stimuli["face"].nunique() > 1,
-            participant_columns=PARTICIPANTS_COLUMNS[2:],  # what the simulator writes
-            levels={"participant": len(analysed), "face": stimuli["face"].nunique()},
-            n_windows=n_windows,
-        )
 
+def _from_tables(
+    tables: Mapping[str, str],
+    study: Study,
+    participants_rules: Mapping[str, Any],
+    stimuli_table: str | None,
+    stimuli: pd.DataFrame | None,
+) -> Inputs:
+    """A lab's own trial tables, checked."""
+    from mimicry.tables import import_emg_table, import_rt_table
+
+    windows = import_emg_table(tables["emg_windows"], study)
+    if "rt_trials" in tables:
+        import_rt_table(tables["rt_trials"], study)
+    if "participants" in tables:
+        found = validate_participants(tables["participants"], study, participants_rules)[1]
+        if found:
+            raise DatasetError(found)
+    columns, levels = _participant_columns(tables.get("participants"))
+    n_faces = windows["face"].nunique()
+    return Inputs(
+        "tables",
+        (),
+        tables=tables,
+        stimuli_table=stimuli_table,
+        stimuli=stimuli,
+        response_times="rt_trials" in tables,
+        faces=n_faces > 1,
+        participant_columns=columns,
+        levels={**levels, "participant": windows["participant"].nunique(), "face": n_faces},
+        n_windows=int(windows["window"].nunique()),
+    )
+
+
+def _simulated(
+    simulation: SimulationSettings,
+    study: Study,
+    exclude: Sequence[str],
+    stimuli_table: str | None,
+    stimuli: pd.DataFrame | None,
+) -> Inputs:
+    """The embedded simulated study, its participants less the excluded ones."""
+    if stimuli is None:
+        raise InputError("the simulator shows the videos of a stimulus table: set study.stimuli")
+    unknown = set(simulation.participants_per_group) ^ set(study.groups)
+    if unknown:
+        raise InputError(
+            f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}"
+        )
+    excluded = {label.removeprefix("sub-") for label in exclude}
+    everyone = tuple(simulation.participant_labels())
+    analysed = tuple(label for label in everyone if label not in excluded)
+    if not analysed:
+        raise InputError("no participants to analyse: dataset.exclude_participants leaves out everyone")
+    return Inputs(
+        "simulated",
+        analysed,
+        simulated_participants=everyone,
+        bids_root=SIMULATED_ROOT,
+        stimuli_table=stimuli_table,
+        stimuli=stimuli,
+        faces=stimuli["face"].nunique() > 1,
+        participant_columns=PARTICIPANTS_COLUMNS[2:],  # what the simulator writes
+        levels={"participant": len(analysed), "face": stimuli["face"].nunique()},
+    )
+
+
+def _from_bids(
+    dataset: Mapping[str, Any],
+    study: Study,
+    participants_rules: Mapping[str, Any],
+    stimuli_table: str | None,
+    stimuli: pd.DataFrame | None,
+) -> Inputs:
+    """A lab's BIDS-EMG dataset, every recording's text files and EDF header checked."""
     if not dataset["bids_root"]:
         raise InputError("dataset.bids_root must name a BIDS-EMG dataset when simulation.enabled is false")
     root = Path(dataset["bids_root"])
@@ -153,5 +186,4 @@ def resolve_inputs(config: Mapping[str, Any], participants_rules: Mapping[str, A
         faces=n_faces > 1,
         participant_columns=columns,
         levels={**levels, "participant": len(summary), "face": n_faces},
-        n_windows=n_windows,
     )

@@ -78,10 +78,12 @@ def lmm_specs(
     response_times: bool = True,
     faces: bool = True,
     participant_columns: Sequence[str] = (),
+    followup_cell: tuple[str, str] | None = None,
 ) -> tuple[LmmSpec, ...]:
     """The study's LMMs from the (validated) config. A study without face identities (``faces`` false) fits
     every formula without its ``(... | face)`` terms; ``participant_columns`` are the participants.tsv columns a
-    formula may use as covariates."""
+    formula may use as covariates; ``followup_cell`` (muscle, emotion) fits the follow-up model's formula on that
+    cell instead of ``statistics.followup``'s."""
     stats = config["statistics"]
     common = {
         "groups": tuple(study.groups),
@@ -115,6 +117,8 @@ def lmm_specs(
             )
         )
     followup = stats["followup"]
+    if followup_cell is not None:
+        followup = {**followup, "muscle": followup_cell[0], "emotion": followup_cell[1]}
     given = formulas(followup)
     specs.append(
         LmmSpec(

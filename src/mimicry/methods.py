@@ -10,8 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from mimicry.bayes_specs import MODEL_LABELS, NESTED_MODELS, asymptotic_skipped, formulas
 from mimicry.lmm_specs import lmm_specs
-from mimicry.nested import MODEL_LABELS, NESTED_MODELS, asymptotic_skipped, formulas
 from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
 from mimicry.study import Study
 

@@ -25,7 +25,7 @@ RT_COLUMNS = {
 }
 
 
-def clean_response_times(trials: pd.DataFrame, participant: str, n_sd: float = 2.0) -> pd.DataFrame:
+def clean_response_times(trials: pd.DataFrame, participant: str, n_sd: float) -> pd.DataFrame:
     """One row per experimental trial (RT_COLUMNS); ``rt_included`` marks the trials the RT models use."""
     correct = (trials["response"] == "correct") & trials["response_time"].notna()
     rt = trials["response_time"].where(correct)

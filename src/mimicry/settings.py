@@ -16,6 +16,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from mimicry.study import wording_problems
+
 #: The configuration schema: types, allowed values and every default.
 SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 #: The shipped configuration: the study's design (defaults fill in the rest).
@@ -77,6 +79,13 @@ def validate_config(config: dict[str, Any], schema: Path = SCHEMA) -> dict[str, 
             f"the configuration does not match {schema.name}:\n"
             + "\n".join(lines)
             + "\nFix those keys (config/README.md documents each, with its default)."
+        )
+    unworded = wording_problems(config)
+    if unworded:
+        raise ConfigError(
+            f"{', '.join(f'study.{key}' for key in unworded)}: a study of your own is reported in its own words, and "
+            "these are unset or still the paper's (Korb et al. 2023). Set study.title (the report's title) and "
+            "study.stimulus (what the participants saw, e.g. 'photographs of angry and happy faces') in your config."
         )
     return config
 
@@ -245,4 +254,202 @@ class Diagnostics:
             min_ess_bulk=diagnostics["min_ess_bulk"],
             max_divergences=diagnostics["max_divergences"],
             on_failure=diagnostics["on_failure"],
+        )
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A simulated session's timeline in seconds (``simulation.timing``)."""
+
+    lead_in_s: float
+    practice_trials: int
+    practice_pause_s: float
+    block_break_s: float
+    fixation_s: tuple[float, float]
+    video_s: float
+    feedback_s: float
+    lead_out_s: float
+
+    @classmethod
+    def from_config(cls, timing: Mapping[str, Any]) -> Timing:
+        return cls(**{**timing, "fixation_s": tuple(timing["fixation_s"])})
+
+
+@dataclass(frozen=True)
+class TaskDesign:
+    """How the simulated task orders its trials (``simulation.design``)."""
+
+    repetitions: int
+    blocks: int
+    max_same_emotion_in_a_row: int
+
+
+@dataclass(frozen=True)
+class DrugEffect:
+    """An effect planted on one group x muscle x emotion's curve (``simulation.drug_effects``): added to its
+    asymptote ``a`` and its log rate ``c``."""
+
+    group: str
+    muscle: str
+    emotion: str
+    asymptote: float = 0.0  # the schema lets an effect name only one of the two parameters
+    rate: float = 0.0
+
+
+@dataclass(frozen=True)
+class PopulationCurve:
+    """A muscle x emotion's population curve (``simulation.response``): asymptote ``a``, log rate ``c``."""
+
+    a: float
+    c: float
+
+
+@dataclass(frozen=True)
+class ParticipantSd:
+    """How much participants' own curves scatter around the population's (``simulation.participant_sd``)."""
+
+    a: float
+    b: float
+    c: float
+
+
+@dataclass(frozen=True)
+class SimulatedEmg:
+    """The simulated amplifier and skin (``simulation.emg``), in microvolts."""
+
+    baseline_amplitude_uv: Mapping[str, float]
+    amplitude_sd_log: float
+    dc_offset_sd_uv: float
+    drift_sd_uv: float
+    mains_amplitude_uv: float
+    amplifier_noise_uv: float
+
+
+@dataclass(frozen=True)
+class ArtefactRates:
+    """The share of trials with each artefact (``simulation.artefacts``)."""
+
+    burst: float
+    spike: float
+    baseline: float
+
+
+@dataclass(frozen=True)
+class SimulatedResponses:
+    """Key presses of the simulated participants (``simulation.responses``)."""
+
+    change_point_sd_s: float
+    rt_sd_s: float
+    rt_tail_s: float
+    miss: float
+    wrong_button: float
+    multiple: float
+
+
+@dataclass(frozen=True)
+class SimulationSettings:
+    """The study simulator (``simulation``): who takes part, what is recorded, and the planted truth."""
+
+    enabled: bool
+    seed: int
+    participants_per_group: Mapping[str, int]
+    sampling_frequency: float
+    line_frequency: float
+    timing: Timing
+    design: TaskDesign
+    #: population curve per muscle x emotion
+    response: Mapping[str, Mapping[str, PopulationCurve]]
+    participant_sd: ParticipantSd
+    trial_response_sd: float
+    tonic_sd: float
+    tonic_timescale_s: float
+    drug_effects: tuple[DrugEffect, ...]
+    emg: SimulatedEmg
+    artefacts: ArtefactRates
+    responses: SimulatedResponses
+
+    @classmethod
+    def from_config(cls, simulation: Mapping[str, Any]) -> SimulationSettings:
+        return cls(
+            **{
+                **simulation,
+                "participants_per_group": dict(simulation["participants_per_group"]),
+                "timing": Timing.from_config(simulation["timing"]),
+                "design": TaskDesign(**simulation["design"]),
+                "response": {
+                    muscle: {emotion: PopulationCurve(**curve) for emotion, curve in emotions.items()}
+                    for muscle, emotions in simulation["response"].items()
+                },
+                "participant_sd": ParticipantSd(**simulation["participant_sd"]),
+                "drug_effects": tuple(DrugEffect(**effect) for effect in simulation["drug_effects"]),
+                "emg": SimulatedEmg(**simulation["emg"]),
+                "artefacts": ArtefactRates(**simulation["artefacts"]),
+                "responses": SimulatedResponses(**simulation["responses"]),
+            }
+        )
+
+    def participant_labels(self) -> list[str]:
+        """BIDS labels of the simulated participants: ``001``, ``002``, ... (zero-padded to 3 digits at least)."""
+        n = sum(self.participants_per_group.values())
+        width = max(3, len(str(n)))
+        return [f"{i:0{width}d}" for i in range(1, n + 1)]
+
+
+@dataclass(frozen=True)
+class PowerTarget:
+    """Where the power analysis plants its effect (``power.target``): a muscle x emotion's asymptote (``a``) or
+    log rate (``c``) in the drug groups (none named: every group but the reference)."""
+
+    muscle: str
+    emotion: str
+    parameter: str
+    groups: tuple[str, ...]
+
+    @classmethod
+    def from_config(cls, target: Mapping[str, Any]) -> PowerTarget:
+        return cls(**{**target, "groups": tuple(target["groups"])})
+
+    @property
+    def parameter_name(self) -> str:
+        """``asymptote`` or ``rate``: the name of a :class:`DrugEffect` field."""
+        return {"a": "asymptote", "c": "rate"}[self.parameter]
+
+
+@dataclass(frozen=True)
+class PowerBayesSettings:
+    """The Bayesian decision rules' share of the power analysis (``power.bayes``)."""
+
+    replicates: int
+    batch: int
+    chains: int
+    warmup: int
+    draws: int
+    lopo_draws: int
+
+
+@dataclass(frozen=True)
+class PowerSettings:
+    """The power analysis's grid and decision threshold (``power``)."""
+
+    target: PowerTarget
+    effects: tuple[float, ...]
+    #: group sizes to simulate; empty: the simulated study's own
+    participants_per_group: tuple[int, ...]
+    replicates: int
+    batch: int
+    seed: int
+    alpha: float
+    target_power: float
+    bayes: PowerBayesSettings
+
+    @classmethod
+    def from_config(cls, power: Mapping[str, Any]) -> PowerSettings:
+        return cls(
+            **{
+                **power,
+                "target": PowerTarget.from_config(power["target"]),
+                "effects": tuple(float(effect) for effect in power["effects"]),
+                "participants_per_group": tuple(power["participants_per_group"]),
+                "bayes": PowerBayesSettings(**power["bayes"]),
+            }
         )

@@ -12,6 +12,13 @@ PAPERS_DESIGN = {
     "emotions": ("AngryToHappy", "HappyToAngry"),
     "muscles": ("corrugator", "zygomaticus"),
 }
+#: The words Korb et al. (2023)'s study is described in. The report and methods use them only for the paper's
+#: data (the simulated study of the paper's design); a study of one's own states its own (``study.title``,
+#: ``study.stimulus``).
+PAPERS_WORDING = {
+    "title": "Facial mimicry under dopamine D2/3 and opioid antagonism",
+    "stimulus": "videos of faces morphing between emotions",
+}
 #: Response categories of the task (feedback screen of Korb et al. 2023).
 RESPONSE_CATEGORIES: tuple[str, ...] = ("correct", "miss", "wrong_button", "multiple")
 
@@ -28,9 +35,10 @@ class Study:
     channels: Mapping[str, str]
     #: experimental trials each participant must have; ``None`` accepts any number
     trials_per_participant: int | None
-    title: str = "A facial mimicry study"
-    #: what the participants saw, in the study's words
-    stimulus: str = "stimuli"
+    #: the report's title, in the study's words (None: not set)
+    title: str | None
+    #: what the participants saw, in the study's words (None: not set)
+    stimulus: str | None
 
     @property
     def muscles(self) -> tuple[str, ...]:
@@ -45,9 +53,9 @@ class Study:
             reference_group=study["reference_group"],
             emotions=tuple(study["emotions"]),
             channels=dict(study["channels"]),
-            trials_per_participant=study.get("trials_per_participant"),
-            title=study.get("title", cls.title),
-            stimulus=study.get("stimulus", cls.stimulus),
+            trials_per_participant=study["trials_per_participant"],
+            title=study["title"],
+            stimulus=study["stimulus"],
         )
 
     @property
@@ -58,3 +66,15 @@ class Study:
             and set(self.emotions) == set(PAPERS_DESIGN["emotions"])
             and set(self.muscles) == set(PAPERS_DESIGN["muscles"])
         )
+
+
+def wording_problems(config: Mapping[str, Any]) -> list[str]:
+    """The ``study`` keys that word the report which a study of one's own leaves unset or inherits from the
+    paper's config (empty: the study speaks in its own words). The paper's words fit only the paper's data: the
+    simulated study of the paper's design."""
+    study = Study.from_config(config["study"])
+    if config["simulation"]["enabled"] and study.is_papers_design:
+        return []
+    return [
+        key for key, papers in PAPERS_WORDING.items() if config["study"][key] is None or config["study"][key] == papers
+    ]

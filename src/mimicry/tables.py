@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mimicry.emg import WINDOW_COLUMNS
+from mimicry.emg import WINDOW_DTYPES
 from mimicry.errors import DatasetError, InputError
 from mimicry.rt import RT_COLUMNS
 from mimicry.study import RESPONSE_CATEGORIES, Study
@@ -125,10 +125,10 @@ def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
     reason = table["reason"].fillna("")
     table["reason"] = reason.mask(absent & (reason == ""), "missing")
     table["participant"] = table["participant"].str.removeprefix("sub-")
-    columns = {"group": "string", **WINDOW_COLUMNS}
+    columns = {"group": "string", **WINDOW_DTYPES}
     return (
         table.astype({c: t for c, t in columns.items() if t != "bool"})
-        .astype({"rejected": bool})[["participant", "group", *list(WINDOW_COLUMNS)[1:]]]
+        .astype({"rejected": bool})[["participant", "group", *list(WINDOW_DTYPES)[1:]]]
         .reset_index(drop=True)
     )
 

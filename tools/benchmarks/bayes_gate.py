@@ -17,7 +17,7 @@ import pandas as pd
 from mimicry.bayes.diagnostics import diagnostics_row, summary
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import fit
-from mimicry.nested import NESTED_MODELS
+from mimicry.bayes_specs import NESTED_MODELS
 from mimicry.settings import Diagnostics, Priors, Sampling, load_config
 from mimicry.study import Study
 
@@ -48,7 +48,9 @@ def main() -> None:
             fitted = fit(data, cells, model, priors, sampling)
             row = {
                 "seed": sampling.seed,
-                **diagnostics_row(fitted, summary(fitted.posterior, model), sampling, gate, len(data)),
+                **diagnostics_row(
+                    fitted, summary(fitted.posterior, model, settings["hdi_prob"]), sampling, gate, len(data)
+                ),
             }
             rows.append(row)
             print(

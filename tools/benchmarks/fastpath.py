@@ -1,4 +1,4 @@
-"""The fast path (`mimicry.fastpath`) against the raw path on the same participants.
+"""The fast path (`mimicry.power.fastpath`) against the raw path on the same participants.
 
 Usage: .venv/bin/python tools/benchmarks/fastpath.py [--seeds N] [--configfile F] [--p-values]
 (after a run of the simulated study, `make run` or `snakemake --configfile F`). Draws the run's simulated
@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from mimicry.design import load_stimuli
-from mimicry.fastpath import floor_ratios, window_moments, window_values
-from mimicry.power import rule_p_values
+from mimicry.power.fastpath import floor_ratios, window_moments, window_values
+from mimicry.power.lmm_rules import rule_p_values
+from mimicry.power.planning import rule_specs
 from mimicry.rsession import call_in_fresh_r
-from mimicry.settings import EmgSettings, load_config
+from mimicry.settings import EmgSettings, PowerTarget, SimulationSettings, load_config
 from mimicry.study import Study
+from mimicry.task import load_stimuli
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -38,19 +39,19 @@ def main() -> None:
     config = load_config(*([arguments.configfile] if arguments.configfile else []))
     study = Study.from_config(config["study"])
     emg = EmgSettings.from_config(config["preprocessing"]["emg"])
+    simulation = SimulationSettings.from_config(config["simulation"])
     effects = pd.read_csv(
         ROOT / "results/simulated/ground_truth/participant_effects.tsv", sep="\t", dtype={"participant": str}
     )
     parameters = pd.read_csv(
         ROOT / "results/simulated/ground_truth/participant_parameters.tsv", sep="\t", dtype={"participant": str}
     )
-    floor = floor_ratios(parameters, config["simulation"], emg, list(study.muscles))
+    floor = floor_ratios(parameters, simulation, emg, list(study.muscles))
     stimuli = load_stimuli(ROOT / config["study"]["stimuli"], study.emotions)
     raw = pd.read_parquet(ROOT / "results/preprocessing/emg_windows.parquet")
     started = time.process_time()
     draws = [
-        window_values(effects, stimuli, config["simulation"], emg, list(study.muscles), [seed, 9], floor)
-        for seed in range(seeds)
+        window_values(effects, stimuli, simulation, emg, list(study.muscles), [seed, 9], floor) for seed in range(seeds)
     ]
     seconds = (time.process_time() - started) / seeds
     raw_moments, draw_moments = window_moments(raw), [window_moments(draw) for draw in draws]
@@ -79,7 +80,8 @@ def main() -> None:
         "on average"
     )
     if arguments.p_values:
-        p_values = call_in_fresh_r(rule_p_values, config, [raw, *draws])
+        specs = rule_specs(config, study, PowerTarget.from_config(config["power"]["target"]))
+        p_values = call_in_fresh_r(rule_p_values, specs, [raw, *draws])
         for rule, rows in p_values.groupby("rule", sort=False):
             raw_p, fast_p = rows["p"].iloc[0], rows["p"].iloc[1:]
             print(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mimicry.benchmarks import changed_tables, job_times, read_benchmarks, stage_walls, summarize, table_checksums
+from benchlib import changed_tables, job_times, read_benchmarks, stage_walls, summarize, table_checksums
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKSUMS = Path(__file__).with_name("default_checksums.tsv")

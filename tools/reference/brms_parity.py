@@ -130,7 +130,7 @@ def main() -> None:
     )
     cells = Cells.of(data, study.groups, study.muscles, study.emotions)
     fitted = fit(data, cells, "full", Priors.from_config(settings), sampling)
-    table = summary(fitted.posterior, "full")
+    table = summary(fitted.posterior, "full", settings["hdi_prob"])
     population = table[table["parameter"].isin(POPULATION)]
     ours = ours_parameters(fitted.posterior)
     comparison = brms.merge(ours, on=KEYS, suffixes=("_brms", "_pymc"))

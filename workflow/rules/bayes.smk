@@ -1,7 +1,7 @@
 # Stage 4: group statistics II (Bayesian): the paper's asymptotic regression and its nested models (Table 2),
 # the prior predictive check, Figures 2 and 3.
 BAYES = "results/bayes"
-BAYES_MODELS = [] if BAYES_SKIPPED else list(NESTED_MODELS)  # Table 2's nested models (mimicry.nested)
+BAYES_MODELS = [] if BAYES_SKIPPED else list(NESTED_MODELS)  # Table 2's nested models (mimicry.bayes_specs)
 BAYES_STUDY = {
     "groups": list(STUDY.groups),
     "reference_group": STUDY.reference_group,
@@ -50,7 +50,7 @@ rule bayes_fit:
         model="|".join(BAYES_MODELS),
     conda:
         "../../envs/bayes.yaml"
-    # chains run in parallel, one per thread, on at most half the cores: two models at once (mimicry.scheduling)
+    # chains run in parallel, one per thread, on at most half the cores: two models at once (mimicry.plumbing.scheduling)
     threads: bayes_threads(config["statistics"]["bayes"]["chains"], workflow.resource_settings.cores)
     resources:
         mem_mb=4000,

@@ -13,14 +13,14 @@ SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
 from mimicry.bids import recording_files
-from mimicry.codefiles import code_files
+from mimicry.plumbing.codefiles import code_files
 from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
-from mimicry.nested import NESTED_MODELS, asymptotic_skipped
-from mimicry.power import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
-from mimicry.scheduling import bayes_threads, coalesce_wakeups
-from mimicry.settings import ConfigError, validate_config
+from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped
+from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
+from mimicry.plumbing.scheduling import bayes_threads, coalesce_wakeups
+from mimicry.settings import ConfigError, PowerSettings, validate_config
 from mimicry.study import Study
 
 try:  # fills in the schema's defaults: the one place a default lives
@@ -58,7 +58,8 @@ BIDS_ROOT, PARTICIPANTS, TABLES = INPUTS.bids_root, list(INPUTS.participants), I
 SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
 STIMULI_TABLE, RESPONSE_TIMES = INPUTS.stimuli_table, INPUTS.response_times
 # what keeps `snakemake power` from running here (it alone fails on them: a plain run does not need it)
-POWER_PROBLEMS = check_power(config, STUDY, STIMULI_TABLE)
+POWER_SETTINGS = PowerSettings.from_config(config["power"])
+POWER_PROBLEMS = check_power(config, STUDY, POWER_SETTINGS.target, STIMULI_TABLE)
 if config["report"]["power"] and POWER_PROBLEMS:
     raise WorkflowError(
         "Invalid config: report.power is true (the report shows the power analysis), but the power analysis cannot "

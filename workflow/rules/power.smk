@@ -1,9 +1,9 @@
 # The power analysis (`snakemake power`; not part of a plain run): many simulated studies per planted drug effect
 # and group size, the paper's frequentist and Bayesian decision rules applied to each (mimicry.power,
-# mimicry.bayes.power).
+# mimicry.power.bayes_rules).
 POWER = "results/power"
-POWER_BATCHES = {batch.path: batch for batch in power_batches(config["power"])}
-POWER_BAYES_BATCHES = {batch.path: batch for batch in power_batches(config["power"], "bayes")}
+POWER_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS)}
+POWER_BAYES_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS, "bayes")}
 POWER_STUDY = {  # what every job of the grid reads from the config: a change elsewhere does not rerun it
     "study": config["study"],
     "simulation": config["simulation"],

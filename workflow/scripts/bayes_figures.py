@@ -8,7 +8,7 @@ from mimicry.bayes.model import model_data
 from mimicry.bayes.predictive import population_curve_band, prior_curves
 from mimicry.bayes.sampling import load_posterior
 from mimicry.figures import figure2, figure3, group_styles
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.qc import save
 from mimicry.settings import Priors
 

@@ -4,7 +4,7 @@ and every model's drug - reference contrasts in one table."""
 import pandas as pd
 
 from mimicry.bayes.compare import compare_models, format_table2
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 
 with job_log(snakemake.log[0], "compare_bayes") as log:
     models = snakemake.params.models

@@ -3,7 +3,7 @@
 import pandas as pd
 
 from mimicry.figures import figure1, group_styles
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.qc import save
 
 with job_log(snakemake.log[0], "figure1"):

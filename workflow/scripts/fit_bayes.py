@@ -11,7 +11,7 @@ from mimicry.bayes.diagnostics import diagnostics_row, enforce_gate, fixed_effec
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.predictive import prior_predictive, prior_predictive_table
 from mimicry.bayes.sampling import fit, save_posterior
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.settings import Diagnostics, Priors, Sampling
 
 with job_log(snakemake.log[0], "fit_bayes") as log:

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.lmm import fit_with_fallbacks, model_data, result_tables
 from mimicry.lmm_specs import LmmSpec
 

@@ -1,7 +1,7 @@
 """Gather the per-participant EMG outputs into the group tables of the statistics stages."""
 
 from mimicry.gather import concat_summaries, concat_tables, read_participants
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 
 with job_log(snakemake.log[0], "gather_emg") as log:
     participants = read_participants(snakemake.input.participants)

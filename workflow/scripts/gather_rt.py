@@ -1,7 +1,7 @@
 """Gather the per-participant response times into the group RT table and its per-participant counts."""
 
 from mimicry.gather import concat_tables, read_participants
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.rt import summarize_response_times
 
 with job_log(snakemake.log[0], "gather_rt") as log:

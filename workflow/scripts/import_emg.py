@@ -2,7 +2,7 @@
 of rejected trials per participant x muscle."""
 
 from mimicry.gather import rejection_counts
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.study import Study
 from mimicry.tables import import_emg_table
 

@@ -1,7 +1,7 @@
 """Validate the user's already-preprocessed RT table and write it as the workflow's RT table, with its counts per
 participant."""
 
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.rt import summarize_response_times
 from mimicry.study import Study
 from mimicry.tables import import_rt_table

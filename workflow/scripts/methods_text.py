@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.methods import methods_text
 
 with job_log(snakemake.log[0], "methods_text") as log:

@@ -1,15 +1,20 @@
 """Simulate one batch of studies of one power-grid cell by the fast path and apply the decision rules to each,
 in one fresh R process."""
 
-from mimicry.jobs import job_log
-from mimicry.power import PowerBatch, run_batch_here
+from mimicry.joblog import job_log
+from mimicry.power.lmm_rules import run_batch_here
+from mimicry.power.planning import PowerBatch, rule_specs
+from mimicry.power.studies import StudyTemplate
 from mimicry.rsession import call_in_fresh_r
+from mimicry.settings import PowerSettings
 
 with job_log(snakemake.log[0], "power_batch") as log:
+    config = snakemake.params.config
     batch = PowerBatch.from_params(snakemake.params.batch)
     log.info("%s", batch.description)
-    table = call_in_fresh_r(
-        run_batch_here, snakemake.params.config, snakemake.input.stimuli, batch.cell, batch.replicates
-    )
+    template = StudyTemplate.from_config(config, snakemake.input.stimuli)
+    power = PowerSettings.from_config(config["power"])
+    specs = rule_specs(config, template.study, power.target)
+    table = call_in_fresh_r(run_batch_here, template, power, specs, batch.cell, batch.replicates)
     table.to_parquet(snakemake.output[0], index=False)
     log.info("detections per rule: %s", table.groupby("rule")["detected"].sum().to_dict())

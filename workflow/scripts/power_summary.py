@@ -3,11 +3,14 @@ rule, the Bayesian intervals' coverage, the power figure and the methods paragra
 
 import pandas as pd
 
-from mimicry.bayes.power import CONTRAST_COLUMNS, coverage_table, rule_decisions
 from mimicry.figures import power_figure
-from mimicry.jobs import job_log
-from mimicry.power import RULE_LABELS, all_replicates, methods_paragraph, power_table, smallest_detectable
+from mimicry.joblog import job_log
+from mimicry.power.bayes_rules import CONTRAST_COLUMNS, coverage_table, rule_decisions
+from mimicry.power.planning import RULE_LABELS, rule_specs
+from mimicry.power.summary import all_replicates, methods_paragraph, power_table, smallest_detectable
 from mimicry.qc import save
+from mimicry.settings import Diagnostics, PowerSettings, SimulationSettings
+from mimicry.study import Study
 
 with job_log(snakemake.log[0], "power_summary") as log:
     lmm = pd.concat([pd.read_parquet(path) for path in snakemake.input.batches], ignore_index=True)
@@ -29,7 +32,21 @@ with job_log(snakemake.log[0], "power_summary") as log:
         coverage.to_string(),
     )
     with open(snakemake.output.methods, "w") as methods:
-        methods.write(methods_paragraph(snakemake.params.config, table, detectable, coverage) + "\n")
+        config = snakemake.params.config
+        study, power = Study.from_config(config["study"]), PowerSettings.from_config(config["power"])
+        bayes = config["statistics"]["bayes"]
+        paragraph = methods_paragraph(
+            study,
+            SimulationSettings.from_config(config["simulation"]),
+            power,
+            rule_specs(config, study, power.target),
+            bayes["hdi_prob"],
+            Diagnostics.from_config(bayes["diagnostics"]),
+            table,
+            detectable,
+            coverage,
+        )
+        methods.write(paragraph + "\n")
     labels = {rule: label for rule, label in RULE_LABELS.items() if rule in set(table["rule"])}
     save(
         power_figure(table, snakemake.params.target_power, labels),

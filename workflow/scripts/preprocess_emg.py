@@ -4,7 +4,7 @@ and draw its quality-control figure."""
 from mimicry.bids import read_recording, read_trials, validate_recording
 from mimicry.emg import BadRecording, check_recording, excluded_outputs, preprocess
 from mimicry.errors import DatasetError
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.qc import emg_qc, save
 from mimicry.settings import EmgSettings
 from mimicry.study import Study

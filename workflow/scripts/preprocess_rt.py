@@ -1,7 +1,7 @@
 """Clean one participant's response times: z-score within participant, flag outliers, keep correct trials."""
 
 from mimicry.bids import read_trials
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.rt import clean_response_times
 
 with job_log(snakemake.log[0], "preprocess_rt") as log:

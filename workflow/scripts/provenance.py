@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import yaml
 
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.provenance import config_digest, input_checksums
 
 with job_log(snakemake.log[0], "provenance") as log:

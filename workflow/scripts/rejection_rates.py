@@ -3,7 +3,7 @@
 import pandas as pd
 
 from mimicry.gather import rejection_rates
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 
 with job_log(snakemake.log[0], "rejection_rates") as log:
     rt = pd.read_parquet(snakemake.input.rt) if snakemake.input.rt else None

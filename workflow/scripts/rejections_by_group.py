@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.table1 import rejections_by_group
 
 with job_log(snakemake.log[0], "rejections_by_group") as log:

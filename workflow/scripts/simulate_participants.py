@@ -4,13 +4,14 @@ import shutil
 from pathlib import Path
 
 from mimicry import bids
-from mimicry.jobs import job_log
-from mimicry.simulate import planted_conditions, simulate_participants
+from mimicry.joblog import job_log
+from mimicry.settings import SimulationSettings
+from mimicry.simulate.participants import planted_conditions, simulate_participants
 from mimicry.study import Study
 
 with job_log(snakemake.log[0], "simulate_participants") as log:
     study = Study.from_config(snakemake.params.study)
-    simulation = snakemake.params.simulation
+    simulation = SimulationSettings.from_config(snakemake.params.simulation)
     participants, parameters, effects = simulate_participants(simulation, study)
     root = Path(snakemake.output.participants).parent
     # The simulated tree belongs to the workflow: recordings of participants a previous config had, and this one
@@ -24,7 +25,7 @@ with job_log(snakemake.log[0], "simulate_participants") as log:
     )
     Path(snakemake.output.readme).write_text(
         "Simulated facial-mimicry study written by the mimicry workflow's simulator.\n"
-        f"Seed {simulation['seed']}; {len(participants)} participants; ground truth in "
+        f"Seed {simulation.seed}; {len(participants)} participants; ground truth in "
         f"{Path(snakemake.output.effects).parent}.\n",
         encoding="utf-8",
     )

@@ -5,10 +5,11 @@ from pathlib import Path
 import pandas as pd
 
 from mimicry import bids
-from mimicry.design import load_stimuli
-from mimicry.jobs import job_log
-from mimicry.simulate import simulate_recording
+from mimicry.joblog import job_log
+from mimicry.settings import SimulationSettings
+from mimicry.simulate.recording import simulate_recording
 from mimicry.study import Study
+from mimicry.task import load_stimuli
 
 # BIDS-EMG says how the amplifier processed the signal in HardwareFilters
 ENVELOPE_SIDECAR = {
@@ -21,6 +22,7 @@ ENVELOPE_SIDECAR = {
 with job_log(snakemake.log[0], "simulate_recording") as log:
     label = snakemake.wildcards.participant
     study = Study.from_config(snakemake.params.study)
+    simulation = SimulationSettings.from_config(snakemake.params.simulation)
     parameters = pd.read_csv(snakemake.input.parameters, sep="\t", dtype={"participant": str}).set_index("participant")
     effects = pd.read_csv(snakemake.input.effects, sep="\t", dtype={"participant": str})
     stimuli = load_stimuli(snakemake.input.stimuli, study.emotions)
@@ -29,7 +31,7 @@ with job_log(snakemake.log[0], "simulate_recording") as log:
         parameters.loc[label],
         effects[effects["participant"] == label],
         stimuli,
-        snakemake.params.simulation,
+        simulation,
         study,
         snakemake.params.recording,
     )
@@ -42,7 +44,7 @@ with job_log(snakemake.log[0], "simulate_recording") as log:
         recording.sfreq,
         recording.events,
         task=study.task,
-        line_frequency=snakemake.params.simulation["line_frequency"],
+        line_frequency=simulation.line_frequency,
         sidecar_extra={
             "Manufacturer": "simulated (g.tec g.USBamp settings)",
             **ENVELOPE_SIDECAR[snakemake.params.recording],

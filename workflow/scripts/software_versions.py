@@ -1,6 +1,6 @@
 """What one conda environment pins beside what this job's environment has installed."""
 
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.provenance import software_versions
 
 with job_log(snakemake.log[0], "software_versions") as log:

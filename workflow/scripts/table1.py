@@ -1,7 +1,7 @@
 """Table 1: demographics, mood, blinding and nausea by drug group, with the paper's tests."""
 
 from mimicry.gather import read_participants
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.table1 import Table1Rows, format_table1, table1, table1_notes
 
 with job_log(snakemake.log[0], "table1") as log:

@@ -3,9 +3,9 @@
 import yaml
 
 from mimicry.bids import validate_dataset, write_tsv
-from mimicry.design import load_stimuli
-from mimicry.jobs import job_log
+from mimicry.joblog import job_log
 from mimicry.study import Study
+from mimicry.task import load_stimuli
 
 with job_log(snakemake.log[0], "validate_dataset") as log:
     with open(snakemake.input.schema, encoding="utf-8") as stream:

@@ -11,9 +11,10 @@ import pandas as pd
 import xarray as xr
 
 from mimicry.bayes.marginal import Series, series_log_density
-from mimicry.bayes.model import Cells, curve
+from mimicry.bayes.model import Cells
 from mimicry.bayes.sampling import thin
-from mimicry.nested import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
+from mimicry.bayes_specs import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
+from mimicry.curve import curve
 
 
 def _at_rows(posterior: xr.Dataset, name: str, rows: pd.DataFrame) -> np.ndarray:

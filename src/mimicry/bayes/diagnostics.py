@@ -57,7 +57,7 @@ SUMMARY_COLUMNS = [
 FIXED_COLUMNS = [*(column for column in SUMMARY_COLUMNS if column != "participant"), "converged"]
 
 
-def summary(posterior: xr.Dataset, model: str, hdi_prob: float = 0.95) -> pd.DataFrame:
+def summary(posterior: xr.Dataset, model: str, hdi_prob: float) -> pd.DataFrame:
     """Mean, SD, HDI, rank-normalised R-hat and bulk/tail ESS of every parameter, one row per element."""
     import arviz as az
 

@@ -30,8 +30,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mimicry.bayes_specs import NESTED_MODELS, formulas
+from mimicry.curve import curve
 from mimicry.errors import InputError
-from mimicry.nested import NESTED_MODELS, formulas
 from mimicry.settings import Priors
 
 #: Columns of the model data (one row per participant x muscle x emotion x window, or per trial x ... ).
@@ -41,7 +42,7 @@ DATA_COLUMNS = ["participant", "drug", "muscle", "emotion", "window", "time", "l
 # Data
 
 
-def model_data(windows: pd.DataFrame, level: str = "participant") -> pd.DataFrame:
+def model_data(windows: pd.DataFrame, level: str) -> pd.DataFrame:
     """The model's rows from the EMG window table (kept trials only).
 
     ``participant``: the mean log EMG per participant x muscle x emotion x window (the paper's ~2600 rows);
@@ -63,12 +64,6 @@ def model_data(windows: pd.DataFrame, level: str = "participant") -> pd.DataFram
     data["time"] = (data["window"] - 1).astype(float)
     columns = DATA_COLUMNS if level == "participant" else [*DATA_COLUMNS[:5], "trial", *DATA_COLUMNS[5:]]
     return data[columns].reset_index(drop=True)
-
-
-def curve(a: Any, b: Any, c: Any, t: Any, xp: Any = np) -> Any:
-    """The asymptotic curve a - (a - b) exp(-exp(c) t), t = window - 1 (broadcasting; ``xp``: numpy or
-    pytensor.tensor). The one definition of the curve: models, figures and the simulator use it."""
-    return a - (a - b) * xp.exp(-xp.exp(c) * t)
 
 
 @dataclass

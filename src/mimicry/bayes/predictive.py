@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mimicry.bayes.model import Cells, bambi_model, brms_model, curve
+from mimicry.bayes.model import Cells, bambi_model, brms_model
 from mimicry.bayes.sampling import reproducible_compilation
+from mimicry.curve import curve
 from mimicry.settings import Priors, Sampling
 
 PRIOR_PREDICTIVE_COLUMNS = [

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,15 +32,14 @@ from mimicry.bayes.contrasts import drug_contrasts
 from mimicry.bayes.marginal import Series, marginal_model, series_data, with_recovered_effects
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import _posterior, reproducible_compilation, tidy_posterior
-from mimicry.power import PowerCell, clopper_pearson, replicate_studies, target_groups
-from mimicry.settings import Diagnostics, Priors
-from mimicry.simulate import planted_conditions
-from mimicry.study import Study
+from mimicry.power.planning import PowerCell, target_groups
+from mimicry.power.studies import StudyTemplate, replicate_studies
+from mimicry.power.summary import clopper_pearson
+from mimicry.settings import Diagnostics, PowerBayesSettings, PowerTarget, Priors
+from mimicry.simulate.participants import planted_conditions
 
 #: The two nested models the rules fit: the full one (its contrasts) and the one without drug effects.
 RULE_MODELS = ("full", "no_drug")
-#: The Bayesian decision rules.
-BAYES_RULES = ("bayes_contrast_hdi", "bayes_lopo_weight")
 #: The posterior parameter a contrast is taken of, per ``power.target.parameter``.
 TARGET_PARAMETERS = {"a": "asymptote", "c": "rate"}
 #: Columns of a Bayesian batch's table: one row per study x target drug.
@@ -71,38 +69,23 @@ GATED = ("asymptote", "rate", "start", "sd_a", "sd_b", "sd_c", "sigma")
 
 @dataclass(frozen=True)
 class RuleSampling:
-    """How each study's models are sampled (``power.bayes``) and the gate they must pass
+    """How each study's models are sampled (``power.bayes``: chains, warm-up, draws, LOPO draws), with the
+    study's ``statistics.bayes`` target acceptance and HDI, and the gate they must pass
     (``statistics.bayes.diagnostics``)."""
 
-    chains: int
-    warmup: int
-    draws: int
+    rules: PowerBayesSettings
     target_accept: float
     hdi_prob: float
-    lopo_draws: int
     gate: Diagnostics
 
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> RuleSampling:
-        rules, bayes = config["power"]["bayes"], config["statistics"]["bayes"]
-        return cls(
-            chains=rules["chains"],
-            warmup=rules["warmup"],
-            draws=rules["draws"],
-            target_accept=bayes["target_accept"],
-            hdi_prob=bayes["hdi_prob"],
-            lopo_draws=rules["lopo_draws"],
-            gate=Diagnostics.from_config(bayes["diagnostics"]),
-        )
 
-
-def target_cells(groups: Sequence[str], participants: Sequence[str], target: Mapping[str, Any]) -> Cells:
+def target_cells(groups: Sequence[str], participants: Sequence[str], target: PowerTarget) -> Cells:
     """The target muscle x emotion as the model's only cell, over every participant of the study (one without a
     kept trial there has no data and adds nothing, and every study of a grid cell has the same shape)."""
     return Cells(
         list(groups),
-        [target["muscle"]],
-        [target["emotion"]],
+        [target.muscle],
+        [target.emotion],
         sorted(participants),
         np.empty(0, dtype=int),
         np.empty(0, dtype=int),
@@ -120,11 +103,11 @@ def target_series(windows: pd.DataFrame, cells: Cells) -> tuple[pd.DataFrame, Se
     return data, Series.of(data, replace(coded, participants=cells.participants, participant=participant))
 
 
-def planted_contrasts(conditions: pd.DataFrame, target: Mapping[str, Any], reference: str) -> dict[str, float]:
+def planted_contrasts(conditions: pd.DataFrame, target: PowerTarget, reference: str) -> dict[str, float]:
     """Each group's planted difference from the reference group in the target parameter of the target cell
     (``conditions``: :func:`mimicry.simulate.planted_conditions` of the study's simulation)."""
-    column = target["parameter"]
-    cell = conditions[(conditions["muscle"] == target["muscle"]) & (conditions["emotion"] == target["emotion"])]
+    column = target.parameter
+    cell = conditions[(conditions["muscle"] == target.muscle) & (conditions["emotion"] == target.emotion)]
     values = cell.set_index("group")[column]
     return {str(group): float(values[group] - values[reference]) for group in values.index if group != reference}
 
@@ -161,9 +144,9 @@ class RuleModels:
         used = {variable.name for variable in compiled.shared_var_keys}  # the no-drug model has no drug codes
         raw = nutpie.sample(
             compiled.with_data(**{name: values for name, values in series_data(series).items() if name in used}),
-            draws=self.sampling.draws,
-            tune=self.sampling.warmup,
-            chains=self.sampling.chains,
+            draws=self.sampling.rules.draws,
+            tune=self.sampling.rules.warmup,
+            chains=self.sampling.rules.chains,
             cores=1,
             seed=seed,
             target_accept=self.sampling.target_accept,
@@ -188,7 +171,7 @@ def study_contrasts(
         rhat, ess, passed = gate_verdict(posterior, divergences, models.sampling.gate)
         worst_rhat, lowest_ess = max(worst_rhat, rhat), min(lowest_ess, ess)
         divergent, converged = divergent + divergences, converged and passed
-        elpd[model] = float(lopo_pointwise(posterior, data, models.sampling.lopo_draws)["elpd_lopo"].sum())
+        elpd[model] = float(lopo_pointwise(posterior, data, models.sampling.rules.lopo_draws)["elpd_lopo"].sum())
         if model == "full":
             contrasts = drug_contrasts(posterior, model, reference, models.sampling.hdi_prob, passed)
     rows = contrasts[(contrasts["parameter"] == models.parameter) & contrasts["drug"].isin(list(planted))]
@@ -213,36 +196,34 @@ def study_contrasts(
     )
 
 
-def run_batch(config: Mapping[str, Any], stimuli_path: str, cell: PowerCell, replicates: Sequence[int]) -> pd.DataFrame:
-    """Simulate the replicates of one batch (the LMM rules' studies of the same numbers) and apply the Bayesian
-    rules to each, the models compiled once for the batch: one row per study x target drug."""
-    from mimicry.bayes.power import (
-        CONTRAST_COLUMNS,
-        RuleModels,
-        RuleSampling,
-        planted_contrasts,
-        study_contrasts,
-        target_cells,
-        target_series,
-    )
-    from mimicry.settings import Priors
-
-    study = Study.from_config(config["study"])
-    target = config["power"]["target"]
-    sampling = RuleSampling.from_config(config)
-    priors = Priors.from_config(config["statistics"]["bayes"])
+def run_batch(
+    template: StudyTemplate,
+    target: PowerTarget,
+    seed: int,
+    sampling: RuleSampling,
+    priors: Priors,
+    cell: PowerCell,
+    replicates: Sequence[int],
+) -> pd.DataFrame:
+    """Simulate the replicates of one batch (the LMM rules' studies of the same numbers: the same ``seed``, the
+    power seed) and apply the Bayesian rules to each, the models compiled once for the batch: one row per study x
+    target drug."""
+    study = template.study
     drugs = target_groups(target, study)
     models = None
     tables = []
-    for replicate, seed, simulation, windows in replicate_studies(config, stimuli_path, cell, replicates):
+    for replicate, replicate_seed, simulation, windows in replicate_studies(template, target, seed, cell, replicates):
         if models is None:
             cells = target_cells(list(study.groups), sorted(windows["participant"].astype(str).unique()), target)
-            models = RuleModels(cells, target_series(windows, cells)[1], priors, sampling, target["parameter"])
+            models = RuleModels(cells, target_series(windows, cells)[1], priors, sampling, target.parameter)
         planted = planted_contrasts(planted_conditions(simulation, study), target, study.reference_group)
-        table = study_contrasts(models, windows, study.reference_group, {d: planted[d] for d in drugs}, seed)
+        table = study_contrasts(models, windows, study.reference_group, {d: planted[d] for d in drugs}, replicate_seed)
         tables.append(
             table.assign(
-                effect=cell.effect, participants_per_group=cell.participants_per_group, replicate=replicate, seed=seed
+                effect=cell.effect,
+                participants_per_group=cell.participants_per_group,
+                replicate=replicate,
+                seed=replicate_seed,
             )
         )
     return pd.concat(tables, ignore_index=True)[CONTRAST_COLUMNS].astype({"participants_per_group": "Int64"})

@@ -26,16 +26,16 @@ top and an electrode pop on the peak the rules see.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mimicry.bayes.model import curve
+from mimicry.curve import curve
 from mimicry.emg import outlier_reasons
-from mimicry.settings import EmgSettings
-from mimicry.simulate import MAINS_HARMONICS
+from mimicry.settings import EmgSettings, SimulationSettings
+from mimicry.simulate.recording import MAINS_HARMONICS
 
 #: The carrier's share of a window value, measured on the raw path (paper-size default study, 98,960 kept trial x
 #: window values of both muscles, residuals about the planted log gain: mean -0.030 to -0.032): the mean of the log
@@ -47,7 +47,7 @@ CARRIER_SD = 0.035
 #: Points per interval of the quadrature of the process's covariance (1e-6 from a grid ten times finer).
 QUADRATURE_POINTS = 400
 #: The columns of the preprocessing's window table that the models use.
-WINDOW_COLUMNS = [
+MODEL_WINDOW_COLUMNS = [
     "participant",
     "group",
     "trial",
@@ -92,15 +92,14 @@ def _hann_share(start: np.ndarray, length: np.ndarray, intervals: Sequence[tuple
 
 
 def artefacts(
-    rng: np.random.Generator, n_trials: int, simulation: Mapping[str, Any], emg: EmgSettings
+    rng: np.random.Generator, n_trials: int, simulation: SimulationSettings, emg: EmgSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The simulator's artefacts (``simulation.artefacts``) at the window level, for one muscle's trials: what a
     burst adds to each window's log gain (trials x windows), what a contraction before the video adds to the
     baseline's log level, and the factor an electrode pop puts on the response's peak."""
-    video_s = float(simulation["timing"]["video_s"])
-    rates = simulation["artefacts"]
+    video_s = float(simulation.timing.video_s)
     draw = rng.random(n_trials)
-    edges = np.cumsum([float(rates[kind]) for kind in ("burst", "spike", "baseline")])
+    edges = np.cumsum([float(getattr(simulation.artefacts, kind)) for kind in ("burst", "spike", "baseline")])
     kind = np.searchsorted(edges, draw, side="right")  # 0 burst, 1 spike, 2 baseline, 3 none
     windows = epoch_intervals(emg)[1:]
     burst = np.zeros((n_trials, len(windows)))
@@ -131,16 +130,16 @@ def trial_table(stimuli: pd.DataFrame, participants: Sequence[str], repetitions:
 
 
 def floor_ratios(
-    parameters: pd.DataFrame, simulation: Mapping[str, Any], emg: EmgSettings, muscles: Sequence[str]
+    parameters: pd.DataFrame, simulation: SimulationSettings, emg: EmgSettings, muscles: Sequence[str]
 ) -> pd.DataFrame:
     """Per participant (rows) x muscle (columns): the power of the envelope's floor over the participant's EMG
     power at zero log gain (``parameters``: ``simulate_participants``'s, with ``amplitude_uv_<muscle>`` and
     ``mains_uv_<muscle>``). Raw EMG: the amplifier's white noise in the band-pass's share of the spectrum and each
     mains harmonic in the pass band that the notch leaves (a sine's power: half its amplitude squared); an
     envelope recording: the amplifier noise the simulator adds to its level."""
-    noise = float(simulation["emg"]["amplifier_noise_uv"]) ** 2
+    noise = float(simulation.emg.amplifier_noise_uv) ** 2
     if emg.input == "raw":
-        nyquist, line = float(simulation["sampling_frequency"]) / 2.0, float(simulation["line_frequency"])
+        nyquist, line = float(simulation.sampling_frequency) / 2.0, float(simulation.line_frequency)
         noise *= (min(emg.h_freq, nyquist) - emg.l_freq) / nyquist
         mains = sum(
             weight**2 / 2.0
@@ -163,7 +162,7 @@ def _log_level(gain: np.ndarray, floor: np.ndarray) -> np.ndarray:
 def window_values(
     effects: pd.DataFrame,
     stimuli: pd.DataFrame,
-    simulation: Mapping[str, Any],
+    simulation: SimulationSettings,
     emg: EmgSettings,
     muscles: Sequence[str],
     seed: Any,
@@ -171,15 +170,15 @@ def window_values(
 ) -> pd.DataFrame:
     """Trial x muscle x window values of the participants in ``effects`` (``simulate_participants``'s planted
     a, b, c per participant x muscle x emotion), in the columns of the preprocessing's window table that the
-    models use (:data:`WINDOW_COLUMNS`). ``seed``: anything ``numpy.random.default_rng`` takes; ``floor``:
+    models use (:data:`MODEL_WINDOW_COLUMNS`). ``seed``: anything ``numpy.random.default_rng`` takes; ``floor``:
     :func:`floor_ratios` (None: no floor, the log gain itself)."""
     rng = np.random.default_rng(seed)
     participants = list(dict.fromkeys(effects["participant"]))
-    trials = trial_table(stimuli, participants, int(simulation["design"]["repetitions"]))
+    trials = trial_table(stimuli, participants, int(simulation.design.repetitions))
     groups = effects.drop_duplicates("participant").set_index("participant")["group"]
     intervals = epoch_intervals(emg)
     tonic = np.linalg.cholesky(
-        ou_mean_covariance(intervals, float(simulation["tonic_sd"]), float(simulation["tonic_timescale_s"]))
+        ou_mean_covariance(intervals, float(simulation.tonic_sd), float(simulation.tonic_timescale_s))
     )
     times = np.arange(emg.n_windows, dtype=float)  # the curve's t is window - 1, as the simulator counts it
     n_trials, n_muscles, n_windows = len(trials), len(muscles), emg.n_windows
@@ -191,7 +190,7 @@ def window_values(
     for m, muscle in enumerate(muscles):
         index = pd.MultiIndex.from_arrays([trials["participant"], [muscle] * n_trials, trials["emotion"]])
         a, b, c = (planted.loc[index, name].to_numpy() for name in ("a", "b", "c"))
-        weight = rng.normal(1.0, float(simulation["trial_response_sd"]), n_trials)
+        weight = rng.normal(1.0, float(simulation.trial_response_sd), n_trials)
         response = weight[:, None] * curve(a[:, None], b[:, None], c[:, None], times[None, :])
         process = rng.standard_normal((n_trials, len(intervals))) @ tonic.T  # baseline mean, then window means
         burst, contraction, peak_factor[:, m] = artefacts(rng, n_trials, simulation, emg)
@@ -227,7 +226,7 @@ def window_values(
     )
     table = trials.iloc[long.pop("trial_row")].reset_index(drop=True).join(long)
     table["group"] = groups.loc[table["participant"]].to_numpy()
-    return table[WINDOW_COLUMNS]
+    return table[MODEL_WINDOW_COLUMNS]
 
 
 def window_moments(windows: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from mimicry.errors import InputError
+from mimicry.settings import Timing
 
 STIMULI_COLUMNS = ("video", "face", "face_sex", "trial_type", "change_point_s")
 
@@ -72,15 +73,15 @@ def trial_order(
 
 
 def session_timeline(
-    trials: pd.DataFrame, stimuli: pd.DataFrame, timing: Mapping[str, Any], rng: np.random.Generator
+    trials: pd.DataFrame, stimuli: pd.DataFrame, timing: Timing, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, float]:
     """Video onsets of the practice and experimental trials, and the recording's duration (whole seconds).
 
-    Each trial is a fixation cross (uniform in ``timing["fixation_s"]``), the video and a feedback screen.
+    Each trial is a fixation cross (uniform in ``timing.fixation_s``), the video and a feedback screen.
     Practice trials (block 0, no trial number) come first, one per stimulus drawn at random, alternating
     emotions; then a pause, the blocks separated by a break.
     """
-    n_practice = int(timing["practice_trials"])
+    n_practice = int(timing.practice_trials)
     emotions = list(dict.fromkeys(stimuli["trial_type"]))
     practice_rows = []
     for i in range(n_practice):
@@ -90,18 +91,18 @@ def session_timeline(
     schedule = pd.concat([practice, trials], ignore_index=True)
     schedule["trial"] = schedule["trial"].astype("Int64")
 
-    low, high = timing["fixation_s"]
+    low, high = timing.fixation_s
     fixation = rng.uniform(low, high, size=len(schedule))
     onsets = np.empty(len(schedule))
-    clock = float(timing["lead_in_s"])
+    clock = float(timing.lead_in_s)
     previous_block = 0
     for i, block in enumerate(schedule["block"]):
         if block != previous_block:
-            clock += timing["practice_pause_s"] if previous_block == 0 else timing["block_break_s"]
+            clock += timing.practice_pause_s if previous_block == 0 else timing.block_break_s
             previous_block = block
         onsets[i] = clock + fixation[i]
-        clock = onsets[i] + timing["video_s"] + timing["feedback_s"]
+        clock = onsets[i] + timing.video_s + timing.feedback_s
     schedule["fixation_s"] = fixation
     schedule["onset"] = onsets
-    schedule["duration"] = float(timing["video_s"])
-    return schedule, float(math.ceil(clock + timing["lead_out_s"]))
+    schedule["duration"] = float(timing.video_s)
+    return schedule, float(math.ceil(clock + timing.lead_out_s))

@@ -1,0 +1,85 @@
+"""The power analysis's simulated studies: each replicate a whole study from the simulator with the grid cell's
+effect planted, its trial x window values drawn by the fast path."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mimicry.power.fastpath import floor_ratios, window_values
+from mimicry.power.planning import PowerCell, target_groups
+from mimicry.settings import DrugEffect, EmgSettings, PowerTarget, SimulationSettings
+from mimicry.simulate.participants import simulate_participants
+from mimicry.study import Study
+from mimicry.task import load_stimuli
+
+
+@dataclass(frozen=True)
+class StudyTemplate:
+    """What every simulated study of the grid is drawn from: the study's design, its simulator, its EMG
+    preprocessing (whose outlier rules the fast path applies) and its videos."""
+
+    study: Study
+    simulation: SimulationSettings
+    emg: EmgSettings
+    stimuli: pd.DataFrame
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], stimuli: str | Path) -> StudyTemplate:
+        """From the config's ``study``, ``simulation`` and ``preprocessing.emg`` sections and the stimulus table."""
+        study = Study.from_config(config["study"])
+        return cls(
+            study,
+            SimulationSettings.from_config(config["simulation"]),
+            EmgSettings.from_config(config["preprocessing"]["emg"]),
+            load_stimuli(stimuli, study.emotions),
+        )
+
+
+def replicate_simulation(
+    simulation: SimulationSettings, study: Study, target: PowerTarget, cell: PowerCell, seed: int
+) -> SimulationSettings:
+    """The simulation of one replicate: the study's, with the cell's effect planted on the target muscle x emotion
+    of each drug group (added to any effect the study plants already), the cell's group size and the replicate's
+    seed."""
+    planted = tuple(
+        DrugEffect(group, target.muscle, target.emotion, **{target.parameter_name: cell.effect})
+        for group in target_groups(target, study)
+    )
+    sizes = (
+        simulation.participants_per_group
+        if cell.participants_per_group is None
+        else {g: int(cell.participants_per_group) for g in study.groups}
+    )
+    return dataclasses.replace(
+        simulation, seed=int(seed), drug_effects=simulation.drug_effects + planted, participants_per_group=sizes
+    )
+
+
+def replicate_seeds(seed: int, cell: PowerCell, replicates: Sequence[int]) -> list[int]:
+    """One seed per replicate, from the power seed, the group size and the replicate number: the same studies at
+    every planted effect (power curves then differ by the effect alone), in any batch and any order."""
+    size = cell.participants_per_group or 0
+    return [int(np.random.SeedSequence([int(seed), size, r]).generate_state(1)[0]) for r in replicates]
+
+
+def replicate_studies(
+    template: StudyTemplate, target: PowerTarget, seed: int, cell: PowerCell, replicates: Sequence[int]
+) -> Iterator[tuple[int, int, SimulationSettings, pd.DataFrame]]:
+    """Each replicate's number, seed, simulation and trial x window table (the fast path's): the same study for a
+    replicate number whichever rules are applied to it."""
+    study, muscles = template.study, list(template.study.muscles)
+    for replicate, replicate_seed in zip(replicates, replicate_seeds(seed, cell, replicates), strict=True):
+        simulation = replicate_simulation(template.simulation, study, target, cell, replicate_seed)
+        _, parameters, effects = simulate_participants(simulation, study)
+        floor = floor_ratios(parameters, simulation, template.emg, muscles)
+        windows = window_values(
+            effects, template.stimuli, simulation, template.emg, muscles, [replicate_seed, 3], floor
+        )
+        yield replicate, replicate_seed, simulation, windows
