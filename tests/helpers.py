@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from mimicry.settings import EmgSettings, PowerSettings, SimulationSettings, load_config, merge
+from mimicry.config import load_config, merge
+from mimicry.settings import EmgSettings, PowerSettings, SimulationSettings
 from mimicry.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +138,9 @@ def planted_window_trials(
 
 def rewrite_recording(root: Path, label: str, change) -> None:
     """Rewrite one participant's EDF after ``change(data, sfreq) -> (data, sfreq)``; sidecars stay consistent."""
-    from mimicry.bids import read_recording, recording_files, write_recording
+    from mimicry.bids.layout import recording_files
+    from mimicry.bids.read import read_recording
+    from mimicry.bids.write import write_recording
 
     raw = read_recording(root, label, STUDY).load_data(verbose="error")
     files = recording_files(root, label, STUDY.task)

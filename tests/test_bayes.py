@@ -329,7 +329,8 @@ import dataclasses, hashlib, sys
 import pandas as pd
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import fit
-from mimicry.settings import Priors, Sampling, load_config
+from mimicry.config import load_config
+from mimicry.settings import Priors, Sampling
 bayes = load_config()["statistics"]["bayes"]
 data = model_data(pd.read_parquet(sys.argv[1]), "participant")
 cells = Cells.of(data, {groups}, {muscles}, {emotions})

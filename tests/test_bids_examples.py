@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from helpers import ROOT
-from mimicry.bids import read_recording, validate_dataset
+from mimicry.bids.read import read_recording
+from mimicry.bids.validate import validate_dataset
 from mimicry.errors import DatasetError
 from mimicry.study import Study
 

@@ -13,16 +13,8 @@ import pytest
 import yaml
 
 from helpers import DEFAULT, ROOT, TEST_CONFIG, write_schema_with_defaults
-from mimicry.settings import (
-    SCHEMA,
-    ConfigError,
-    Diagnostics,
-    EmgSettings,
-    Priors,
-    Sampling,
-    load_config,
-    validate_config,
-)
+from mimicry.config import SCHEMA, ConfigError, load_config, validate_config
+from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
 
 SHIPPED = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 # the schema's defaults alone: only the study keys the schema requires given
@@ -121,7 +113,7 @@ def test_the_config_check_skips_jsonschemas_slow_optional_parser_and_leaves_it_i
     ``snakemake -n``); the module can still be imported afterwards, and the check still rejects a bad key."""
     code = (
         "import sys\n"
-        "from mimicry.settings import ConfigError, load_config, validate_config\n"
+        "from mimicry.config import ConfigError, load_config, validate_config\n"
         "load_config()\n"
         "assert 'rfc3987_syntax' not in sys.modules\n"
         "import rfc3987_syntax\n"

@@ -11,7 +11,9 @@ from scipy import signal
 
 from benchlib import read_benchmarks, summarize
 from helpers import ROOT, STUDY, TEST_CONFIG, run_snakemake
-from mimicry.bids import REQUIRED_SIDECAR_FIELDS, read_recording, recording_files, validate_dataset
+from mimicry.bids.layout import REQUIRED_SIDECAR_FIELDS, recording_files
+from mimicry.bids.read import read_recording
+from mimicry.bids.validate import validate_dataset
 from mimicry.task import load_stimuli
 
 LABELS = ["001", "002", "003", "004", "005", "006"]
@@ -170,7 +172,7 @@ def test_a_problem_repeated_across_participants_is_one_line() -> None:
 
 
 def test_video_and_face_ids_are_checked_against_the_stimulus_table() -> None:
-    from mimicry.bids import _stimulus_problems
+    from mimicry.bids.validate import _stimulus_problems
 
     stimuli = load_stimuli(ROOT / "resources/stimuli.tsv", STUDY.emotions)
     trials = stimuli.head(6)[["video", "face", "trial_type"]].assign(trial=range(1, 7))

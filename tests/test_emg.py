@@ -261,7 +261,8 @@ _CHAIN_DIGEST = """
 import hashlib, sys
 import numpy as np
 from mimicry import emg
-from mimicry.settings import EmgSettings, load_config
+from mimicry.config import load_config
+from mimicry.settings import EmgSettings
 import mne
 settings = EmgSettings.from_config(load_config()["preprocessing"]["emg"])
 data = np.random.default_rng(7).standard_normal((2, 120 * 1200)) * 5e-6

@@ -81,7 +81,7 @@ def test_empty_cells_in_participants_tsv_are_named_once_per_column_with_the_fix(
     """BIDS writes a missing value as n/a; a table with empty cells instead gets one grouped line per column
     naming the fix, and the numbers in that column are still checked as numbers (not one "'19.0' is not of type
     'number'" per row)."""
-    from mimicry.bids import validate_participants
+    from mimicry.bids.validate import validate_participants
     from mimicry.errors import grouped_lines
     from mimicry.study import Study
 

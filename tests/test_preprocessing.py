@@ -21,7 +21,7 @@ from helpers import (
     windows_with_truth,
     write_overlay,
 )
-from mimicry.emg import WINDOW_DTYPES
+from mimicry.table_columns import WINDOW_DTYPES
 
 LABELS = ["001", "002", "003", "004", "005", "006"]
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from mimicry.errors import InputError
 from mimicry.settings import EmgSettings
+from mimicry.table_columns import TIMECOURSE_DTYPES, WINDOW_DTYPES
 
 # MNE compiles its numba kernels anew in every process that first uses them; for one participant's filters that
 # costs more than it saves (about 0.4 s of a job's 4 s CPU) and the results are the same to the bit. Set before
@@ -48,29 +49,6 @@ def _mne_numba_helpers_without_numba() -> None:
 #: The outlier rules, in the order their names appear in a rejection reason.
 OUTLIER_RULES = ("mean", "peak", "baseline_mean", "baseline_peak")
 OUTSIDE = "outside_recording"
-
-WINDOW_DTYPES = {
-    "participant": "string",
-    "trial": "int64",
-    "video": "string",
-    "face": "string",
-    "block": "int64",
-    "emotion": "string",
-    "muscle": "string",
-    "window": "int64",
-    "log_emg": "float64",
-    "rejected": "bool",
-    "reason": "string",
-}
-TIMECOURSE_COLUMNS = {
-    "participant": "string",
-    "trial": "int64",
-    "emotion": "string",
-    "muscle": "string",
-    "time_s": "float64",
-    "log_emg": "float64",
-    "rejected": "bool",
-}
 
 
 class BadRecording(InputError):
@@ -256,8 +234,85 @@ class Preprocessed:
     """One participant's preprocessed EMG."""
 
     windows: pd.DataFrame  #: WINDOW_DTYPES, one row per trial x muscle x window
-    timecourse: pd.DataFrame  #: TIMECOURSE_COLUMNS, one row per trial x muscle x bin
+    timecourse: pd.DataFrame  #: TIMECOURSE_DTYPES, one row per trial x muscle x bin
     summary: pd.DataFrame  #: one row per muscle: trials, rejected, per-rule counts, floored samples
+
+
+def _trial_tables(
+    trials: pd.DataFrame,
+    muscles: list[str],
+    participant: str,
+    windows: np.ndarray,
+    course: np.ndarray,
+    rejected: np.ndarray,
+    reasons: np.ndarray,
+    settings: EmgSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The window table and the time-course table: one row per trial x muscle x window (time bin)."""
+    n_trials, n_muscles = len(trials), len(muscles)
+    n_w, n_bins = settings.n_windows, course.shape[-1]
+
+    def tile_trials(column: pd.Series, repeat: int) -> np.ndarray:
+        return np.repeat(column.to_numpy(), n_muscles * repeat)
+
+    window_table = pd.DataFrame(
+        {
+            "participant": participant,
+            "trial": tile_trials(trials["trial"], n_w),
+            "video": tile_trials(trials["video"], n_w),
+            "face": tile_trials(trials["face"], n_w),
+            "block": tile_trials(trials["block"], n_w),
+            "emotion": tile_trials(trials["trial_type"], n_w),
+            "muscle": np.tile(np.repeat(muscles, n_w), n_trials),
+            "window": np.tile(np.arange(1, n_w + 1), n_trials * n_muscles),
+            "log_emg": windows.reshape(-1),
+            "rejected": np.repeat(rejected.reshape(-1), n_w),
+            "reason": np.repeat(reasons.reshape(-1), n_w),
+        }
+    ).astype(WINDOW_DTYPES)
+    course_table = pd.DataFrame(
+        {
+            "participant": participant,
+            "trial": np.repeat(trials["trial"].to_numpy(int), n_muscles * n_bins),
+            "emotion": tile_trials(trials["trial_type"], n_bins),
+            "muscle": np.tile(np.repeat(muscles, n_bins), n_trials),
+            "time_s": np.tile(
+                np.round(settings.tmin + settings.timecourse_bin_s * np.arange(n_bins), 6), n_trials * n_muscles
+            ),
+            "log_emg": course.reshape(-1),
+            "rejected": np.repeat(rejected.reshape(-1), n_bins),
+        }
+    ).astype(TIMECOURSE_DTYPES)
+    return window_table, course_table
+
+
+def _summary(
+    participant: str,
+    muscles: list[str],
+    n_trials: int,
+    valid: np.ndarray,
+    rejected: np.ndarray,
+    reasons: np.ndarray,
+    floored: np.ndarray,
+    rules: tuple[str, ...],
+) -> pd.DataFrame:
+    """Per muscle: trials, rejections in all and by rule, trials outside the recording, floored samples."""
+    rows = []
+    for m, muscle in enumerate(muscles):
+        row: dict[str, Any] = {
+            "participant": participant,
+            "muscle": muscle,
+            "status": "ok",
+            "reason": "",
+            "trials": n_trials,
+            "rejected": int(rejected[:, m].sum()),
+            OUTSIDE: int((~valid).sum()),
+        }
+        for rule in rules:
+            row[f"rule_{rule}"] = int(sum(rule in r.split("+") for r in reasons[:, m] if not r.startswith("in ")))
+        row["floored_samples"] = int(floored[m])
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def preprocess(
@@ -294,59 +349,11 @@ def preprocess(
     windows = bin_means(log_emg, times, sfreq, 0.0, settings.window_s, settings.n_windows)
     n_bins = int(round((settings.tmax - settings.tmin) / settings.timecourse_bin_s))
     course = bin_means(log_emg, times, sfreq, settings.tmin, settings.timecourse_bin_s, n_bins)
-
-    n_trials, n_muscles = len(trials), len(muscles)
-    trial_ids = trials["trial"].to_numpy(int)
-
-    def tile_trials(column: pd.Series, repeat: int) -> np.ndarray:
-        return np.repeat(column.to_numpy(), n_muscles * repeat)
-
-    n_w = settings.n_windows
-    window_table = pd.DataFrame(
-        {
-            "participant": participant,
-            "trial": tile_trials(trials["trial"], n_w),
-            "video": tile_trials(trials["video"], n_w),
-            "face": tile_trials(trials["face"], n_w),
-            "block": tile_trials(trials["block"], n_w),
-            "emotion": tile_trials(trials["trial_type"], n_w),
-            "muscle": np.tile(np.repeat(muscles, n_w), n_trials),
-            "window": np.tile(np.arange(1, n_w + 1), n_trials * n_muscles),
-            "log_emg": windows.reshape(-1),
-            "rejected": np.repeat(rejected.reshape(-1), n_w),
-            "reason": np.repeat(reasons.reshape(-1), n_w),
-        }
-    ).astype(WINDOW_DTYPES)
-    course_table = pd.DataFrame(
-        {
-            "participant": participant,
-            "trial": np.repeat(trial_ids, n_muscles * n_bins),
-            "emotion": tile_trials(trials["trial_type"], n_bins),
-            "muscle": np.tile(np.repeat(muscles, n_bins), n_trials),
-            "time_s": np.tile(
-                np.round(settings.tmin + settings.timecourse_bin_s * np.arange(n_bins), 6), n_trials * n_muscles
-            ),
-            "log_emg": course.reshape(-1),
-            "rejected": np.repeat(rejected.reshape(-1), n_bins),
-        }
-    ).astype(TIMECOURSE_COLUMNS)
-
-    summary_rows = []
-    for m, muscle in enumerate(muscles):
-        row: dict[str, Any] = {
-            "participant": participant,
-            "muscle": muscle,
-            "status": "ok",
-            "reason": "",
-            "trials": n_trials,
-            "rejected": int(rejected[:, m].sum()),
-            OUTSIDE: int((~valid).sum()),
-        }
-        for rule in settings.rules:
-            row[f"rule_{rule}"] = int(sum(rule in r.split("+") for r in reasons[:, m] if not r.startswith("in ")))
-        row["floored_samples"] = int(floored[m])
-        summary_rows.append(row)
-    return Preprocessed(window_table, course_table, pd.DataFrame(summary_rows))
+    window_table, course_table = _trial_tables(
+        trials, muscles, participant, windows, course, rejected, reasons, settings
+    )
+    summary = _summary(participant, muscles, len(trials), valid, rejected, reasons, floored, settings.rules)
+    return Preprocessed(window_table, course_table, summary)
 
 
 def excluded_outputs(
@@ -371,6 +378,6 @@ def excluded_outputs(
     )
     return Preprocessed(
         pd.DataFrame(columns=list(WINDOW_DTYPES)).astype(WINDOW_DTYPES),
-        pd.DataFrame(columns=list(TIMECOURSE_COLUMNS)).astype(TIMECOURSE_COLUMNS),
+        pd.DataFrame(columns=list(TIMECOURSE_DTYPES)).astype(TIMECOURSE_DTYPES),
         summary,
     )

@@ -15,7 +15,8 @@ from typing import Any
 
 import pandas as pd
 
-from mimicry.bids import PARTICIPANTS_COLUMNS, validate_dataset, validate_participants
+from mimicry.bids.layout import PARTICIPANTS_COLUMNS
+from mimicry.bids.validate import validate_dataset, validate_participants
 from mimicry.errors import DatasetError, InputError
 from mimicry.settings import SimulationSettings
 from mimicry.study import Study

@@ -10,23 +10,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-RT_COLUMNS = {
-    "participant": "string",
-    "trial": "int64",
-    "video": "string",
-    "face": "string",
-    "block": "int64",
-    "emotion": "string",
-    "response": "string",
-    "response_time": "float64",
-    "rt_z": "float64",
-    "rt_outlier": "bool",
-    "rt_included": "bool",
-}
+from mimicry.table_columns import RT_DTYPES
 
 
 def clean_response_times(trials: pd.DataFrame, participant: str, n_sd: float) -> pd.DataFrame:
-    """One row per experimental trial (RT_COLUMNS); ``rt_included`` marks the trials the RT models use."""
+    """One row per experimental trial (RT_DTYPES); ``rt_included`` marks the trials the RT models use."""
     correct = (trials["response"] == "correct") & trials["response_time"].notna()
     rt = trials["response_time"].where(correct)
     z = (rt - rt.mean()) / rt.std(ddof=1)
@@ -45,7 +33,7 @@ def clean_response_times(trials: pd.DataFrame, participant: str, n_sd: float) ->
             "rt_outlier": outlier.to_numpy(),
             "rt_included": (correct & ~outlier).to_numpy(),
         }
-    ).astype(RT_COLUMNS)
+    ).astype(RT_DTYPES)
 
 
 def summarize_response_times(table: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,7 @@ paper's tests (chi-square for counts, one-way ANOVA for continuous variables).""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +55,88 @@ def _values(participants: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     return participants[first] - participants[rest[0]] if rest else participants[first]
 
 
+class _Table1:
+    """Table 1 being built: its cells and tests, row by row, in the order the rows are added."""
+
+    def __init__(self, participants: pd.DataFrame, groups: Sequence[str]) -> None:
+        self.participants, self.groups = participants, list(groups)
+        self.by_group = {g: participants[participants["group"] == g] for g in groups}
+        self.cells: list[dict] = []
+        self.tests: list[dict] = []
+
+    def cell(self, label: str, group: str, n: int, value: float, sd: float = np.nan) -> None:
+        self.cells.append(dict(variable=label, group=group, n=n, value=value, sd=sd))
+
+    def tested(self, label: str, test: str, statistic: float, df1: float, df2: float, p: float) -> None:
+        self.tests.append(dict(variable=label, test=test, statistic=statistic, df1=df1, df2=df2, p=p, note=""))
+
+    def untested(self, label: str, note: str, with_cells: bool = True) -> None:
+        if with_cells:
+            for g in [*self.groups, "Total"]:
+                self.cell(label, g, 0, np.nan)
+        self.tests.append(
+            dict(variable=label, test=NOT_TESTED, statistic=np.nan, df1=np.nan, df2=np.nan, p=np.nan, note=note)
+        )
+
+    def count(self, label: str, columns: Sequence[str], select: Callable[[pd.DataFrame], pd.Series]) -> None:
+        """Participants counted by ``select`` per group, tested against equal counts."""
+        if reason := _absent(self.participants, columns):
+            return self.untested(label, reason)
+        counts = [int(select(self.by_group[g]).sum()) for g in self.groups]
+        for g, c in zip(self.groups, counts, strict=True):
+            self.cell(label, g, len(self.by_group[g]), float(c))
+        self.cell(label, "Total", len(self.participants), float(sum(counts)))
+        if sum(counts) == 0:
+            return self.untested(label, "no participant counted in any group", with_cells=False)
+        statistic, df, p = _goodness_of_fit(counts)
+        self.tested(label, "chi-square goodness of fit", statistic, df, np.nan, p)
+
+    def continuous(self, label: str, columns: Sequence[str]) -> None:
+        """Mean (SD) per group, tested by a one-way ANOVA."""
+        if reason := _absent(self.participants, columns):
+            return self.untested(label, reason)
+        samples = {g: _values(self.by_group[g], columns).dropna().astype(float) for g in self.groups}
+        for g in self.groups:
+            self.cell(label, g, len(samples[g]), samples[g].mean(), samples[g].std(ddof=1))
+        pooled = pd.concat(samples.values())
+        self.cell(label, "Total", len(pooled), pooled.mean(), pooled.std(ddof=1))
+        if pooled.nunique() < 2:
+            self.untested(label, "the same value for every participant", with_cells=False)
+        elif min(len(s) for s in samples.values()) == 0 or len(pooled) <= len(self.groups):
+            self.untested(label, "too few values: a one-way ANOVA needs a value in every group", with_cells=False)
+        else:
+            anova = stats.f_oneway(*samples.values())
+            df2 = float(len(pooled) - len(self.groups))
+            self.tested(
+                label, "one-way ANOVA", float(anova.statistic), float(len(self.groups) - 1), df2, float(anova.pvalue)
+            )
+
+    def correct_guesses(self, label: str, guess: str) -> None:
+        """The share who guessed their own group, by a group x correct contingency test."""
+        if reason := _absent(self.participants, (guess,)):
+            return self.untested(label, reason)
+        correct = {g: self.by_group[g][guess].dropna() == g for g in self.groups}
+        for g in self.groups:
+            self.cell(label, g, len(correct[g]), 100 * correct[g].mean())
+        everyone = pd.concat(correct.values())
+        self.cell(label, "Total", len(everyone), 100 * everyone.mean())
+        contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in self.groups])
+        if (contingency.sum(axis=0) == 0).any() or (contingency.sum(axis=1) == 0).any():
+            self.untested(label, "every guess in one category, or a group without a guess", with_cells=False)
+        else:
+            chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
+            self.tested(label, "chi-square contingency (group x correct)", float(chi2), float(dof), np.nan, float(p))
+
+    def tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        order = list(dict.fromkeys(c["variable"] for c in self.cells))
+        return pd.DataFrame(self.cells), pd.DataFrame(self.tests).set_index("variable").loc[order].reset_index()
+
+
+def _equals(column: str, value: object) -> Callable[[pd.DataFrame], pd.Series]:
+    """Who has ``value`` in ``column`` (compared as text: participants.tsv is read as text or numbers)."""
+    return lambda participants: participants[column].astype(str) == str(value)
+
+
 def table1(
     participants: pd.DataFrame, groups: Sequence[str], reference_group: str, rows: Table1Rows
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -70,84 +152,17 @@ def table1(
     value for everyone, no participant counted, too few values), keeps its row: cells without a value and test
     ``not tested``, with the reason in ``note``.
     """
-    by_group = {g: participants[participants["group"] == g] for g in groups}
-    cells: list[dict] = []
-    tests: list[dict] = []
-
-    def test_row(label: str, test: str, statistic: float, df1: float, df2: float, p: float) -> None:
-        tests.append(dict(variable=label, test=test, statistic=statistic, df1=df1, df2=df2, p=p, note=""))
-
-    def untested(label: str, note: str, with_cells: bool = True) -> None:
-        if with_cells:
-            for g in [*groups, "Total"]:
-                cells.append(dict(variable=label, group=g, n=0, value=np.nan, sd=np.nan))
-        tests.append(
-            dict(variable=label, test=NOT_TESTED, statistic=np.nan, df1=np.nan, df2=np.nan, p=np.nan, note=note)
-        )
-
-    def count_row(label: str, columns: Sequence[str], select) -> None:
-        if reason := _absent(participants, columns):
-            return untested(label, reason)
-        counts = [int(select(by_group[g]).sum()) for g in groups]
-        for g, c in zip(groups, counts, strict=True):
-            cells.append(dict(variable=label, group=g, n=len(by_group[g]), value=float(c), sd=np.nan))
-        cells.append(dict(variable=label, group="Total", n=len(participants), value=float(sum(counts)), sd=np.nan))
-        if sum(counts) == 0:
-            return untested(label, "no participant counted in any group", with_cells=False)
-        statistic, df, p = _goodness_of_fit(counts)
-        test_row(label, "chi-square goodness of fit", statistic, df, np.nan, p)
-
-    count_row("N", (), lambda p: pd.Series(True, index=p.index))
+    table = _Table1(participants, groups)
+    table.count("N", (), lambda p: pd.Series(True, index=p.index))
     for label, column, value in rows.counts:
-        count_row(label, (column,), lambda p, column=column, value=value: p[column].astype(str) == value)
+        table.count(label, (column,), _equals(column, value))
     for label, columns in rows.continuous:
-        if reason := _absent(participants, columns):
-            untested(label, reason)
-            continue
-        samples = {g: _values(by_group[g], columns).dropna().astype(float) for g in groups}
-        for g in groups:
-            cells.append(
-                dict(variable=label, group=g, n=len(samples[g]), value=samples[g].mean(), sd=samples[g].std(ddof=1))
-            )
-        pooled = pd.concat(samples.values())
-        cells.append(dict(variable=label, group="Total", n=len(pooled), value=pooled.mean(), sd=pooled.std(ddof=1)))
-        if pooled.nunique() < 2:
-            untested(label, "the same value for every participant", with_cells=False)
-        elif min(len(s) for s in samples.values()) == 0 or len(pooled) <= len(groups):
-            untested(label, "too few values: a one-way ANOVA needs a value in every group", with_cells=False)
-        else:
-            anova = stats.f_oneway(*samples.values())
-            test_row(
-                label,
-                "one-way ANOVA",
-                float(anova.statistic),
-                float(len(groups) - 1),
-                float(len(pooled) - len(groups)),
-                float(anova.pvalue),
-            )
+        table.continuous(label, columns)
     if rows.guess is not None:  # the blinding rows: who guessed the reference group, who guessed their own
         guess = rows.guess
-        count_row(f"N guess {reference_group}", (guess,), lambda p: p[guess] == reference_group)
-        label = "% correct guess"
-        if reason := _absent(participants, (guess,)):
-            untested(label, reason)
-        else:
-            guessed = {g: by_group[g][guess].dropna() for g in groups}
-            correct = {g: guessed[g] == g for g in groups}
-            for g in groups:
-                cells.append(dict(variable=label, group=g, n=len(correct[g]), value=100 * correct[g].mean(), sd=np.nan))
-            everyone = pd.concat(correct.values())
-            cells.append(dict(variable=label, group="Total", n=len(everyone), value=100 * everyone.mean(), sd=np.nan))
-            contingency = np.array([[correct[g].sum(), (~correct[g]).sum()] for g in groups])
-            if (contingency.sum(axis=0) == 0).any() or (contingency.sum(axis=1) == 0).any():
-                untested(label, "every guess in one category, or a group without a guess", with_cells=False)
-            else:
-                chi2, p, dof, _ = stats.chi2_contingency(contingency, correction=False)
-                test_row(label, "chi-square contingency (group x correct)", float(chi2), float(dof), np.nan, float(p))
-    order = list(dict.fromkeys(c["variable"] for c in cells))
-    cells_table = pd.DataFrame(cells)
-    tests_table = pd.DataFrame(tests).set_index("variable").loc[order].reset_index()
-    return cells_table, tests_table
+        table.count(f"N guess {reference_group}", (guess,), lambda p: p[guess] == reference_group)
+        table.correct_guesses("% correct guess", guess)
+    return table.tables()
 
 
 def format_table1(cells: pd.DataFrame, tests: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:

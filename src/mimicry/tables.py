@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mimicry.emg import WINDOW_DTYPES
 from mimicry.errors import DatasetError, InputError
-from mimicry.rt import RT_COLUMNS
 from mimicry.study import RESPONSE_CATEGORIES, Study
+from mimicry.table_columns import RT_DTYPES, WINDOW_DTYPES
 
 #: Required columns of an external EMG table, and the optional ones with their defaults.
 EMG_REQUIRED = ("participant", "group", "trial", "emotion", "muscle", "window", "log_emg")
@@ -173,9 +172,9 @@ def import_rt_table(path: str | Path, study: Study) -> pd.DataFrame:
     z = (rt - grouped.transform("mean")) / grouped.transform(lambda x: x.std(ddof=1))
     outlier = _boolean(table["rt_outlier"]) if given_outliers else (z.abs() > 2).fillna(False)
     table = table.assign(rt_z=z, rt_outlier=outlier.astype(bool), rt_included=(correct & ~outlier.astype(bool)))
-    columns = {"group": "string", **RT_COLUMNS}
+    columns = {"group": "string", **RT_DTYPES}
     return (
         table.assign(trial=pd.to_numeric(table["trial"]), block=pd.to_numeric(table["block"]))
-        .astype(columns)[["participant", "group", *list(RT_COLUMNS)[1:]]]
+        .astype(columns)[["participant", "group", *list(RT_DTYPES)[1:]]]
         .reset_index(drop=True)
     )

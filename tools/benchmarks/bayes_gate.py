@@ -18,7 +18,8 @@ from mimicry.bayes.diagnostics import diagnostics_row, summary
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import fit
 from mimicry.bayes_specs import NESTED_MODELS
-from mimicry.settings import Diagnostics, Priors, Sampling, load_config
+from mimicry.config import load_config
+from mimicry.settings import Diagnostics, Priors, Sampling
 from mimicry.study import Study
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from mimicry.config import load_config
 from mimicry.power.fastpath import floor_ratios, window_moments, window_values
 from mimicry.power.lmm_rules import rule_p_values
 from mimicry.power.planning import rule_specs
 from mimicry.rsession import call_in_fresh_r
-from mimicry.settings import EmgSettings, PowerTarget, SimulationSettings, load_config
+from mimicry.settings import EmgSettings, PowerTarget, SimulationSettings
 from mimicry.study import Study
 from mimicry.task import load_stimuli
 

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from mimicry.config import load_config
 from mimicry.lmm import model_data
 from mimicry.lmm_specs import lmm_specs
 from mimicry.rsession import run_in_fresh_r
-from mimicry.settings import load_config
 from mimicry.study import Study
 
 ROOT = Path(__file__).resolve().parents[2]

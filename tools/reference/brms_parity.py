@@ -26,7 +26,8 @@ import pandas as pd
 from mimicry.bayes.diagnostics import POPULATION, divergences, summary
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import fit
-from mimicry.settings import Priors, Sampling, load_config
+from mimicry.config import load_config
+from mimicry.settings import Priors, Sampling
 from mimicry.study import Study
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,7 @@ from snakemake.logging import logger
 SRC = Path(workflow.basedir) / "src"
 sys.path.insert(0, str(SRC))
 
-from mimicry.bids import recording_files
+from mimicry.bids.layout import recording_files
 from mimicry.plumbing.codefiles import code_files
 from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
@@ -20,7 +20,8 @@ from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped
 from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
 from mimicry.plumbing.scheduling import bayes_threads, coalesce_wakeups
-from mimicry.settings import ConfigError, PowerSettings, validate_config
+from mimicry.config import ConfigError, validate_config
+from mimicry.settings import PowerSettings
 from mimicry.study import Study
 
 try:  # fills in the schema's defaults: the one place a default lives

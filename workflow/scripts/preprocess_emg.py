@@ -1,7 +1,8 @@
 """Preprocess one participant's EMG (MNE): filter, rectify, smooth, epoch, reject outliers, log, window means,
 and draw its quality-control figure."""
 
-from mimicry.bids import read_recording, read_trials, validate_recording
+from mimicry.bids.read import read_recording, read_trials
+from mimicry.bids.validate import validate_recording
 from mimicry.emg import BadRecording, check_recording, excluded_outputs, preprocess
 from mimicry.errors import DatasetError
 from mimicry.joblog import job_log

@@ -1,6 +1,6 @@
 """Clean one participant's response times: z-score within participant, flag outliers, keep correct trials."""
 
-from mimicry.bids import read_trials
+from mimicry.bids.read import read_trials
 from mimicry.joblog import job_log
 from mimicry.rt import clean_response_times
 

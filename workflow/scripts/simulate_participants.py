@@ -3,7 +3,7 @@
 import shutil
 from pathlib import Path
 
-from mimicry import bids
+from mimicry.bids.write import write_dataset_description, write_participants, write_tsv
 from mimicry.joblog import job_log
 from mimicry.settings import SimulationSettings
 from mimicry.simulate.participants import planted_conditions, simulate_participants
@@ -19,17 +19,15 @@ with job_log(snakemake.log[0], "simulate_participants") as log:
     for stale in sorted(set(root.glob("sub-*")) - {root / pid for pid in participants["participant_id"]}):
         log.info("removing %s: not a participant of this simulation", stale)
         shutil.rmtree(stale)
-    bids.write_participants(participants, root)
-    bids.write_dataset_description(
-        root, "Simulated facial mimicry study (Korb et al. 2023 design)", "mimicry simulator"
-    )
+    write_participants(participants, root)
+    write_dataset_description(root, "Simulated facial mimicry study (Korb et al. 2023 design)", "mimicry simulator")
     Path(snakemake.output.readme).write_text(
         "Simulated facial-mimicry study written by the mimicry workflow's simulator.\n"
         f"Seed {simulation.seed}; {len(participants)} participants; ground truth in "
         f"{Path(snakemake.output.effects).parent}.\n",
         encoding="utf-8",
     )
-    bids.write_tsv(parameters, snakemake.output.parameters)
-    bids.write_tsv(effects, snakemake.output.effects)
-    bids.write_tsv(planted_conditions(simulation, study), snakemake.output.conditions)
+    write_tsv(parameters, snakemake.output.parameters)
+    write_tsv(effects, snakemake.output.effects)
+    write_tsv(planted_conditions(simulation, study), snakemake.output.conditions)
     log.info("simulated %d participants: %s", len(participants), participants["group"].value_counts().to_dict())

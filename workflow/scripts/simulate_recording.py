@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from mimicry import bids
+from mimicry.bids.layout import recording_files
+from mimicry.bids.write import write_recording
 from mimicry.joblog import job_log
 from mimicry.settings import SimulationSettings
 from mimicry.simulate.recording import simulate_recording
@@ -35,8 +36,8 @@ with job_log(snakemake.log[0], "simulate_recording") as log:
         study,
         snakemake.params.recording,
     )
-    files = bids.recording_files(Path(snakemake.output.edf).parents[2], label, study.task)
-    bids.write_recording(
+    files = recording_files(Path(snakemake.output.edf).parents[2], label, study.task)
+    write_recording(
         files,
         recording.data,
         recording.channel_names,

@@ -2,7 +2,8 @@
 
 import yaml
 
-from mimicry.bids import validate_dataset, write_tsv
+from mimicry.bids.validate import validate_dataset
+from mimicry.bids.write import write_tsv
 from mimicry.joblog import job_log
 from mimicry.study import Study
 from mimicry.task import load_stimuli

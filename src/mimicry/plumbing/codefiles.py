@@ -65,7 +65,9 @@ def _named_files(source: str, package_dir: Path) -> set[Path]:
         for node in ast.walk(ast.parse(source))
         if isinstance(node, ast.Constant) and isinstance(node.value, str)
     }
-    return {path for path in package_dir.iterdir() if path.suffix != ".py" and path.name in constants}
+    return {
+        path for path in package_dir.iterdir() if path.is_file() and path.suffix != ".py" and path.name in constants
+    }
 
 
 @functools.cache
