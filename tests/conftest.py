@@ -9,12 +9,13 @@ fixtures below, directly or through another fixture, gets its tier from it; any 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from filelock import FileLock
 
-from helpers import TEST_CONFIG, copy_project, run_snakemake
+from helpers import TEST_CONFIG, copy_dataset, copy_project, lay_scenario, run_snakemake
 
 TIER_OF_FIXTURE = {
     "slurm": "cluster",
@@ -53,3 +54,21 @@ def test_run(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
             run_snakemake(copy_project(project), "--cores", "2", "--configfile", TEST_CONFIG)
             finished.touch()
     return project
+
+
+@pytest.fixture
+def own_dataset(test_run: Path, tmp_path: Path) -> Path:
+    """A copy of the test run's simulated BIDS dataset, for a test to analyse (or break) as a lab's own."""
+    return copy_dataset(test_run, tmp_path / "dataset")
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Callable[..., tuple[Path, str]]:
+    """Lay named scenarios (tests/configs) over a fresh copy of the project: ``scenario("own_bids",
+    dataset=...)`` gives the project and the path its ``--configfile`` takes."""
+
+    def lay(*names: str, **values: object) -> tuple[Path, str]:
+        project = copy_project(tmp_path / "project")
+        return project, lay_scenario(project, *names, **values)
+
+    return lay

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import string
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ from mimicry.study import Study
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 TEST_CONFIG = "config/test/config.yaml"
+#: The named scenarios the tests lay over the test configuration (tests/configs/README.md lists them).
+SCENARIOS = ROOT / "tests/configs"
 PROJECT_PARTS = ("Snakefile", "workflow", "config", "envs", "profiles", "resources", "src")
 #: The configuration of a plain run: config/config.yaml with the schema's defaults filled in.
 DEFAULT = load_config()
@@ -67,12 +70,34 @@ def run_snakemake(
 
 
 def write_overlay(project: Path, name: str, overlay: dict) -> str:
-    """A config file for ``--configfile``: the test configuration (small study, short Bayesian runs) with
-    ``overlay`` laid over it."""
-    test_config = yaml.safe_load((project / TEST_CONFIG).read_text())
+    """A config file for ``--configfile``: the test configuration with ``overlay`` laid over it (for a test whose
+    subject is the key it changes; fixed scenarios live in tests/configs)."""
     path = project / "config" / name
-    path.write_text(yaml.safe_dump(merge(test_config, overlay)), encoding="utf-8")
+    path.write_text(yaml.safe_dump(merge(yaml_of(ROOT / TEST_CONFIG), overlay)), encoding="utf-8")
     return str(path.relative_to(project))
+
+
+def scenario_config(*names: str, over_test_config: bool = True, **values: object) -> dict:
+    """The named scenarios (``tests/configs/<name>.yaml``) laid in order over the test configuration (or over
+    nothing), each ``${key}`` in them replaced by ``values[key]``."""
+    config = yaml_of(ROOT / TEST_CONFIG) if over_test_config else {}
+    for name in names:
+        text = string.Template((SCENARIOS / f"{name}.yaml").read_text(encoding="utf-8")).substitute(values)
+        config = merge(config, yaml.safe_load(text))
+    return config
+
+
+def lay_scenario(project: Path, *names: str, over_test_config: bool = True, **values: object) -> str:
+    """Write :func:`scenario_config` into ``project``'s config folder; return the path ``--configfile`` takes."""
+    path = project / "config" / f"{'+'.join(names)}.yaml"
+    path.write_text(yaml.safe_dump(scenario_config(*names, over_test_config=over_test_config, **values)))
+    return str(path.relative_to(project))
+
+
+def copy_dataset(test_run: Path, destination: Path) -> Path:
+    """The test run's simulated BIDS dataset copied to ``destination``, to be analysed as a lab's own."""
+    shutil.copytree(test_run / "results/simulated/bids", destination)
+    return destination
 
 
 def simulation_with(overlay: dict) -> SimulationSettings:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import copy_project, run_snakemake, write_overlay
+from helpers import lay_scenario, run_snakemake
 
 EMG = "sub-{0}/emg/sub-{0}_task-mimicry_emg"
 #: what an external dataset's run is taken to (everything after is the same code on the same tables)
@@ -136,15 +135,10 @@ BREAKAGES = {
 
 
 @pytest.fixture
-def external(test_run: Path, tmp_path: Path) -> tuple[Path, Path, str]:
+def external(own_dataset: Path, scenario) -> tuple[Path, Path, str]:
     """A project copy set to analyse a copy of the simulated dataset as a user's own BIDS dataset."""
-    dataset = tmp_path / "dataset"
-    shutil.copytree(test_run / "results/simulated/bids", dataset)
-    project = copy_project(tmp_path / "project")
-    overlay = write_overlay(
-        project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
-    )
-    return project, dataset, overlay
+    project, overlay = scenario("own_bids", dataset=own_dataset)
+    return project, own_dataset, overlay
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -185,7 +179,7 @@ def test_broken_input_is_named_and_nothing_is_written(external, breakage: str) -
 
 def test_a_config_key_of_the_wrong_type_is_named(external) -> None:
     project, _, _ = external
-    overlay = write_overlay(project, "wrong.yaml", {"study": {"trials_per_participant": "ninety-six"}})
+    overlay = lay_scenario(project, "wrong_type")
     result = run_snakemake(project, "--cores", "1", "--configfile", overlay, check=False)
     message = result.stdout + result.stderr
     assert result.returncode != 0

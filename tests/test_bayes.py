@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from helpers import DEFAULT, copy_project, planted_window_trials, run_snakemake, write_overlay
+from helpers import DEFAULT, copy_project, lay_scenario, planted_window_trials, run_snakemake
 from mimicry.bayes.compare import (
     compare_models,
     format_table2,
@@ -547,21 +547,13 @@ def test_gate_failure_stops_the_job_and_leaves_no_output(tmp_path) -> None:
         }
     )
     rt.to_csv(project / "input/rt_trials.tsv", sep="\t", index=False)
-    overlay = write_overlay(
+    overlay = lay_scenario(
         project,
-        "gate.yaml",
-        {
-            "simulation": {"enabled": False},
-            "dataset": {"tables": {"emg_windows": "input/emg_windows.tsv", "rt_trials": "input/rt_trials.tsv"}},
-            "statistics": {
-                "bayes": {
-                    "chains": 2,
-                    "iterations": 60,
-                    "warmup": 30,
-                    "diagnostics": {"max_rhat": 1.01, "min_ess_bulk": 400, "max_divergences": 0, "on_failure": "fail"},
-                }
-            },
-        },
+        "own_tables",
+        "gate_too_short",
+        emg_windows="input/emg_windows.tsv",
+        rt_trials="input/rt_trials.tsv",
+        participants="null",
     )
     result = run_snakemake(
         project, "results/bayes/full/summary.tsv", "--cores", "2", "--configfile", overlay, check=False

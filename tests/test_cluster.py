@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import ROOT, TEST_CONFIG, copy_project, rewrite_recording, run_snakemake, write_overlay
+from helpers import ROOT, TEST_CONFIG, copy_dataset, copy_project, lay_scenario, rewrite_recording, run_snakemake
 
 CLUSTER_SCRIPT = ROOT / "tools/setup/slurm-cluster.sh"
 # The plugin waits 40 s before its first status check (sensible on a busy cluster, slow for a test)
@@ -80,8 +80,7 @@ def test_the_slurm_profile_gives_the_local_results(slurm, request: pytest.Fixtur
 def test_a_failing_cluster_job_is_retried_and_reported(slurm, test_run: Path, tmp_path: Path) -> None:
     """sub-002's zygomaticus channel is flat and bad recordings fail: its job is submitted twice (retries: 1 in
     the profile), the error names the rule and the participant, and sub-001 finishes (--keep-going)."""
-    dataset = tmp_path / "dataset"
-    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    dataset = copy_dataset(test_run, tmp_path / "dataset")
 
     def flat(data, sfreq):
         data[1] = 0.0
@@ -89,15 +88,7 @@ def test_a_failing_cluster_job_is_retried_and_reported(slurm, test_run: Path, tm
 
     rewrite_recording(dataset, "002", flat)
     project = copy_project(tmp_path / "project")
-    overlay = write_overlay(
-        project,
-        "external.yaml",
-        {
-            "simulation": {"enabled": False},
-            "dataset": {"bids_root": str(dataset)},
-            "preprocessing": {"emg": {"on_bad_recording": "fail"}},
-        },
-    )
+    overlay = lay_scenario(project, "own_bids", "fail_bad_recordings", dataset=dataset)
     targets = [f"results/preprocessing/emg/sub-{label}_windows.parquet" for label in ("001", "002")]
     result = run_snakemake(
         project,

@@ -4,13 +4,12 @@ asymptotic models. (Another lab's whole design: test_other_design.py.)"""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import RT_OUTPUTS, copy_project, run_snakemake, write_overlay
+from helpers import RT_OUTPUTS, copy_dataset, copy_project, lay_scenario, run_snakemake
 
 
 def _without_responses(root: Path) -> None:
@@ -22,13 +21,10 @@ def _without_responses(root: Path) -> None:
 @pytest.fixture(scope="module")
 def without_rt(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("without_rt")
-    dataset = folder / "dataset"
-    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    dataset = copy_dataset(test_run, folder / "dataset")
     _without_responses(dataset)
     project = copy_project(folder / "project")
-    overlay = write_overlay(
-        project, "own.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
-    )
+    overlay = lay_scenario(project, "own_bids", dataset=dataset)
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     return project
 
@@ -61,18 +57,9 @@ def test_a_study_without_response_times_runs_to_the_report_with_no_rt_part(witho
 def test_two_long_windows_run_without_the_asymptotic_models(test_run: Path, tmp_path: Path) -> None:
     """The test study in two 2.5-s windows: the LMMs and the report as usual, no Bayesian model (three parameters
     per curve need three windows), said in the report and the methods text."""
-    dataset = tmp_path / "dataset"
-    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    dataset = copy_dataset(test_run, tmp_path / "dataset")
     project = copy_project(tmp_path / "project")
-    overlay = write_overlay(
-        project,
-        "two_windows.yaml",
-        {
-            "simulation": {"enabled": False},
-            "dataset": {"bids_root": str(dataset)},
-            "preprocessing": {"emg": {"windows": {"count": 2, "length_s": 2.5}}},
-        },
-    )
+    overlay = lay_scenario(project, "own_bids", "two_windows", dataset=dataset)
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     results = project / "results"
     assert (results / "study_report.html").is_file() and not (results / "bayes").exists()

@@ -14,9 +14,9 @@ from helpers import (
     assert_rules_catch_the_planted_artefacts,
     assert_window_means_track_the_planted_response,
     copy_project,
+    lay_scenario,
     run_snakemake,
     windows_with_truth,
-    write_overlay,
 )
 
 pytestmark = pytest.mark.workflow
@@ -26,11 +26,7 @@ LABELS = ["001", "002", "003", "004", "005", "006"]
 @pytest.fixture(scope="module")
 def envelope_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = copy_project(tmp_path_factory.mktemp("envelope") / "project")
-    overlay = write_overlay(
-        project,
-        "envelope.yaml",
-        {"preprocessing": {"emg": {"input": "envelope"}}, "simulation": {"sampling_frequency": 100}},
-    )
+    overlay = lay_scenario(project, "envelope")
     run_snakemake(
         project,
         "--cores",

@@ -12,36 +12,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import RT_OUTPUTS, copy_project, run_snakemake, write_overlay, yaml_of
+from helpers import RT_OUTPUTS, copy_project, lay_scenario, merge, run_snakemake, scenario_config, yaml_of
 
 pytestmark = pytest.mark.workflow
 
 
-#: Another lab's design: two groups, three conditions with a neutral one, its own stimuli, amplifier envelopes at
-#: 100 Hz, an open trial count (simulated by the workflow's simulator, then stripped to what that lab records).
-OTHER_STUDY = {
-    "title": "Facial mimicry after oxytocin",
-    "stimulus": "photographs of emotional faces",
-    "groups": ["oxytocin", "placebo"],
-    "reference_group": "placebo",
-    "emotions": ["angry", "happy", "neutral"],
-    "trials_per_participant": None,
-    "stimuli": "resources/other_stimuli.tsv",
-}
-OTHER_SIMULATION = {
-    "participants_per_group": {"oxytocin": 4, "placebo": 4},
-    "sampling_frequency": 100,
-    "design": {"repetitions": 2, "blocks": 2},
-    "response": {
-        "corrugator": {"angry": {"a": 0.1, "c": -0.5}, "happy": {"a": -0.1, "c": -0.5}, "neutral": {"a": 0, "c": -0.5}},
-        "zygomaticus": {
-            "angry": {"a": -0.05, "c": -0.5},
-            "happy": {"a": 0.1, "c": -0.5},
-            "neutral": {"a": 0, "c": -0.5},
-        },
-    },
-}
-SESSION_FORMULA = "log_emg ~ emotion * drug * time + session + (1 + time | participant)"
+#: Another lab's design (tests/configs/other_lab.yaml): two groups, three conditions with a neutral one, its own
+#: stimuli, amplifier envelopes at 100 Hz, an open trial count (simulated by the workflow's simulator, then
+#: stripped to what that lab records).
+OTHER_STUDY = scenario_config("other_lab", over_test_config=False)["study"]
+#: Where the other lab's config lies in its project.
+OWN_CONFIG = "config/other_lab+other_lab_bids.yaml"
 
 
 def _other_stimuli(project: Path) -> None:
@@ -66,11 +47,8 @@ def other_design(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("other_design")
     simulator = copy_project(folder / "simulator")
     _other_stimuli(simulator)
-    design = {"study": OTHER_STUDY, "preprocessing": {"emg": {"input": "envelope"}}}
-    simulate = simulator / "config/simulate.yaml"  # not over the test config: its groups are the paper's
-    followup = {"statistics": {"followup": {"emotion": "happy"}}}
-    simulate.write_text(yaml.safe_dump({**design, **followup, "simulation": OTHER_SIMULATION}))
-    run_snakemake(simulator, "--cores", "2", "--configfile", "config/simulate.yaml", "--until", "simulate_recording")
+    simulate = lay_scenario(simulator, "other_lab", "other_lab_simulator", over_test_config=False)
+    run_snakemake(simulator, "--cores", "2", "--configfile", simulate, "--until", "simulate_recording")
     dataset = folder / "dataset"
     shutil.copytree(simulator / "results/simulated/bids", dataset)
     for events in dataset.glob("sub-*/emg/*_events.tsv"):
@@ -81,25 +59,7 @@ def other_design(tmp_path_factory: pytest.TempPathFactory) -> Path:
     participants.to_csv(dataset / "participants.tsv", sep="\t", index=False)
 
     project = copy_project(folder / "project")
-    overlay = write_overlay(
-        project,
-        "own.yaml",
-        {
-            **design,
-            "study": {**OTHER_STUDY, "stimuli": None},
-            "simulation": {"enabled": False},
-            "dataset": {"bids_root": str(dataset)},
-            "statistics": {
-                "emg": {"formula": SESSION_FORMULA},
-                "followup": {"emotion": "happy"},
-                "table1": {
-                    "counts": [{"label": "N morning", "column": "session", "value": "morning"}],
-                    "continuous": [{"label": "Age", "columns": ["age"]}],
-                    "guess": None,
-                },
-            },
-        },
-    )
+    overlay = lay_scenario(project, "other_lab", "other_lab_bids", dataset=dataset)
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     return project
 
@@ -116,7 +76,7 @@ def test_another_design_runs_from_its_config_to_a_report_in_its_own_words(other_
     for output in RT_OUTPUTS:
         assert not (other_design / output).exists(), output
     info = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_info.tsv", sep="\t")
-    assert info["formula"].tolist() == [SESSION_FORMULA]
+    assert info["formula"].tolist() == [yaml_of(other_design / OWN_CONFIG)["statistics"]["emg"]["formula"]]
     anova = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_anova.tsv", sep="\t")
     assert "session" in set(anova["term"]) and "emotion:drug:time" in set(anova["term"])
     trends = pd.read_csv(results / "statistics/lmm/emg_zygomaticus_trends.tsv", sep="\t")
@@ -132,14 +92,12 @@ def test_another_design_runs_from_its_config_to_a_report_in_its_own_words(other_
 
 
 def test_a_formula_naming_a_column_the_study_lacks_stops_before_any_job(other_design: Path) -> None:
-    overlay = write_overlay(
-        other_design,
-        "typo.yaml",
-        {
-            **yaml_of(other_design / "config/own.yaml"),
-            "statistics": {"emg": {"formula": "log_emg ~ emotion * drug * time + sesion + (1 | participant)"}},
-        },
+    typo = merge(
+        yaml_of(other_design / OWN_CONFIG),
+        {"statistics": {"emg": {"formula": "log_emg ~ emotion * drug * time + sesion + (1 | participant)"}}},
     )
+    overlay = "config/typo.yaml"
+    (other_design / overlay).write_text(yaml.safe_dump(typo))
     result = run_snakemake(other_design, "-n", "--configfile", overlay, check=False)
     message = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in message
@@ -152,14 +110,14 @@ def test_a_formula_naming_a_column_the_study_lacks_stops_before_any_job(other_de
 
 def test_the_power_analysis_of_a_study_without_a_stimulus_table_says_what_it_needs(other_design: Path) -> None:
     """Its own runs plan without one; the power analysis, which simulates the videos, asks for study.stimuli."""
-    result = run_snakemake(other_design, "power", "--cores", "1", "--configfile", "config/own.yaml", check=False)
+    result = run_snakemake(other_design, "power", "--cores", "1", "--configfile", OWN_CONFIG, check=False)
     message = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in message
     assert "Invalid power analysis: the power analysis simulates studies that show the study's videos" in message
     assert "study.stimuli is not set" in message and "resources/stimuli.tsv is the paper's" in message
     # a report asked to show it fails before any job, with the same reason and the key to unset
     (other_design / "config/report_power.yaml").write_text("report:\n  power: true\n", encoding="utf-8")
-    overlays = ("--configfile", "config/own.yaml", "config/report_power.yaml")
+    overlays = ("--configfile", OWN_CONFIG, "config/report_power.yaml")
     result = run_snakemake(other_design, "-n", "--cores", "1", *overlays, check=False)
     message = result.stdout + result.stderr
     assert result.returncode != 0 and "Traceback" not in message
@@ -176,20 +134,12 @@ def test_another_design_from_its_trial_tables(other_design: Path, tmp_path: Path
     unmeasured = table.index[(table["participant"] == "001") & (table["trial"] == 1)]
     table.loc[unmeasured, "log_emg"] = None
     table.to_csv(tmp_path / "emg.tsv", sep="\t", index=False)
-    dataset = yaml_of(other_design / "config/own.yaml")["dataset"]["bids_root"]
+    own = yaml_of(other_design / OWN_CONFIG)
+    dataset = own["dataset"]["bids_root"]
     project = copy_project(tmp_path / "project")
-    own = yaml_of(other_design / "config/own.yaml")
-    overlay = write_overlay(
-        project,
-        "tables.yaml",
-        {
-            **own,
-            "dataset": {
-                "bids_root": None,
-                "tables": {"emg_windows": str(tmp_path / "emg.tsv"), "participants": f"{dataset}/participants.tsv"},
-            },
-        },
-    )
+    tables = {"emg_windows": str(tmp_path / "emg.tsv"), "participants": f"{dataset}/participants.tsv"}
+    overlay = "config/tables.yaml"
+    (project / overlay).write_text(yaml.safe_dump(merge(own, {"dataset": {"bids_root": None, "tables": tables}})))
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     results = project / "results"
     assert "Facial mimicry after oxytocin: study report" in (results / "study_report.html").read_text()

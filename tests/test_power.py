@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import DEFAULT, POWER, SIMULATION, STUDY, merge, run_snakemake, write_overlay
+from helpers import DEFAULT, POWER, SIMULATION, STUDY, lay_scenario, merge, run_snakemake
 from mimicry import findings
 from mimicry.power import lmm_rules, planning, studies, summary
 from mimicry.power.planning import BAYES_RULES, LMM_RULES
@@ -150,9 +150,7 @@ def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run:
     alone, which come out the same (each batch is deterministic from its replicates' seeds)."""
     project = tmp_path / "project"
     shutil.copytree(test_run, project, symlinks=True, ignore=shutil.ignore_patterns("conda", "singularity"))
-    bayes = {"replicates": 2, "batch": 2, "chains": 2, "warmup": 150, "draws": 150, "lopo_draws": 100}
-    tiny = {"effects": [0.0, -0.2], "participants_per_group": [12], "replicates": 3, "batch": 2, "bayes": bayes}
-    overlay = write_overlay(project, "tiny_power.yaml", {"power": tiny, "report": {"power": True}})
+    overlay = lay_scenario(project, "tiny_power")
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     table = pd.read_csv(project / "results/power/power.tsv", sep="\t")
     assert set(table["rule"]) == set(LMM_RULES) | set(BAYES_RULES) and set(table["effect"]) == {0.0, -0.2}

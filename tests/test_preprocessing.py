@@ -15,11 +15,12 @@ from helpers import (
     TEST_CONFIG,
     assert_rules_catch_the_planted_artefacts,
     assert_window_means_track_the_planted_response,
+    copy_dataset,
     copy_project,
+    lay_scenario,
     rewrite_recording,
     run_snakemake,
     windows_with_truth,
-    write_overlay,
 )
 from mimicry.table_columns import WINDOW_DTYPES
 
@@ -102,8 +103,7 @@ def test_same_input_and_config_give_byte_identical_tables(test_run: Path, tmp_pa
 def bad_dataset(test_run: Path, tmp_path: Path) -> tuple[Path, Path]:
     """A copy of the test study as an external dataset: sub-002 has a flat zygomaticus channel (electrode
     off), sub-004 was recorded at 600 Hz, too low for the 400 Hz band-pass."""
-    dataset = tmp_path / "dataset"
-    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    dataset = copy_dataset(test_run, tmp_path / "dataset")
 
     def flat(data: np.ndarray, sfreq: float) -> tuple[np.ndarray, float]:
         data[1] = 0.0
@@ -116,9 +116,7 @@ def bad_dataset(test_run: Path, tmp_path: Path) -> tuple[Path, Path]:
 
 def test_bad_recordings_are_excluded_and_recorded(bad_dataset: tuple[Path, Path]) -> None:
     dataset, project = bad_dataset
-    overlay = write_overlay(
-        project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
-    )
+    overlay = lay_scenario(project, "own_bids", dataset=dataset)
     # the preprocessing stage is what excludes; the statistics after it read the same tables
     run_snakemake(project, "--cores", "2", "results/preprocessing/emg_windows.parquet", "--configfile", overlay)
     rejections = pd.read_csv(
@@ -146,15 +144,7 @@ def test_bad_recordings_are_excluded_and_recorded(bad_dataset: tuple[Path, Path]
 
 def test_bad_recordings_fail_clearly_and_spare_the_others(bad_dataset: tuple[Path, Path]) -> None:
     dataset, project = bad_dataset
-    overlay = write_overlay(
-        project,
-        "external.yaml",
-        {
-            "simulation": {"enabled": False},
-            "dataset": {"bids_root": str(dataset)},
-            "preprocessing": {"emg": {"on_bad_recording": "fail"}},
-        },
-    )
+    overlay = lay_scenario(project, "own_bids", "fail_bad_recordings", dataset=dataset)
     target = "results/preprocessing/emg_windows.parquet"
     result = run_snakemake(project, "--cores", "2", "--keep-going", target, "--configfile", overlay, check=False)
     assert result.returncode != 0

@@ -21,7 +21,9 @@ from helpers import (
     ROOT,
     SNAKEMAKE,
     TEST_CONFIG,
+    copy_dataset,
     copy_project,
+    lay_scenario,
     run_snakemake,
     snakemake_env,
     write_overlay,
@@ -122,17 +124,14 @@ def test_an_edited_rule_script_reruns_that_rules_jobs(finished: Path) -> None:
 
 def test_a_participant_added_runs_only_its_jobs_and_the_group_stages(test_run: Path, tmp_path: Path) -> None:
     """A user's BIDS dataset analysed without sub-006, then with it: only sub-006's jobs and the group stages."""
-    dataset, held_back = tmp_path / "dataset", tmp_path / "sub-006"
-    shutil.copytree(test_run / "results/simulated/bids", dataset)
+    dataset, held_back = copy_dataset(test_run, tmp_path / "dataset"), tmp_path / "sub-006"
     shutil.move(dataset / "sub-006", held_back)
     participants = (dataset / "participants.tsv").read_text()
     (dataset / "participants.tsv").write_text(
         "".join(line for line in participants.splitlines(keepends=True) if not line.startswith("sub-006"))
     )
     project = copy_project(tmp_path / "project")
-    overlay = write_overlay(
-        project, "external.yaml", {"simulation": {"enabled": False}, "dataset": {"bids_root": str(dataset)}}
-    )
+    overlay = lay_scenario(project, "own_bids", dataset=dataset)
     # the per-participant stage and its gathers: what adding a participant must not redo for the others
     gathered = (
         "results/dataset/validation.tsv",

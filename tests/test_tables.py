@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import STUDY, copy_project, run_snakemake, write_overlay
+from helpers import STUDY, copy_project, lay_scenario, run_snakemake
 from mimicry.errors import DatasetError
 from mimicry.tables import EMG_REQUIRED, RT_REQUIRED, import_emg_table, import_rt_table
 
@@ -34,11 +34,7 @@ def exported(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
 
 def test_statistics_from_tables_equal_those_from_recordings(test_run: Path, exported, tmp_path: Path) -> None:
     project = copy_project(tmp_path / "project")
-    overlay = write_overlay(
-        project,
-        "tables.yaml",
-        {"simulation": {"enabled": False}, "dataset": {"tables": {k: str(v) for k, v in exported.items()}}},
-    )
+    overlay = lay_scenario(project, "own_tables", **exported)
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     assert not (project / "results/simulated").exists() and not (project / "results/preprocessing/emg").exists()
     for model in ("emg_zygomaticus", "rt"):
@@ -101,8 +97,7 @@ def test_a_bad_table_stops_the_workflow_before_any_job(exported, tmp_path: Path)
     table.loc[10, "window"] = 2.5
     broken = _write(table, tmp_path)
     project = copy_project(tmp_path / "project")
-    tables = {**{k: str(v) for k, v in exported.items()}, "emg_windows": str(broken)}
-    overlay = write_overlay(project, "tables.yaml", {"simulation": {"enabled": False}, "dataset": {"tables": tables}})
+    overlay = lay_scenario(project, "own_tables", **{**exported, "emg_windows": broken})
     result = run_snakemake(project, "--cores", "1", "--configfile", overlay, check=False)
     assert result.returncode != 0
     assert "column window: not a whole number in row 11" in result.stdout + result.stderr
