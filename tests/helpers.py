@@ -3,6 +3,7 @@ overlays, the validated default configuration, planted data and rewritten record
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import string
@@ -15,8 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from mimicry.bayes.model import Cells
 from mimicry.config import load_config, merge
-from mimicry.settings import EmgSettings, PowerSettings, SimulationSettings
+from mimicry.settings import EmgSettings, PowerSettings, Priors, Sampling, SimulationSettings
 from mimicry.study import Study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -222,3 +224,45 @@ def assert_rules_catch_the_planted_artefacts(with_truth: pd.DataFrame) -> None:
     own = trials["reason"].str.len().gt(0) & ~trials["reason"].str.startswith("in ")
     assert trials.loc[planted, "rejected"].mean() > 0.5
     assert own[~planted].mean() < 0.08
+
+
+#: The Bayesian tests' design (the paper's), settings and priors (the paper's), and a quick sampling run.
+GROUPS = ["amisulpride", "naltrexone", "placebo"]
+MUSCLES = ["corrugator", "zygomaticus"]
+EMOTIONS = ["AngryToHappy", "HappyToAngry"]
+BAYES = DEFAULT["statistics"]["bayes"]
+PRIORS = Priors.from_config(BAYES)
+QUICK = dataclasses.replace(Sampling.from_config(BAYES, cores=2), chains=2, warmup=300, draws=300, seed=7)
+
+
+def small_windows(n_per_group: int = 2, seed: int = 0) -> pd.DataFrame:
+    """A small window table: every participant x muscle x emotion x window, 3 trials each, one rejected."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for g, group in enumerate(GROUPS):
+        for p in range(n_per_group):
+            participant = f"{g}{p:02d}"
+            for trial in range(3):
+                for muscle in MUSCLES:
+                    for emotion in EMOTIONS:
+                        for window in range(1, 6):
+                            number = 1 + trial + 3 * EMOTIONS.index(emotion)  # unique within a participant
+                            rows.append(
+                                (
+                                    participant,
+                                    group,
+                                    number,
+                                    emotion,
+                                    muscle,
+                                    window,
+                                    0.1 * np.tanh(window - 1) + rng.normal(0, 0.05),
+                                    trial == 2,
+                                )
+                            )
+    return pd.DataFrame(
+        rows, columns=["participant", "group", "trial", "emotion", "muscle", "window", "log_emg", "rejected"]
+    )
+
+
+def small_cells(data: pd.DataFrame) -> Cells:
+    return Cells.of(data, GROUPS, MUSCLES, EMOTIONS)
