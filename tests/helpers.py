@@ -96,6 +96,29 @@ def lay_scenario(project: Path, *names: str, over_test_config: bool = True, **va
     return str(path.relative_to(project))
 
 
+#: A lab's analysis repository that uses this workflow as a Snakemake module (README, "Your own study").
+LAB_SNAKEFILE = """configfile: "config/config.yaml"
+
+
+module mimicry:
+    snakefile: "{workflow}"
+    config: config
+
+
+use rule * from mimicry as mimicry_*
+"""
+
+
+def lab_repository(folder: Path, workflow: Path, config: dict) -> Path:
+    """A lab's own analysis folder at ``folder``: a Snakefile that declares ``workflow`` (a copy of this project,
+    as a lab would check out a version of it) as a module, and ``config`` as its config/config.yaml, whole (a
+    module's config is the lab's alone: the workflow's config/config.yaml is not read)."""
+    (folder / "config").mkdir(parents=True)
+    (folder / "Snakefile").write_text(LAB_SNAKEFILE.format(workflow=workflow / "Snakefile"), encoding="utf-8")
+    (folder / "config/config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return folder
+
+
 def copy_dataset(test_run: Path, destination: Path) -> Path:
     """The test run's simulated BIDS dataset copied to ``destination``, to be analysed as a lab's own."""
     shutil.copytree(test_run / "results/simulated/bids", destination)

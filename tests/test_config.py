@@ -15,6 +15,7 @@ import yaml
 from helpers import DEFAULT, ROOT, TEST_CONFIG, write_schema_with_defaults
 from mimicry.config import SCHEMA, ConfigError, load_config, validate_config
 from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
+from mimicry.study import PAPERS_WORDING, Study
 
 SHIPPED = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 # the schema's defaults alone: only the study keys the schema requires given
@@ -131,3 +132,40 @@ def test_the_config_check_skips_jsonschemas_slow_optional_parser_and_leaves_it_i
         env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
     )
     assert done.returncode == 0, done.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A lab's study in its own words
+
+
+def test_a_labs_study_that_sets_no_words_of_its_own_is_stopped_naming_the_keys() -> None:
+    """Analysing data of its own, a config laid over config/config.yaml inherits the paper's title and stimulus,
+    and one used as a module's config (no config/config.yaml beneath it) has none: both stop, naming the keys."""
+    own_data = {"simulation": {"enabled": False}, "dataset": {"bids_root": "data/bids"}}
+    with pytest.raises(ConfigError, match=r"study\.title, study\.stimulus: a study of your own"):
+        load_config(own_data)
+    alone = {"study": {key: SHIPPED["study"][key] for key in REQUIRED_STUDY}, **own_data}
+    with pytest.raises(ConfigError, match=r"study\.title, study\.stimulus"):
+        validate_config(alone)
+    worded = Study.from_config(
+        load_config(own_data, {"study": {"title": "Our replication", "stimulus": "morphing faces"}})["study"]
+    )
+    assert (worded.title, worded.stimulus) == ("Our replication", "morphing faces")
+
+
+def test_the_papers_words_describe_only_the_papers_simulated_study() -> None:
+    """The simulated study of the paper's design gets the paper's words, even from a config that leaves them out;
+    a simulated study of another design must give its own."""
+    alone = Study.from_config(
+        validate_config({"study": {key: SHIPPED["study"][key] for key in REQUIRED_STUDY}})["study"]
+    )
+    assert (alone.title, alone.stimulus) == (PAPERS_WORDING["title"], PAPERS_WORDING["stimulus"])
+    other_design = {"study": {"groups": ["oxytocin", "placebo"]}, "simulation": {"participants_per_group": {}}}
+    with pytest.raises(ConfigError, match=r"study\.title, study\.stimulus"):
+        load_config(other_design)
+
+
+def test_the_template_for_a_labs_own_study_is_valid_and_in_its_own_words() -> None:
+    template = load_config(ROOT / "config/examples/own-study.yaml")
+    assert not template["simulation"]["enabled"]
+    assert template["study"]["title"] != PAPERS_WORDING["title"]

@@ -1,15 +1,28 @@
 """The test study's recordings in other designs, from a config alone: without a response task (events without
-response_time/response), to the HTML report with no RT part anywhere; in two long windows, without the
-asymptotic models. (Another lab's whole design: test_other_design.py.)"""
+response_time/response), run as a lab would, from its own folder with this workflow as a Snakemake module, to the
+HTML report with no RT part anywhere; in two long windows, without the asymptotic models. (Another lab's whole
+design: test_other_design.py.)"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from helpers import RT_OUTPUTS, copy_dataset, copy_project, lay_scenario, run_snakemake
+from helpers import (
+    ROOT,
+    RT_OUTPUTS,
+    copy_dataset,
+    copy_project,
+    lab_repository,
+    lay_scenario,
+    merge,
+    run_snakemake,
+    scenario_config,
+    yaml_of,
+)
 
 
 def _without_responses(root: Path) -> None:
@@ -20,17 +33,26 @@ def _without_responses(root: Path) -> None:
 
 @pytest.fixture(scope="module")
 def without_rt(test_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A lab's study without response times, analysed from the lab's own folder: its Snakefile declares a checked-out
+    version of this workflow as a module, its config/config.yaml is the whole config (the paper's design keys, the
+    test study's sizes, its own words and dataset), its stimulus table its own copy."""
     folder = tmp_path_factory.mktemp("without_rt")
     dataset = copy_dataset(test_run, folder / "dataset")
     _without_responses(dataset)
-    project = copy_project(folder / "project")
-    overlay = lay_scenario(project, "own_bids", dataset=dataset)
-    run_snakemake(project, "--cores", "2", "--configfile", overlay)
-    return project
+    workflow = copy_project(folder / "workflow")
+    config = merge(yaml_of(ROOT / "config/config.yaml"), scenario_config("own_bids", dataset=dataset))
+    lab = lab_repository(folder / "lab", workflow, merge(config, {"study": {"stimuli": "resources/videos.tsv"}}))
+    (lab / "resources").mkdir()
+    shutil.copy(ROOT / "resources/stimuli.tsv", lab / "resources/videos.tsv")
+    run_snakemake(lab, "--cores", "2")
+    assert not (workflow / "results").exists()  # everything the module makes lies in the lab's folder
+    return lab
 
 
 def test_a_study_without_response_times_runs_to_the_report_with_no_rt_part(without_rt: Path, test_run: Path) -> None:
-    assert (without_rt / "results/study_report.html").stat().st_size > 100_000
+    html = (without_rt / "results/study_report.html").read_text()
+    assert len(html) > 100_000 and "Facial mimicry in our replication: study report" in html
+    assert "Workflow version" in html
     for output in RT_OUTPUTS:
         assert not (without_rt / output).exists(), output
     rates = pd.read_csv(without_rt / "results/preprocessing/rejection_rates.tsv", sep="\t")

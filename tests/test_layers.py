@@ -35,7 +35,14 @@ LAYERS = (
     # analyses over many simulated studies
     ("mimicry.power",),
     # the study's report
-    ("mimicry.table1", "mimicry.figures", "mimicry.findings", "mimicry.methods", "mimicry.provenance"),
+    (
+        "mimicry.table1",
+        "mimicry.figures",
+        "mimicry.findings",
+        "mimicry.report_tables",
+        "mimicry.methods",
+        "mimicry.provenance",
+    ),
 )
 #: What the DAG may be planned with: no simulator, no model fitting, no analysis over studies but its plan.
 PLANNING_FORBIDDEN = ("mimicry.simulate", "mimicry.lmm.", "mimicry.bayes.", "mimicry.power.", "mimicry.emg")

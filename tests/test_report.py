@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from helpers import DEFAULT, ROOT, TEST_CONFIG, run_snakemake
-from mimicry import findings, methods, provenance
+from mimicry import findings, methods, provenance, report_tables
 
 # ---------------------------------------------------------------------------------------------------------------
 # Pure functions
@@ -262,3 +262,54 @@ def test_snakemake_report_has_every_stage_with_captions(test_run: Path) -> None:
     # captions are rendered with the config's values
     assert "band-pass\\n20.0-400.0 Hz" in html
     assert "emotion x window (50 draws)" in html
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Tables as the report prints them
+
+
+def test_numbers_print_at_a_journals_precision_and_missing_values_say_why() -> None:
+    table = pd.DataFrame(
+        {
+            "term": ["emotion", "drug"],
+            "num_df": [1.0, 2.0],
+            "den_df": [127.13, 126.0],
+            "F": [97.6249, 0.4151],
+            "p": [2.3e-9, 0.66123],
+            "paper_percent": [21.4, np.nan],
+            "converged": [True, False],
+            "n": [130.0, 129.0],
+        }
+    )
+    shown = report_tables.presentable(table, missing={"paper_percent": "not in the paper"})
+    assert shown.iloc[0].tolist() == ["emotion", "1", "127.1", "97.62", "< .001", "21.4", "yes", "130"]
+    assert shown.iloc[1].tolist() == ["drug", "2", "126", "0.42", ".661", "not in the paper", "no", "129"]
+    assert report_tables.presentable(pd.DataFrame({"estimate": [np.nan, ""]})).iloc[:, 0].tolist() == ["n/a"] * 2
+    assert report_tables.format_p_value(0.9996) == "> .999"
+    tested = report_tables.with_f_tests(table)
+    assert tested["test"][0] == "F(1, 127.1) = 97.62, p < .001"
+
+
+def test_a_long_table_shows_its_first_rows_and_folds_the_rest() -> None:
+    long = report_tables.presentable(pd.DataFrame({"participant": [f"{k:03d}" for k in range(130)]}))
+    folded = report_tables.folded_html(long, "results/x.tsv", "Participants")
+    shown, hidden = folded.split("<details>")
+    assert shown.count("<tr>") == 1 + report_tables.SHOWN_ROWS and hidden.count("<tr>") == 1 + 130
+    assert "all 130 rows" in hidden and "results/x.tsv" in folded
+    short = report_tables.folded_html(long.head(3), "results/x.tsv", "Participants")
+    assert "<details>" not in short and short.count("<tr>") == 4
+
+
+def test_the_report_has_contents_and_no_cell_that_reads_nan(test_run: Path) -> None:
+    """A reader sees a table of contents linking every section, and no nan, NaN, <NA>, None or empty cell: each
+    missing value says what is missing; long tables are folded."""
+    html = (test_run / "results/study_report.html").read_text()
+    assert "Contents" in html
+    for title in ("Summary", "Linear mixed models: Figure 1, Figure S2", "Provenance", "Methods"):
+        anchor = report_tables.anchor(title)
+        assert f'href="#{anchor}"' in html and f'id="{anchor}"' in html, title
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", html, flags=re.S)
+    assert len(cells) > 200
+    bad = [cell for cell in cells if cell.strip() in {"", "nan", "NaN", "<NA>", "&lt;NA&gt;", "None"}]
+    assert not bad, bad[:5]
+    assert "<details>" in html and "F(" in html and "Workflow version" in html

@@ -1,5 +1,5 @@
-"""The house rules, checked by tools: ruff (lint and format), snakefmt, mypy over the package; the README's Layout
-and tools/README.md name what exists; nothing refers to a path outside the repository."""
+"""The house rules, checked by tools: ruff (lint and format), snakefmt, mypy over the package; the Layout of
+docs/development.md and tools/README.md name what exists; nothing refers to a path outside the repository."""
 
 from __future__ import annotations
 
@@ -36,13 +36,13 @@ def test_style_tool_passes(command: tuple[str, ...]) -> None:
 
 
 def _layout() -> list[str]:
-    """The paths the README's Layout block names (first column)."""
-    readme = (ROOT / "README.md").read_text()
+    """The paths the Layout block of docs/development.md names (first column)."""
+    readme = (ROOT / "docs/development.md").read_text()
     block = readme[readme.index("## Layout") :].split("```")[1]
     return [line.split()[0] for line in block.strip().splitlines()]
 
 
-def test_the_readme_layout_names_every_module_and_rule_file_and_nothing_else() -> None:
+def test_the_layout_names_every_module_and_rule_file_and_nothing_else() -> None:
     named = set(_layout())
     assert all((ROOT / path).exists() or path == "results/" for path in named), sorted(
         p for p in named if not (ROOT / p).exists()

@@ -104,7 +104,8 @@ def data_paragraph(config: Mapping[str, Any]) -> str:
     exclusion = f" Participants excluded by configuration: {', '.join(excluded)}." if excluded else ""
     return (
         f"{source} Participants were in one of {len(groups)} drug groups ({_list(groups)}; reference: "
-        f"{study['reference_group']}) and watched {trials}{study['stimulus']} ({_list(study['emotions'])})."
+        f"{study['reference_group']}) and watched {trials}{Study.from_config(study).stimulus} "
+        f"({_list(study['emotions'])})."
         f"{exclusion}"
     )
 

@@ -35,10 +35,10 @@ class Study:
     channels: Mapping[str, str]
     #: experimental trials each participant must have; ``None`` accepts any number
     trials_per_participant: int | None
-    #: the report's title, in the study's words (None: not set)
-    title: str | None
-    #: what the participants saw, in the study's words (None: not set)
-    stimulus: str | None
+    #: the report's title, in the study's words
+    title: str
+    #: what the participants saw, in the study's words
+    stimulus: str
 
     @property
     def muscles(self) -> tuple[str, ...]:
@@ -54,8 +54,9 @@ class Study:
             emotions=tuple(study["emotions"]),
             channels=dict(study["channels"]),
             trials_per_participant=study["trials_per_participant"],
-            title=study["title"],
-            stimulus=study["stimulus"],
+            # unset only for the paper's data (the config's validation sees to it): then the paper's words
+            title=study["title"] or PAPERS_WORDING["title"],
+            stimulus=study["stimulus"] or PAPERS_WORDING["stimulus"],
         )
 
     @property

@@ -7,9 +7,12 @@ import yaml
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 
+# The workflow's own folder (its repository), also when it runs as a module of a lab's workflow, whose folder is
+# then the working directory and workflow.basedir.
+PROJECT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).parents[1]
 # This file imports the project's `mimicry` package from src/. Rule scripts find it through the symlink
 # workflow/scripts/mimicry (Snakemake puts a script's folder on sys.path), in any environment: venv, conda, cluster.
-SRC = Path(workflow.basedir) / "src"
+SRC = PROJECT / "src"
 sys.path.insert(0, str(SRC))
 
 from mimicry.bids.layout import recording_files
@@ -28,7 +31,7 @@ try:  # fills in the schema's defaults: the one place a default lives
     validate_config(config)
 except ConfigError as error:
     raise WorkflowError(f"Invalid config: {error}") from None
-PARTICIPANTS_SCHEMA = Path(workflow.basedir) / "workflow/schemas/participants.schema.yaml"
+PARTICIPANTS_SCHEMA = PROJECT / "workflow/schemas/participants.schema.yaml"
 PARTICIPANTS_RULES = yaml.safe_load(PARTICIPANTS_SCHEMA.read_text())
 
 STUDY = Study.from_config(config["study"])
@@ -99,8 +102,14 @@ def code_of(script):
     """The package files that ``script`` (as the rule's ``script:`` or ``notebook:`` names it) runs, found from its
     imports: editing one reruns the jobs that use it. Relative paths, so that a project moved or copied elsewhere
     with its results is still up to date."""
-    path = Path(workflow.basedir) / "workflow" / "rules" / script
+    path = PROJECT / "workflow" / "rules" / script
     return [os.path.relpath(file) for file in code_files(path, SRC / "mimicry")]
+
+
+def project_file(path):
+    """A file of the workflow's own folder, relative to the working directory (the workflow's folder, or the lab's
+    that uses it as a module)."""
+    return os.path.relpath(PROJECT / path)
 
 
 def recording(participant, root=None):
@@ -128,7 +137,7 @@ def lmm_participants(wildcards):
     return PARTICIPANTS_TABLE if LMM_SPECS[wildcards.model].covariates else []
 
 
-ENVIRONMENTS = sorted(path.stem for path in (Path(workflow.basedir) / "envs").glob("*.yaml"))
+ENVIRONMENTS = sorted(path.stem for path in (PROJECT / "envs").glob("*.yaml"))
 
 
 def input_files(wildcards=None):

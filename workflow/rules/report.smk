@@ -7,7 +7,7 @@ REPORT = "results/report"
 rule software_versions:
     """What one environment pins beside what it has installed (run inside that environment)."""
     input:
-        env="envs/{environment}.yaml",
+        env=project_file("envs/{environment}.yaml"),
         code=code_of("../scripts/software_versions.py"),
     output:
         f"{PROVENANCE}/software/{{environment}}.tsv",
@@ -113,7 +113,7 @@ rule study_report_html:
     the internet)."""
     input:
         notebook=rules.study_notebook.log.notebook,
-        template="workflow/notebooks/templates/offline/index.html.j2",
+        template=project_file("workflow/notebooks/templates/offline/index.html.j2"),
     output:
         report("results/study_report.html", caption="../report/study_report.rst", category="5 Report"),
     log:

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import yaml
 
+import mimicry
 from mimicry.joblog import job_log
 from mimicry.provenance import config_digest, input_checksums
 
@@ -20,6 +21,7 @@ with job_log(snakemake.log[0], "provenance") as log:
     checksums = input_checksums(snakemake.input.data)
     checksums.to_csv(snakemake.output.inputs, sep="\t", index=False)
     summary = {
+        "workflow_version": mimicry.__version__,
         "config_sha256": config_digest(config),
         "input_files": len(checksums),
         "input_bytes": int(checksums["bytes"].sum()),
