@@ -97,7 +97,7 @@ def _contrast_rows() -> pd.DataFrame:
         ),
         (-0.09, None, 1, 12, "naltrexone", -0.09, -0.02, -0.08, 0.04, False, True, 5.0, 6.0, 0.27, 1.02, 300, 2, False),
     ]
-    return pd.DataFrame(rows, columns=bayes_power.CONTRAST_COLUMNS).astype({"participants_per_group": "Int64"})
+    return pd.DataFrame(rows, columns=bayes_power.STUDY_CONTRAST_COLUMNS).astype({"participants_per_group": "Int64"})
 
 
 def test_the_rules_decide_per_study_and_the_table_counts_fits_that_missed_the_gate() -> None:

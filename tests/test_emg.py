@@ -16,8 +16,9 @@ import pytest
 from scipy import signal
 
 from helpers import DEFAULT, ROOT
-from mimicry import emg
-from mimicry.emg import BadRecording, EmgSettings
+from mimicry import emg, outliers
+from mimicry.emg import BadRecording
+from mimicry.settings import EmgSettings
 
 SFREQ = 1200.0
 SETTINGS = EmgSettings.from_config(DEFAULT["preprocessing"]["emg"])
@@ -92,23 +93,23 @@ def test_outlier_rules_follow_the_paper() -> None:
     rng = np.random.default_rng(3)
     values = rng.normal(0, 1, (96, 2))
     values[5, 0] = 10.0  # one clear outlier in channel 0
-    measures = {rule: values.copy() for rule in emg.OUTLIER_RULES}
+    measures = {rule: values.copy() for rule in outliers.OUTLIER_RULES}
     measures["peak"][7, 1] = -10.0
     valid = np.ones(96, dtype=bool)
     valid[9] = False
-    reasons = emg.outlier_reasons(measures, valid, emg.OUTLIER_RULES, 2.0)
+    reasons = outliers.outlier_reasons(measures, valid, outliers.OUTLIER_RULES, 2.0)
     assert reasons[5, 0] == "mean+peak+baseline_mean+baseline_peak"
     assert reasons[7, 1] == "peak"
-    assert reasons[9, 0] == reasons[9, 1] == emg.OUTSIDE
+    assert reasons[9, 0] == reasons[9, 1] == outliers.OUTSIDE
     # the rule itself: beyond 2 SD (ddof=1) of the valid trials' mean
     v = np.where(valid, values[:, 1], np.nan)
     beyond = np.abs(v - np.nanmean(v)) > 2 * np.nanstd(v, ddof=1)
     assert np.array_equal(beyond, np.char.find(reasons[:, 1].astype(str), "mean") >= 0)
 
-    spread = emg.apply_scope(reasons, ["corrugator", "zygomaticus"], "trial")
+    spread = outliers.apply_scope(reasons, ["corrugator", "zygomaticus"], "trial")
     assert spread[5, 1] == "in corrugator: mean+peak+baseline_mean+baseline_peak"
     assert spread[7, 0] == "in zygomaticus: peak"
-    assert (emg.apply_scope(reasons, ["corrugator", "zygomaticus"], "muscle") == reasons).all()
+    assert (outliers.apply_scope(reasons, ["corrugator", "zygomaticus"], "muscle") == reasons).all()
 
 
 def test_log_proportion_and_windows() -> None:
@@ -168,8 +169,8 @@ def test_trials_outside_the_recording_are_recorded_and_all_lost_excludes() -> No
         _raw(data), _trials(onsets), {"corrugator": "EMG0", "zygomaticus": "EMG1"}, SETTINGS, 50.0, "042"
     )
     first = result.windows[result.windows["trial"] == 1]
-    assert first["rejected"].all() and (first["reason"] == emg.OUTSIDE).all()
-    assert (result.summary[emg.OUTSIDE] == 1).all()
+    assert first["rejected"].all() and (first["reason"] == outliers.OUTSIDE).all()
+    assert (result.summary[outliers.OUTSIDE] == 1).all()
     with pytest.raises(BadRecording, match="no trial's epoch"):
         emg.preprocess(
             _raw(data), _trials([0.1, 0.2]), {"corrugator": "EMG0", "zygomaticus": "EMG1"}, SETTINGS, 50.0, "042"

@@ -21,6 +21,7 @@ LAYERS = (
     # one participant or one table at a time: the simulator, preprocessing, inputs, the model specs
     (
         "mimicry.simulate",
+        "mimicry.outliers",
         "mimicry.emg",
         "mimicry.rt",
         "mimicry.qc",

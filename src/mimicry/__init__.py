@@ -8,9 +8,9 @@ top (a module imports from its own layer or below; docs/development.md, tests/te
    :mod:`~mimicry.settings`;
 1. data contracts and plumbing: :mod:`~mimicry.task`, :mod:`~mimicry.bids`, :mod:`~mimicry.table_columns`,
    :mod:`~mimicry.joblog`, :mod:`~mimicry.rsession`, :mod:`~mimicry.plumbing`;
-2. one participant or table at a time: :mod:`~mimicry.simulate`, :mod:`~mimicry.emg`, :mod:`~mimicry.rt`,
-   :mod:`~mimicry.qc`, :mod:`~mimicry.tables`, :mod:`~mimicry.gather`, :mod:`~mimicry.inputs`, the model specs
-   (:mod:`~mimicry.lmm_specs`, :mod:`~mimicry.bayes_specs`);
+2. one participant or table at a time: :mod:`~mimicry.simulate`, :mod:`~mimicry.outliers`, :mod:`~mimicry.emg`,
+   :mod:`~mimicry.rt`, :mod:`~mimicry.qc`, :mod:`~mimicry.tables`, :mod:`~mimicry.gather`, :mod:`~mimicry.inputs`,
+   the model specs (:mod:`~mimicry.lmm_specs`, :mod:`~mimicry.bayes_specs`);
 3. inference: :mod:`~mimicry.lmm`, :mod:`~mimicry.bayes`;
 4. analyses over many simulated studies: :mod:`~mimicry.power`;
 5. the report: :mod:`~mimicry.table1`, :mod:`~mimicry.figures`, :mod:`~mimicry.findings`,

@@ -5,7 +5,7 @@ import pandas as pd
 
 from mimicry.figures import power_figure
 from mimicry.joblog import job_log
-from mimicry.power.bayes_rules import CONTRAST_COLUMNS, coverage_table, rule_decisions
+from mimicry.power.bayes_rules import STUDY_CONTRAST_COLUMNS, coverage_table, rule_decisions
 from mimicry.power.planning import RULE_LABELS, rule_specs
 from mimicry.power.summary import all_replicates, methods_paragraph, power_table, smallest_detectable
 from mimicry.qc import save
@@ -15,7 +15,7 @@ from mimicry.study import Study
 with job_log(snakemake.log[0], "power_summary") as log:
     lmm = pd.concat([pd.read_parquet(path) for path in snakemake.input.batches], ignore_index=True)
     studies = [pd.read_parquet(path) for path in snakemake.input.bayes]  # none: power.bayes.replicates is 0
-    contrasts = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame(columns=CONTRAST_COLUMNS)
+    contrasts = pd.concat(studies, ignore_index=True) if studies else pd.DataFrame(columns=STUDY_CONTRAST_COLUMNS)
     contrasts.to_parquet(snakemake.output.contrasts, index=False)
     replicates = all_replicates(lmm, rule_decisions(contrasts))
     replicates.to_parquet(snakemake.output.replicates, index=False)

@@ -43,7 +43,7 @@ RULE_MODELS = ("full", "no_drug")
 #: The posterior parameter a contrast is taken of, per ``power.target.parameter``.
 TARGET_PARAMETERS = {"a": "asymptote", "c": "rate"}
 #: Columns of a Bayesian batch's table: one row per study x target drug.
-CONTRAST_COLUMNS = [
+STUDY_CONTRAST_COLUMNS = [
     "effect",
     "participants_per_group",
     "replicate",
@@ -226,7 +226,7 @@ def run_batch(
                 seed=replicate_seed,
             )
         )
-    return pd.concat(tables, ignore_index=True)[CONTRAST_COLUMNS].astype({"participants_per_group": "Int64"})
+    return pd.concat(tables, ignore_index=True)[STUDY_CONTRAST_COLUMNS].astype({"participants_per_group": "Int64"})
 
 
 def rule_decisions(contrasts: pd.DataFrame) -> pd.DataFrame:

@@ -18,7 +18,7 @@ The tonic part is Gaussian with the covariance that the process and the epoch im
 simulation's parameters, not fitted: :func:`ou_mean_covariance`). The carrier part, a bias (the mean of a log is
 below the log of a mean) and a little independent noise per window, is calibrated against the raw path
 (:data:`CARRIER_BIAS`, :data:`CARRIER_SD`). Trials are rejected by the preprocessing's own outlier rules
-(``mimicry.emg.outlier_reasons``) on what the window level holds: the response's mean and peak as percent of
+(``mimicry.outliers.outlier_reasons``) on what the window level holds: the response's mean and peak as percent of
 the baseline (over windows instead of samples) and the baseline level. The simulator's artefacts are where it
 puts them (:func:`artefacts`): a burst in the windows it overlaps, a contraction in the baseline level, a burst's
 top and an electrode pop on the peak the rules see.
@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from mimicry.curve import curve
-from mimicry.emg import outlier_reasons
+from mimicry.outliers import outlier_reasons
 from mimicry.settings import EmgSettings, SimulationSettings
 from mimicry.simulate.recording import MAINS_HARMONICS
 

@@ -58,7 +58,7 @@ def power_table(replicates: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def smallest_detectable(table: pd.DataFrame, target: float = 0.8) -> pd.DataFrame:
+def smallest_detectable(table: pd.DataFrame, target: float) -> pd.DataFrame:
     """Per group size and rule, the smallest planted effect (in size) whose power reaches ``target``, by linear
     interpolation between grid effects; ``low``/``high`` from the power intervals' bounds (NaN: not reached in
     the grid)."""

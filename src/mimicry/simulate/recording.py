@@ -252,7 +252,7 @@ def simulate_recording(
     stimuli: pd.DataFrame,
     simulation: SimulationSettings,
     study: Study,
-    recording: str = "raw",
+    recording: str,
 ) -> SimulatedRecording:
     """Simulate one participant's session: trial order, responses and the EMG of every muscle, as broadband
     EMG (``recording="raw"``) or as the amplifier's amplitude envelope (``"envelope"``)."""
