@@ -4,10 +4,8 @@ effect planted, its trial x window values drawn by the fast path."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,7 +15,6 @@ from mimicry.power.planning import PowerCell, target_groups
 from mimicry.settings import DrugEffect, EmgSettings, PowerTarget, SimulationSettings
 from mimicry.simulate.participants import simulate_participants
 from mimicry.study import Study
-from mimicry.task import load_stimuli
 
 
 @dataclass(frozen=True)
@@ -29,17 +26,6 @@ class StudyTemplate:
     simulation: SimulationSettings
     emg: EmgSettings
     stimuli: pd.DataFrame
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any], stimuli: str | Path) -> StudyTemplate:
-        """From the config's ``study``, ``simulation`` and ``preprocessing.emg`` sections and the stimulus table."""
-        study = Study.from_config(config["study"])
-        return cls(
-            study,
-            SimulationSettings.from_config(config["simulation"]),
-            EmgSettings.from_config(config["preprocessing"]["emg"]),
-            load_stimuli(stimuli, study.emotions),
-        )
 
 
 def replicate_simulation(
