@@ -37,8 +37,6 @@ def _decimals(column: str) -> int | None:
         return 2
     if re.search(r"percent|pct|(^|_)share($|_)", name):
         return 1
-    if re.search(r"rhat|r_hat", name):
-        return 3
     return 3
 
 

@@ -6,23 +6,17 @@ from mimicry.power.lmm_rules import run_batch_here
 from mimicry.power.planning import PowerBatch, rule_specs
 from mimicry.power.studies import StudyTemplate
 from mimicry.rsession import call_in_fresh_r
-from mimicry.settings import EmgSettings, PowerSettings, SimulationSettings
-from mimicry.study import Study
-from mimicry.task import load_stimuli
+from mimicry.settings import PowerSettings
 
 with job_log(snakemake.log[0], "power_batch") as log:
     config = snakemake.params.config
     batch = PowerBatch.from_params(snakemake.params.batch)
     log.info("%s", batch.description)
-    study = Study.from_config(config["study"])
-    template = StudyTemplate(
-        study,
-        SimulationSettings.from_config(config["simulation"]),
-        EmgSettings.from_config(config["preprocessing"]["emg"]),
-        load_stimuli(snakemake.input.stimuli, study.emotions),
+    template = StudyTemplate.from_sections(
+        config["study"], config["simulation"], config["preprocessing"]["emg"], snakemake.input.stimuli
     )
     power = PowerSettings.from_config(config["power"])
-    specs = rule_specs(config, study, power.target)
+    specs = rule_specs(config, template.study, power.target)
     table = call_in_fresh_r(run_batch_here, template, power, specs, batch.cell, batch.replicates)
     table.to_parquet(snakemake.output[0], index=False)
     log.info("detections per rule: %s", table.groupby("rule")["detected"].sum().to_dict())

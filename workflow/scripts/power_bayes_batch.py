@@ -5,9 +5,7 @@ from mimicry.joblog import job_log
 from mimicry.power.bayes_rules import RuleSampling, run_batch
 from mimicry.power.planning import PowerBatch
 from mimicry.power.studies import StudyTemplate
-from mimicry.settings import Diagnostics, EmgSettings, PowerBayesSettings, PowerTarget, Priors, SimulationSettings
-from mimicry.study import Study
-from mimicry.task import load_stimuli
+from mimicry.settings import Diagnostics, PowerBayesSettings, PowerTarget, Priors
 
 with job_log(snakemake.log[0], "power_bayes_batch") as log:
     config = snakemake.params.config
@@ -20,12 +18,8 @@ with job_log(snakemake.log[0], "power_bayes_batch") as log:
         bayes["hdi_prob"],
         Diagnostics.from_config(bayes["diagnostics"]),
     )
-    study = Study.from_config(config["study"])
-    template = StudyTemplate(
-        study,
-        SimulationSettings.from_config(config["simulation"]),
-        EmgSettings.from_config(config["preprocessing"]["emg"]),
-        load_stimuli(snakemake.input.stimuli, study.emotions),
+    template = StudyTemplate.from_sections(
+        config["study"], config["simulation"], config["preprocessing"]["emg"], snakemake.input.stimuli
     )
     table = run_batch(
         template,

@@ -4,8 +4,10 @@ effect planted, its trial x window values drawn by the fast path."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ from mimicry.power.planning import PowerCell, target_groups
 from mimicry.settings import DrugEffect, EmgSettings, PowerTarget, SimulationSettings
 from mimicry.simulate.participants import simulate_participants
 from mimicry.study import Study
+from mimicry.task import load_stimuli
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,19 @@ class StudyTemplate:
     simulation: SimulationSettings
     emg: EmgSettings
     stimuli: pd.DataFrame
+
+    @classmethod
+    def from_sections(
+        cls, study: Mapping[str, Any], simulation: Mapping[str, Any], emg: Mapping[str, Any], stimuli: str | Path
+    ) -> StudyTemplate:
+        """From the config's ``study``, ``simulation`` and ``preprocessing.emg`` sections and the stimulus table."""
+        design = Study.from_config(study)
+        return cls(
+            design,
+            SimulationSettings.from_config(simulation),
+            EmgSettings.from_config(emg),
+            load_stimuli(stimuli, design.emotions),
+        )
 
 
 def replicate_simulation(
