@@ -16,6 +16,8 @@ from helpers import (
     small_windows,
 )
 from mimicry.bayes.compare import (
+    compare_models,
+    format_table2,
     ic_weights,
     log_likelihood_draws,
     loo_pointwise,
@@ -24,10 +26,16 @@ from mimicry.bayes.compare import (
     waic_pointwise,
 )
 from mimicry.bayes.contrasts import CONTRAST_COLUMNS, drug_contrasts
-from mimicry.bayes.diagnostics import POPULATION, check_diagnostics, failed_classes
+from mimicry.bayes.diagnostics import (
+    POPULATION,
+    ConvergenceError,
+    check_diagnostics,
+    enforce_gate,
+    failed_classes,
+)
 from mimicry.bayes.model import DATA_COLUMNS, model_data
 from mimicry.bayes.sampling import thin
-from mimicry.bayes_specs import WINDOW_CRITERIA_CAVEAT, formulas
+from mimicry.bayes_specs import FINDINGS_MODELS, NESTED_MODELS, WINDOW_CRITERIA_CAVEAT, formulas
 from mimicry.curve import curve
 from mimicry.settings import Diagnostics
 
@@ -186,6 +194,78 @@ def test_gate_passes_a_good_fit_and_names_every_failure_by_class() -> None:
     assert list(failed_classes(_summary(effect_r_hat=1.2), gate)) == ["participant effects"]
 
 
+def _gate_row(model: str, divergences: int = 0, max_rhat: float = 1.0, problems: str = "") -> dict:
+    return {
+        "model": model,
+        "variant": "independent",
+        "parameterization": "non-centered",
+        "sampler": "nutpie",
+        "divergences": divergences,
+        "max_rhat": max_rhat,
+        "converged": not problems,
+        "problems": problems,
+    }
+
+
+def test_a_failed_comparison_model_is_kept_and_a_failed_findings_model_stops_the_analysis() -> None:
+    """Under on_failure: fail, only a model the findings rest on (the full model's contrasts, the no-drug model's
+    band) stops the job; a nested model compared in Table 2 only is kept, marked; under mark every one is kept."""
+    fail = Diagnostics.from_config(BAYES["diagnostics"] | {"on_failure": "fail"})
+    mark = Diagnostics.from_config(BAYES["diagnostics"] | {"on_failure": "mark"})
+    assert set(FINDINGS_MODELS) < set(NESTED_MODELS) and enforce_gate(_gate_row("full"), fail) is None
+    diverged = dict(divergences=62, problems="62 divergent transitions (at most 0 allowed)")
+    for model in FINDINGS_MODELS:
+        with pytest.raises(ConvergenceError, match=f"'{model}'.*findings rest on this model"):
+            enforce_gate(_gate_row(model, **diverged), fail)
+        assert "marked converged = false" in enforce_gate(_gate_row(model, **diverged), mark)
+    for model in set(NESTED_MODELS) - set(FINDINGS_MODELS):
+        for gate in (fail, mark):
+            assert "named as failed in Table 2 and has no weight" in enforce_gate(_gate_row(model, **diverged), gate)
+
+
+def test_the_gate_advises_by_how_a_fit_failed() -> None:
+    """Divergences alone: a smaller step; chains in different modes (R-hat far above 1): not target_accept, which
+    made it worse on the study where this happened; too few effective draws: more iterations."""
+    mark = Diagnostics.from_config(BAYES["diagnostics"] | {"on_failure": "mark"})
+    diverged = enforce_gate(_gate_row("rate", divergences=62, problems="62 divergent transitions"), mark)
+    assert "raise statistics.bayes.target_accept" in diverged and "iterations" not in diverged
+    split = _gate_row("rate", max_rhat=1.38, problems="fixed effects: R-hat >= 1.01 ...; bulk ESS < 400 ...")
+    advice = enforce_gate(split, mark)
+    assert "different modes" in advice and "raise statistics.bayes.target_accept" not in advice
+    short = enforce_gate(_gate_row("rate", max_rhat=1.02, problems="fixed effects: bulk ESS < 400 ..."), mark)
+    assert "raise statistics.bayes.iterations" in short and "target_accept" not in short
+
+
+def test_a_model_that_failed_the_gate_has_no_weight_and_is_named_in_table2() -> None:
+    """The weights are over the models that passed (they sum to 1 without the failed one); the failed model keeps
+    its criteria and Table 2 names what failed; when none passed, all are weighed (provisionally)."""
+    rng = np.random.default_rng(3)
+    names = ["full", "asymptote", "rate", "no_drug"]
+    pointwise = {
+        name: pd.DataFrame(
+            {
+                "elpd_waic": e,
+                "p_waic": 0.1,
+                "lpd": e + 0.1,
+                "elpd_loo": e,
+                "pareto_k": 0.2,
+            }
+        )
+        for name, e in ((n, rng.normal(-1.0 - 0.01 * i, 0.3, 60)) for i, n in enumerate(names))
+    }
+    participants = {name: pd.DataFrame({"elpd_lopo": rng.normal(-20, 2, 12), "pareto_k": 0.3}) for name in names}
+    converged = {"full": True, "asymptote": True, "rate": False, "no_drug": True}
+    table = compare_models(pointwise, 4000, participants, converged).set_index("model")
+    weights = ["weight_waic", "weight_loo", "weight_stacking", "weight_lopo", "weight_lopo_stacking"]
+    assert table.loc["rate", weights].isna().all() and np.isfinite(table.loc["rate", "waic"])
+    np.testing.assert_allclose(table.drop(index="rate")[weights].sum(), 1.0)
+    text = format_table2(table.reset_index().assign(failed_classes=["", "", "divergences", ""]))
+    rate_row = next(line for line in text.splitlines() if line.startswith("| Drug effects rate only"))
+    assert rate_row.count("| — ") == 5 and rate_row.endswith("| NO (divergences) |")
+    none_passed = compare_models(pointwise, 4000, participants, dict.fromkeys(names, False))
+    np.testing.assert_allclose(none_passed[weights].sum(), 1.0)
+
+
 def _posterior_with_a_drug_effect() -> xr.Dataset:
     """Draws of asymptote (drug x muscle x emotion) where amisulpride sits 0.2 below placebo in one cell."""
     rng = np.random.default_rng(0)
@@ -228,7 +308,11 @@ def test_the_summary_names_a_contrast_that_excludes_zero_and_flags_unreliable_cr
         {"model": ["full", "no_drug"], "converged": [True, False], "failed_classes": ["", "participant SDs"]}
     ).assign(max_rhat=1.02, min_ess_bulk=300.0)
     statements = bayes_findings(table2, diagnostics, contrasts, 0.95)
-    assert "no_drug: participant SDs" in statements[0]
+    assert (
+        "1 of 2 Bayesian models did not pass the convergence gate (No effect of drug: participant SDs)"
+        in (statements[0])
+    )
+    assert "Table 2 weighs only the models that passed" in statements[0]
     assert "amisulpride asymptote of the zygomaticus in AngryToHappy lower" in statements[1]
     assert "naltrexone" not in statements[1]
     assert "WAIC: 'No effect of drug' (0.700, unreliable" in statements[2]

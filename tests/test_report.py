@@ -108,6 +108,22 @@ def test_methods_text_follows_the_config() -> None:
     assert "b's fixed effects Normal(0, 0.2)" in text and "correlated across cells as in brms" in text
 
 
+def test_the_methods_name_a_nested_model_that_missed_the_gate_and_what_it_cost() -> None:
+    """The gate's policy in words, and this run's verdicts: a model compared in Table 2 only that missed the gate
+    is named with how it missed it, and had no weight."""
+    software = pd.DataFrame([{"environment": "stats", "kind": "R", "package": "lme4", "pinned": "", "found": "9.9"}])
+    passed = pd.DataFrame({"model": ["full", "asymptote", "rate", "no_drug"], "converged": True, "problems": ""})
+    text = methods.methods_text(DEFAULT, software, "ab" * 32, diagnostics=passed)
+    assert "stopped the analysis if the findings rest on it (full and no effect of drug)" in text
+    assert "All 4 models passed." in text
+    failed = passed.assign(converged=[True, True, False, True], problems=["", "", "62 divergent transitions", ""])
+    text = methods.methods_text(DEFAULT, software, "ab" * 32, diagnostics=failed)
+    assert (
+        "Of the 4 models, 1 did not pass: the drug effects rate only model (62 divergent transitions); they were "
+        "given no weight." in text
+    )
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The workflow's report on the test configuration
 
@@ -182,7 +198,7 @@ def test_the_numbers_the_notebook_prints_are_the_result_tables(test_run: Path, e
     diagnostics = pd.concat(pd.read_csv(path, sep="\t") for path in sorted(results.glob("bayes/*/diagnostics.tsv")))
     assert f"largest R-hat {diagnostics['max_rhat'].max():.3f}" in summary
     # the test configuration's short chains do not converge: the summary says so rather than hiding it
-    assert (~diagnostics["converged"]).all() and "did not pass the convergence gate" in summary
+    assert (~diagnostics["converged"]).all() and "No Bayesian model passed the convergence gate" in summary
 
 
 def test_the_notebook_shows_table1_and_the_methods_as_written(test_run: Path, executed) -> None:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from mimicry.bayes_specs import WINDOW_CRITERIA_CAVEAT
+from mimicry.bayes_specs import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
 
 FINDING_COLUMNS = ["topic", "statement"]
 WEIGHT_LABELS = {
@@ -138,13 +138,16 @@ def bayes_findings(
     that excludes 0; which model each criterion weighs most, and which criteria are unreliable."""
     failed = diagnostics.loc[~diagnostics["converged"].astype(bool)]
     worst_rhat, lowest_ess = diagnostics["max_rhat"].max(), diagnostics["min_ess_bulk"].min()
-    gate = (
-        f"All {len(diagnostics)} Bayesian models passed the convergence gate"
-        if failed.empty
-        else f"{len(failed)} of {len(diagnostics)} Bayesian models did not pass the convergence gate ("
-        + "; ".join(f"{row.model}: {row.failed_classes}" for row in failed.itertuples())
-        + "): their estimates and weights are provisional"
-    )
+    named = "; ".join(f"{MODEL_LABELS.get(row.model, row.model)}: {row.failed_classes}" for row in failed.itertuples())
+    if failed.empty:
+        gate = f"All {len(diagnostics)} Bayesian models passed the convergence gate"
+    elif len(failed) == len(diagnostics):
+        gate = f"No Bayesian model passed the convergence gate ({named}): every estimate and weight is provisional"
+    else:
+        gate = (
+            f"{len(failed)} of {len(diagnostics)} Bayesian models did not pass the convergence gate ({named}): "
+            "their estimates are not reliable, and Table 2 weighs only the models that passed"
+        )
     statements = [f"{gate} (largest R-hat {worst_rhat:.3f}, smallest bulk ESS {lowest_ess:.0f})."]
     full = contrasts[contrasts["model"] == "full"]
     if not full.empty:

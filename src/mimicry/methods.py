@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from mimicry.bayes_specs import MODEL_LABELS, NESTED_MODELS, asymptotic_skipped, formulas
+from mimicry.bayes_specs import FINDINGS_MODELS, MODEL_LABELS, NESTED_MODELS, asymptotic_skipped, formulas
 from mimicry.lmm_specs import lmm_specs
 from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
 from mimicry.study import Study
@@ -202,8 +202,11 @@ def lmm_paragraph(
     )
 
 
-def bayes_paragraph(bayes: Mapping[str, Any], versions: Mapping[str, str]) -> str:
-    """``bayes``: the validated ``statistics.bayes`` section."""
+def bayes_paragraph(
+    bayes: Mapping[str, Any], versions: Mapping[str, str], diagnostics: pd.DataFrame | None = None
+) -> str:
+    """``bayes``: the validated ``statistics.bayes`` section; ``diagnostics``: the run's models, one row each (their
+    gate verdicts end the paragraph)."""
     priors, gate = Priors.from_config(bayes), Diagnostics.from_config(bayes["diagnostics"])
     sampling = Sampling.from_config(bayes, cores=1)  # the cores a fit had do not enter the text
     full = formulas("full", priors.b_intercept)
@@ -241,10 +244,12 @@ def bayes_paragraph(bayes: Mapping[str, Any], versions: Mapping[str, str]) -> st
     )
     nested = "; ".join(f"{MODEL_LABELS[m].lower()} ({', '.join(NESTED_MODELS[m]) or 'none'})" for m in NESTED_MODELS)
     divergences = "no" if gate.max_divergences == 0 else f"at most {gate.max_divergences}"
+    findings = _list([MODEL_LABELS[m].lower() for m in FINDINGS_MODELS])
     verdict = (
         "a fit that missed a criterion was kept and reported as not converged"
         if gate.on_failure == "mark"
-        else "a fit that missed a criterion stopped the analysis"
+        else f"a fit that missed a criterion stopped the analysis if the findings rest on it ({findings}), and was "
+        "otherwise reported as not converged and given no weight in the model comparison"
     )
     return (
         f"The time course of {level} was modelled with a Bayesian asymptotic regression (Korb et al., 2023), "
@@ -270,7 +275,18 @@ def bayes_paragraph(bayes: Mapping[str, Any], versions: Mapping[str, str]) -> st
         f"weights, and by leave-one-participant-out cross-validation (each participant's effects integrated "
         f"out), a criterion being flagged unreliable when more than 10% of its Pareto k exceeded 0.7. A prior "
         f"predictive check drew {bayes['prior_predictive_draws']} data sets from the priors."
-    )
+    ) + (gate_outcome(diagnostics) if diagnostics is not None else "")
+
+
+def gate_outcome(diagnostics: pd.DataFrame) -> str:
+    """Which models of this run passed the convergence gate, and how the others missed it (one sentence)."""
+    failed = diagnostics.loc[~diagnostics["converged"].astype(bool)]
+    if failed.empty:
+        return f" All {len(diagnostics)} models passed."
+    named = "; ".join(f"the {MODEL_LABELS[row.model].lower()} model ({row.problems})" for row in failed.itertuples())
+    if len(failed) == len(diagnostics):
+        return f" No model passed: {named}; every estimate and weight is provisional."
+    return f" Of the {len(diagnostics)} models, {len(failed)} did not pass: {named}; they were given no weight."
 
 
 def software_paragraph(versions: Mapping[str, str], unused: Sequence[str] = ()) -> str:
@@ -309,17 +325,22 @@ def methods_text(
     response_times: bool = True,
     faces: bool = True,
     n_windows: int | None = None,
+    diagnostics: pd.DataFrame | None = None,
 ) -> str:
     """The methods section (Markdown) for the run that used ``config`` with ``software`` (SOFTWARE_COLUMNS), on a
     study with or without ``response_times`` and face identities (``faces``), with ``n_windows`` time windows
-    (default: the config's count; fewer than three: no Bayesian models)."""
+    (default: the config's count; fewer than three: no Bayesian models) and the Bayesian models' ``diagnostics``
+    (one row per model: which passed the convergence gate)."""
     versions = _versions(software)
     sections = [
         ("Data", data_paragraph(config)),
         ("EMG preprocessing", emg_paragraph(EmgSettings.from_config(config["preprocessing"]["emg"]), versions)),
         ("Response times", rt_paragraph(config)),
         ("Linear mixed models", lmm_paragraph(config, versions, response_times, faces)),
-        ("Bayesian asymptotic regression", bayes_paragraph(config["statistics"]["bayes"], versions)),
+        (
+            "Bayesian asymptotic regression",
+            bayes_paragraph(config["statistics"]["bayes"], versions, diagnostics),
+        ),
         ("Software", software_paragraph(versions)),
     ]
     if config["dataset"]["tables"].get("emg_windows"):

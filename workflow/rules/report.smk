@@ -57,6 +57,7 @@ rule methods_text:
     input:
         software=rules.provenance.output.software,
         summary=rules.provenance.output.summary,
+        diagnostics=expand(f"{BAYES}/{{model}}/diagnostics.tsv", model=BAYES_MODELS),
         code=code_of("../scripts/methods_text.py"),
     output:
         report(f"{REPORT}/methods.md", caption="../report/methods.rst", category="5 Report"),

@@ -14,12 +14,13 @@ with job_log(snakemake.log[0], "compare_bayes") as log:
     }
     diagnostics = pd.concat([pd.read_csv(path, sep="\t") for path in snakemake.input.diagnostics])
     draws = int((diagnostics["chains"] * diagnostics["draws"]).min())
-    table = compare_models(pointwise, draws, participants)
-    table = table.merge(diagnostics[["model", "converged"]], on="model")
+    converged = dict(zip(diagnostics["model"], diagnostics["converged"].astype(bool), strict=True))
+    table = compare_models(pointwise, draws, participants, converged)
+    table = table.merge(diagnostics[["model", "failed_classes"]].fillna(""), on="model")
     for row in table.itertuples():
         log.info(
             "%s: WAIC %.1f (weight %.3f), LOOIC %.1f (weight %.3f), stacking %.3f, bad Pareto k: %d; "
-            "leave-one-participant-out elpd %.1f (weight %.3f)",
+            "leave-one-participant-out elpd %.1f (weight %.3f)%s",
             row.model,
             row.waic,
             row.weight_waic,
@@ -29,6 +30,7 @@ with job_log(snakemake.log[0], "compare_bayes") as log:
             row.pareto_k_bad,
             row.elpd_lopo,
             row.weight_lopo,
+            "" if row.converged else f"; did not pass the gate ({row.failed_classes}): no weight",
         )
     table.to_csv(snakemake.output.table, sep="\t", index=False)
     with open(snakemake.output.markdown, "w", encoding="utf-8") as handle:

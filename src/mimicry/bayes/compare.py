@@ -5,6 +5,7 @@ effects integrated out), brms-style and stacking weights."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,6 +200,8 @@ def stacking_weights(elpd_loo: np.ndarray) -> np.ndarray:
 
     elpd = np.asarray(elpd_loo, dtype=float)
     k = elpd.shape[1]
+    if k == 1:
+        return np.ones(1)
 
     def objective(free: np.ndarray) -> tuple[float, np.ndarray]:
         weights = softmax(np.append(free, 0.0))
@@ -222,11 +225,15 @@ def pareto_k_threshold(draws: int) -> float:
 
 
 def compare_models(
-    pointwise: Mapping[str, pd.DataFrame], draws: int, participants: Mapping[str, pd.DataFrame]
+    pointwise: Mapping[str, pd.DataFrame],
+    draws: int,
+    participants: Mapping[str, pd.DataFrame],
+    converged: Mapping[str, bool],
 ) -> pd.DataFrame:
     """Table 2: per nested model, WAIC and PSIS-LOO over observations (the paper's) with brms-style and stacking
     weights and Pareto k, and leave-one-participant-out (``participants``: :func:`lopo_pointwise` tables) with
-    the same weights."""
+    the same weights. Only models that passed the convergence gate (``converged``) are weighed: a failed model
+    keeps its criteria and has no weight; when none passed (a short exploratory run), all are weighed."""
     names = list(pointwise)
     rows = []
     for name in names:
@@ -245,29 +252,43 @@ def compare_models(
                 "lopo_pareto_k_bad": int((by_participant["pareto_k"] > pareto_k_threshold(min(draws, 4000))).sum()),
                 "pareto_k_share": float((values["pareto_k"] > K_LIMIT).mean()),
                 "lopo_pareto_k_share": float((by_participant["pareto_k"] > K_LIMIT).mean()),
+                "converged": bool(converged[name]),
             }
         )
     table = pd.DataFrame(rows)
-    table["weight_waic"] = ic_weights(table["waic"])
-    table["weight_loo"] = ic_weights(table["looic"])
-    table["weight_stacking"] = stacking_weights(np.column_stack([pointwise[n]["elpd_loo"] for n in names]))
-    table["weight_lopo"] = ic_weights(-2.0 * table["elpd_lopo"])
-    table["weight_lopo_stacking"] = stacking_weights(np.column_stack([participants[n]["elpd_lopo"] for n in names]))
+    weighed = [name for name in names if converged[name]] or names
+    at = table["model"].isin(weighed).to_numpy()
+    weights = {
+        "weight_waic": ic_weights(table.loc[at, "waic"]),
+        "weight_loo": ic_weights(table.loc[at, "looic"]),
+        "weight_stacking": stacking_weights(np.column_stack([pointwise[n]["elpd_loo"] for n in weighed])),
+        "weight_lopo": ic_weights(-2.0 * table.loc[at, "elpd_lopo"]),
+        "weight_lopo_stacking": stacking_weights(np.column_stack([participants[n]["elpd_lopo"] for n in weighed])),
+    }
+    for column, values in weights.items():
+        table[column] = np.nan
+        table.loc[at, column] = values
     # WAIC, LOO and their stacking share the per-window Pareto k; LOPO has its own, per participant
     table["windows_reliable"] = table["pareto_k_share"] <= UNRELIABLE_SHARE
     table["lopo_reliable"] = table["lopo_pareto_k_share"] <= UNRELIABLE_SHARE
-    table["elpd_loo_diff"] = table["elpd_loo"] - table["elpd_loo"].max()
-    table["elpd_lopo_diff"] = table["elpd_lopo"] - table["elpd_lopo"].max()
+    table["elpd_loo_diff"] = table["elpd_loo"] - table.loc[at, "elpd_loo"].max()
+    table["elpd_lopo_diff"] = table["elpd_lopo"] - table.loc[at, "elpd_lopo"].max()
     return table
 
 
 def format_table2(table: pd.DataFrame) -> str:
     """Table 2 as in the paper (model weights by WAIC and LOO), with stacking weights, leave-one-participant-out and
-    the diagnostics; a weight whose criterion is unreliable (more than 10% of Pareto k above 0.7) is marked."""
+    the gate's verdict; a weight whose criterion is unreliable (more than 10% of Pareto k above 0.7) is marked, a
+    model that failed the gate has none."""
 
     def weight(value: float, reliable: bool) -> str:
+        if np.isnan(value):
+            return "—"
         text = "<0.001" if value < 0.001 else f"{value:.3f}"
         return text if reliable else f"{text} (unreliable)"
+
+    def verdict(row: Any) -> str:
+        return "yes" if row.converged else f"NO ({row.failed_classes})" if row.failed_classes else "NO"
 
     lines = [
         "| Model | WAIC | LOO | Stacking | Pareto k > 0.7 | LOPO | LOPO stacking | elpd_lopo diff | converged |",
@@ -278,8 +299,7 @@ def format_table2(table: pd.DataFrame) -> str:
         lines.append(
             f"| {row.label} | {weight(row.weight_waic, windows)} | {weight(row.weight_loo, windows)} | "
             f"{weight(row.weight_stacking, windows)} | {row.pareto_k_share:.1%} | {weight(row.weight_lopo, lopo)} | "
-            f"{weight(row.weight_lopo_stacking, lopo)} | {row.elpd_lopo_diff:.1f} | "
-            f"{'yes' if row.converged else 'NO'} |"
+            f"{weight(row.weight_lopo_stacking, lopo)} | {row.elpd_lopo_diff:.1f} | {verdict(row)} |"
         )
     lines.append("")
     lines.append(
@@ -287,6 +307,8 @@ def format_table2(table: pd.DataFrame) -> str:
         "normalised), over single window means, as in the paper; Stacking: stacking of those PSIS-LOO "
         "densities. LOPO: leave-one-participant-out (participant effects integrated out); weights exp(elpd), "
         "normalised, and stacking. (unreliable): more than 10% of the criterion's Pareto k exceed 0.7. "
+        "converged: whether the model passed the convergence gate (NO: the parameter classes that missed it); a "
+        "model that did not pass has no weight (—), and the weights are over the models that did. "
         + WINDOW_CRITERIA_CAVEAT
     )
     return "\n".join(lines) + "\n"
