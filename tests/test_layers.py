@@ -14,8 +14,8 @@ from mimicry.plumbing.codefiles import imported_modules
 PACKAGE = ROOT / "src/mimicry"
 #: Bottom to top. A module's layer is that of its longest listed prefix.
 LAYERS = (
-    # foundations: errors, the curve, the study's design, the config and its typed settings
-    ("mimicry.errors", "mimicry.curve", "mimicry.study", "mimicry.config", "mimicry.settings"),
+    # foundations: errors, statistics as printed, the curve, the study's design, the config and its typed settings
+    ("mimicry.errors", "mimicry.apa", "mimicry.curve", "mimicry.study", "mimicry.config", "mimicry.settings"),
     # data contracts and plumbing: the task, BIDS-EMG, the group tables' columns, job logs, R sessions, Snakemake glue
     ("mimicry.task", "mimicry.bids", "mimicry.table_columns", "mimicry.joblog", "mimicry.rsession", "mimicry.plumbing"),
     # one participant or one table at a time: the simulator, preprocessing, inputs, the model specs
@@ -32,7 +32,7 @@ LAYERS = (
         "mimicry.bayes_specs",
     ),
     # inference: the LMMs and the Bayesian asymptotic model
-    ("mimicry.lmm", "mimicry.bayes"),
+    ("mimicry.lmm", "mimicry.lmm_checks", "mimicry.bayes"),
     # analyses over many simulated studies
     ("mimicry.power",),
     # the study's report

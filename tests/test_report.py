@@ -18,18 +18,16 @@ import pytest
 import yaml
 
 from helpers import DEFAULT, ROOT, TEST_CONFIG, run_snakemake
-from mimicry import findings, methods, provenance, report_tables
+from mimicry import apa, findings, methods, provenance, report_tables
 
 # ---------------------------------------------------------------------------------------------------------------
 # Pure functions
 
 
 def test_p_values_and_f_tests_are_written_apa_style() -> None:
-    assert findings.format_p(0.0004) == "p < .001"
-    assert findings.format_p(0.04449) == "p = .044"
-    assert (
-        findings.format_f({"num_df": 2.0, "den_df": 126.31, "F": 1.4089, "p": 0.2444}) == "F(2, 126.3) = 1.41, p = .244"
-    )
+    assert apa.format_p(0.0004) == "p < .001"
+    assert apa.format_p(0.04449) == "p = .044"
+    assert apa.format_f({"num_df": 2.0, "den_df": 126.31, "F": 1.4089, "p": 0.2444}) == "F(2, 126.3) = 1.41, p = .244"
 
 
 def test_drug_terms_are_found_whoever_orders_the_factors() -> None:
@@ -301,7 +299,7 @@ def test_numbers_print_at_a_journals_precision_and_missing_values_say_why() -> N
     assert shown.iloc[0].tolist() == ["emotion", "1", "127.1", "97.62", "< .001", "21.4", "yes", "130"]
     assert shown.iloc[1].tolist() == ["drug", "2", "126", "0.42", ".661", "not in the paper", "no", "129"]
     assert report_tables.presentable(pd.DataFrame({"estimate": [np.nan, ""]})).iloc[:, 0].tolist() == ["n/a"] * 2
-    assert report_tables.format_p_value(0.9996) == "> .999"
+    assert apa.format_p_value(0.9996) == "> .999"
     tested = report_tables.with_f_tests(table)
     assert tested["test"][0] == "F(1, 127.1) = 97.62, p < .001"
 

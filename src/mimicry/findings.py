@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from mimicry.apa import format_f, format_p
 from mimicry.bayes_specs import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
 
 FINDING_COLUMNS = ["topic", "statement"]
@@ -17,16 +18,6 @@ WEIGHT_LABELS = {
     "weight_loo": "PSIS-LOO",
     "weight_stacking": "PSIS-LOO stacking",
 }
-
-
-def format_p(p: float) -> str:
-    """APA style: ``p < .001`` or ``p = .042``."""
-    return "p < .001" if p < 0.001 else f"p = {p:.3f}".replace("0.", ".", 1)
-
-
-def format_f(row: Mapping[str, float]) -> str:
-    """``F(2, 126.3) = 0.12, p = .887`` from an ANOVA row (num_df, den_df, F, p)."""
-    return f"F({row['num_df']:g}, {row['den_df']:.1f}) = {row['F']:.2f}, {format_p(row['p'])}"
 
 
 def term_words(term: str) -> str:
@@ -128,6 +119,30 @@ def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFr
     else:
         listed = "; ".join(f"{term_words(row['term'])}, {format_f(row)}" for _, row in significant.iterrows())
         statements.append(f"{name}: terms involving the drug group at p < {alpha:g}: {listed}.")
+    return statements
+
+
+def lmm_convergence_findings(info: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
+    """For each model fit used that lme4 warned about (``info.tsv`` rows, ``labels``: model -> name): the
+    warning, the verdict of the refits across optimizers, and the variance components at the boundary."""
+    used = info.loc[info["used"].astype(bool)]
+    warned = used.loc[used["verdict"] != "no warning"]
+    if warned.empty:
+        return [f"lme4 fitted all {len(used)} linear mixed models without a warning."]
+    statements = []
+    for row in warned.itertuples():
+        name = labels.get(row.model, row.model)
+        what = "; ".join(dict.fromkeys(w.split(":")[0].strip() for w in str(row.warnings).split(" | ")))
+        if row.verdict == "not checked":
+            statements.append(f"{name}: lme4 warned ({what}); the fit was not checked across optimizers.")
+            continue
+        refits = f"in {int(row.refits)} refits (from its optimum, and with each optimizer of lme4's allFit)"
+        if row.verdict == "stable":
+            verdict = "every reported test held at the precision printed (stable)"
+        else:
+            verdict = f"UNSTABLE: the tests of {row.unstable_terms} changed; read them with caution"
+        boundary = f"; at the boundary: {row.boundary}" if isinstance(row.boundary, str) and row.boundary else ""
+        statements.append(f"{name}: lme4 warned ({what}); {refits}, {verdict}{boundary}.")
     return statements
 
 

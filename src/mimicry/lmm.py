@@ -10,16 +10,15 @@ Each fit runs in a fresh R process in which lme4 is known to give the same numbe
 
 from __future__ import annotations
 
-import contextlib
-import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from mimicry.lmm_checks import REFIT_COLUMNS, FitCheck, check_fit, check_summary, needs_check
 from mimicry.lmm_specs import LmmSpec, formula_variables
-from mimicry.rsession import call_in_fresh_r
+from mimicry.rsession import call_in_fresh_r, clean_messages, r_messages, to_pandas
 
 
 @dataclass
@@ -34,44 +33,11 @@ class LmmResult:
     trends: pd.DataFrame | None  #: emotion, slope, se, df, statistic, p, ci_low, ci_high (time slope)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    check: FitCheck | None = None  #: the refits of a warned fit (``mimicry.lmm_checks``)
 
     @property
     def converged(self) -> bool:
         return not any("converge" in w for w in self.warnings)
-
-
-@contextlib.contextmanager
-def r_messages() -> Iterator[list[str]]:
-    """Collect what R writes to its console (warnings, messages) instead of printing it."""
-    from rpy2.rinterface_lib import callbacks
-
-    collected: list[str] = []
-    saved = callbacks.consolewrite_warnerror, callbacks.consolewrite_print
-    callbacks.consolewrite_warnerror = collected.append
-    callbacks.consolewrite_print = collected.append
-    try:
-        yield collected
-    finally:
-        callbacks.consolewrite_warnerror, callbacks.consolewrite_print = saved
-
-
-#: R console lines that carry no information about the fit: warning headers, call echoes, and the note that
-#: Debian's empty /usr/local site library has no packages.
-_NOISE = re.compile(r"^(Warning messages?:|(\d+: )?In .*|\d+:|.*contains no packages|SS Type III.*|\(NOTE:.*)$")
-
-
-def _clean_messages(raw: Sequence[str]) -> list[str]:
-    lines = [line.strip() for line in "".join(raw).splitlines()]
-    return list(dict.fromkeys(line for line in lines if line and not _NOISE.match(line)))
-
-
-def _to_pandas(r_frame) -> pd.DataFrame:
-    import rpy2.robjects as ro
-    from rpy2.robjects import pandas2ri
-    from rpy2.robjects.conversion import localconverter
-
-    with localconverter(ro.default_converter + pandas2ri.converter):
-        return ro.conversion.get_conversion().rpy2py(r_frame)
 
 
 def fit_lmm(
@@ -104,9 +70,13 @@ def fit_lmm_here(
     trend: tuple[str, str] | None = None,
     trend_df: str = "asymptotic",
     contrasts: str = "sum",
+    check_cores: int = 0,
+    last: bool = True,
 ) -> LmmResult:
     """``fit_lmm`` in this process's embedded R, which must have lme4's default ordering
-    (``rsession.lme4_default_ordering``)."""
+    (``rsession.lme4_default_ordering``). With ``check_cores``, a fit lme4 warns about is refitted across
+    optimizers on that many processes (``mimicry.lmm_checks``) if it is the fit used: it converged, or it is the
+    ``last`` of its fallbacks."""
     import rpy2.robjects as ro
     from pymer4.models import Lmer
     from rpy2.robjects.packages import importr
@@ -125,9 +95,11 @@ def fit_lmm_here(
             emmeans = importr("emmeans")
             variable, by = trend
             estimated = emmeans.emtrends(model.model_obj, specs=by, var=variable, **{"lmer.df": trend_df})
-            trends = _to_pandas(ro.r["as.data.frame"](ro.r["summary"](estimated, infer=ro.BoolVector([True, True]))))
-    warnings = list(dict.fromkeys([*model.warnings, *_clean_messages(messages)]))
+            trends = to_pandas(ro.r["as.data.frame"](ro.r["summary"](estimated, infer=ro.BoolVector([True, True]))))
+    warnings = list(dict.fromkeys([*model.warnings, *clean_messages(messages)]))
     seconds = time.perf_counter() - started
+    used = last or not any("converge" in warning for warning in warnings)
+    check = check_fit(model.model_obj, check_cores) if check_cores and used and needs_check(warnings) else None
 
     anova_table = pd.DataFrame(
         {
@@ -162,6 +134,7 @@ def fit_lmm_here(
         trends=trends,
         warnings=warnings,
         seconds=seconds,
+        check=check,
     )
 
 
@@ -248,7 +221,8 @@ def model_data(
 
 def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] = ()) -> dict[str, pd.DataFrame]:
     """The result's tables with a ``model`` column, ready to write; ``info`` has one row per fit attempted
-    (formula, size, convergence, R's warnings, seconds) and marks the one whose tables these are."""
+    (formula, size, convergence, R's warnings, seconds, and the convergence verdict: ``check_summary``) and marks
+    the one whose tables these are; ``optimizers`` has the refits of the result used (none: no warning)."""
     info = pd.DataFrame(
         [
             {
@@ -260,17 +234,20 @@ def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] =
                 "converged": attempt.converged,
                 "warnings": " | ".join(attempt.warnings),
                 "seconds": round(attempt.seconds, 2),
+                **check_summary(attempt.anova, attempt.check, needs_check(attempt.warnings)),
             }
             for attempt in (attempts or [result])
         ]
     )
     # a model without time has an empty trends table (its columns only), so every EMG model has one
     trends = result.trends if result.trends is not None else pd.DataFrame(columns=TREND_COLUMNS)
+    refits = result.check.refits if result.check is not None else pd.DataFrame(columns=REFIT_COLUMNS)
     tables = {
         "anova": result.anova.assign(model=model),
         "fixed_effects": result.fixed_effects.assign(model=model),
         "info": info,
         "trends": trends.assign(model=model),
+        "optimizers": refits.assign(model=model),
     }
     return {name: table[["model", *[c for c in table.columns if c != "model"]]] for name, table in tables.items()}
 
@@ -282,13 +259,15 @@ def fit_with_fallbacks(
     trend: tuple[str, str] | None = None,
     trend_df: str = "asymptotic",
     contrasts: str = "sum",
+    check_cores: int = 0,
 ) -> tuple[LmmResult, list[LmmResult]]:
     """Fit the first formula; while a fit does not converge, try the next (``statistics.*.fallbacks``).
 
     Returns the result used (the first that converged, else the last tried) and every attempt, so the report
-    can say which model was fitted and why. All of them run in one fresh R process.
+    can say which model was fitted and why. All of them run in one fresh R process. With ``check_cores``, the
+    result used is checked across optimizers when lme4 warns about it (``mimicry.lmm_checks``).
     """
-    return call_in_fresh_r(_fit_with_fallbacks_here, data, formulas, factors, trend, trend_df, contrasts)
+    return call_in_fresh_r(_fit_with_fallbacks_here, data, formulas, factors, trend, trend_df, contrasts, check_cores)
 
 
 def _fit_with_fallbacks_here(
@@ -298,10 +277,12 @@ def _fit_with_fallbacks_here(
     trend: tuple[str, str] | None,
     trend_df: str,
     contrasts: str,
+    check_cores: int,
 ) -> tuple[LmmResult, list[LmmResult]]:
     attempts = []
-    for formula in formulas:
-        attempts.append(fit_lmm_here(data, formula, factors, trend, trend_df, contrasts))
+    for k, formula in enumerate(formulas):
+        last = k == len(formulas) - 1
+        attempts.append(fit_lmm_here(data, formula, factors, trend, trend_df, contrasts, check_cores, last))
         if attempts[-1].converged:
             break
     return attempts[-1], attempts

@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from mimicry.bayes_specs import FINDINGS_MODELS, MODEL_LABELS, NESTED_MODELS, asymptotic_skipped, formulas
+from mimicry.lmm_checks import LOGLIK_TOLERANCE
 from mimicry.lmm_specs import lmm_specs
 from mimicry.settings import Diagnostics, EmgSettings, Priors, Sampling
 from mimicry.study import Study
@@ -182,9 +183,13 @@ def lmm_paragraph(
     rt_model = f"; response times were modelled as `{rt[0].formulas[0]}`" if rt else ""
     no_faces = "" if faces else " The trials showed no more than one face identity, so no model had face effects."
     fallback = (
-        f" Models that did not converge were refitted with, in order: {', '.join(fallbacks)}."
-        if fallbacks
-        else " Convergence and singular-fit warnings were kept with the results, not refitted."
+        f" Models that did not converge were refitted with, in order: {', '.join(fallbacks)}." if fallbacks else ""
+    )
+    check = (
+        " A fit that lme4 warned about (convergence or a singular fit) was restarted from its optimum and refitted "
+        "with each optimizer of lme4's `allFit` available; it was called stable when every refit that reached the "
+        f"best log-likelihood found (within {LOGLIK_TOLERANCE:g}) gave each F test the same denominator df, F and "
+        "p at the precision reported, and its variance components at the boundary were named."
     )
     return (
         f"Linear mixed models (as in Korb et al., 2023) were fitted with lme4 {versions.get('lme4', '')} (Bates et "
@@ -198,7 +203,7 @@ def lmm_paragraph(
         f"tested with type-III F tests with Satterthwaite degrees of freedom (lmerTest {versions.get('lmerTest', '')};"
         f" Kuznetsova et al., 2017), and the slope of time per emotion was estimated with emmeans "
         f"{versions.get('emmeans', '')} (`emtrends`, {config['statistics']['trend_df']} degrees of freedom)."
-        f"{no_faces}{fallback}"
+        f"{no_faces}{fallback}{check}"
     )
 
 

@@ -11,21 +11,12 @@ from typing import Any
 
 import pandas as pd
 
-from mimicry.findings import format_f
+from mimicry.apa import format_f, format_p_value
 
 #: What a missing value means when the table does not say (a column of a row it does not apply to).
 NOT_APPLICABLE = "n/a"
 #: Rows a long table shows before the rest is folded away.
 SHOWN_ROWS = 10
-
-
-def format_p_value(p: float) -> str:
-    """A p-value as APA prints it in a table: ``< .001``, ``.044``, ``1.000`` never (``> .999``)."""
-    if p < 0.001:
-        return "< .001"
-    if p > 0.999:
-        return "> .999"
-    return f"{p:.3f}".removeprefix("0")
 
 
 def _decimals(column: str) -> int | None:

@@ -11,15 +11,20 @@ correctly built lme4 the first process always passes.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import pickle
+import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The probe: defines ``lme4_default_ordering()`` and ``LME4_RETRY_STATUS`` (``source()`` it from R scripts).
 PROBE = Path(__file__).resolve().with_name("lme4_ordering.R")
@@ -104,3 +109,43 @@ def _worker(request: Path, result: Path) -> int:
 
 if __name__ == "__main__":
     sys.exit(_worker(Path(sys.argv[1]), Path(sys.argv[2])))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inside an R process: its console, its data frames
+
+
+@contextlib.contextmanager
+def r_messages() -> Iterator[list[str]]:
+    """Collect what R writes to its console (warnings, messages) instead of printing it."""
+    from rpy2.rinterface_lib import callbacks
+
+    collected: list[str] = []
+    saved = callbacks.consolewrite_warnerror, callbacks.consolewrite_print
+    callbacks.consolewrite_warnerror = collected.append
+    callbacks.consolewrite_print = collected.append
+    try:
+        yield collected
+    finally:
+        callbacks.consolewrite_warnerror, callbacks.consolewrite_print = saved
+
+
+#: R console lines that carry no information about the fit: warning headers, call echoes, and the note that
+#: Debian's empty /usr/local site library has no packages.
+_NOISE = re.compile(r"^(Warning messages?:|(\d+: )?In .*|\d+:|.*contains no packages|SS Type III.*|\(NOTE:.*)$")
+
+
+def clean_messages(raw: Sequence[str]) -> list[str]:
+    """The informative lines of what R printed, once each, in order."""
+    lines = [line.strip() for line in "".join(raw).splitlines()]
+    return list(dict.fromkeys(line for line in lines if line and not _NOISE.match(line)))
+
+
+def to_pandas(r_frame: Any) -> pd.DataFrame:
+    """An R data frame as a pandas one."""
+    import rpy2.robjects as ro
+    from rpy2.robjects import pandas2ri
+    from rpy2.robjects.conversion import localconverter
+
+    with localconverter(ro.default_converter + pandas2ri.converter):
+        return ro.conversion.get_conversion().rpy2py(r_frame)

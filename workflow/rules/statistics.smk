@@ -35,13 +35,14 @@ rule table1:
 
 
 rule lmm_emg:
-    """The EMG LMM of one muscle, or the follow-up model of one muscle x emotion (type-III F, emtrends)."""
+    """The EMG LMM of one muscle, or the follow-up model of one muscle x emotion (type-III F, emtrends); a fit lme4
+    warns about is refitted across optimizers for a verdict (mimicry.lmm_checks)."""
     input:
         table=EMG_WINDOWS,
         participants=lmm_participants,
         code=code_of("../scripts/fit_lmm.py"),
     output:
-        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
+        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info", "optimizers")},
         **{
             name: report(
                 f"{STATS}/lmm/{{model}}_{name}.tsv",
@@ -79,7 +80,7 @@ rule lmm_rt:
         participants=lmm_participants,
         code=code_of("../scripts/fit_lmm.py"),
     output:
-        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info")},
+        **{name: f"{STATS}/lmm/{{model}}_{name}.tsv" for name in ("fixed_effects", "info", "optimizers")},
         anova=report(
             f"{STATS}/lmm/{{model}}_anova.tsv",
             caption="../report/lmm.rst",

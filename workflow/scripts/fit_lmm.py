@@ -14,7 +14,9 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
         else None
     )
     data, factors, trend = model_data(spec, pd.read_parquet(snakemake.input.table), participants)
-    result, attempts = fit_with_fallbacks(data, spec.formulas, factors, trend, spec.trend_df, spec.contrasts)
+    result, attempts = fit_with_fallbacks(
+        data, spec.formulas, factors, trend, spec.trend_df, spec.contrasts, check_cores=snakemake.threads
+    )
     for attempt in attempts:
         log.info(
             "fitted %s on %d rows in %.1f s; converged=%s; warnings=%s",
@@ -25,7 +27,19 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
             attempt.warnings,
         )
     tables = result_tables(result, spec.name, attempts)
-    for name in ("anova", "fixed_effects", "info"):
+    used = tables["info"].loc[tables["info"]["used"]].iloc[0]
+    if used["verdict"] != "no warning":
+        log.info(
+            "convergence check: %s across %d refits (%d failed, %d below the best likelihood; %.1f s)%s%s",
+            used["verdict"],
+            used["refits"],
+            used["refits_failed"],
+            used["refits_below_optimum"],
+            used["check_seconds"],
+            f"; terms that differ: {used['unstable_terms']}" if used["unstable_terms"] else "",
+            f"; at the boundary: {used['boundary']}" if used["boundary"] else "",
+        )
+    for name in ("anova", "fixed_effects", "info", "optimizers"):
         tables[name].to_csv(snakemake.output[name], sep="\t", index=False)
     if "trends" in snakemake.output.keys():
         tables["trends"].to_csv(snakemake.output.trends, sep="\t", index=False)

@@ -1,0 +1,121 @@
+"""lme4's convergence advice as a verdict: refits compared at the precision printed, refits that stopped below the
+best likelihood set aside, the boundary components of a singular fit named; and on a real singular fit in R."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mimicry.findings import lmm_convergence_findings
+from mimicry.lmm import fit_with_fallbacks, result_tables
+from mimicry.lmm_checks import REFIT_COLUMNS, FitCheck, check_summary, same_test, verdict
+
+REPORTED = pd.DataFrame(
+    {
+        "term": ["emotion", "drug"],
+        "num_df": [1.0, 2.0],
+        "den_df": [127.04, 126.8],
+        "F": [21.234, 0.5358],
+        "p": [0.00002, 0.5913],
+    }
+)
+
+
+def _check(refits: list[dict], loglik: float = -100.0) -> FitCheck:
+    rows = [
+        {"optimizer": name, **term, "loglik": ll, "fixef_difference": 1e-9, "messages": ""}
+        for name, ll, shift in refits
+        for term in (
+            {"term": "emotion", "num_df": 1.0, "den_df": 127.04 + shift, "F": 21.234 + shift, "p": 0.00002},
+            {"term": "drug", "num_df": 2.0, "den_df": 126.8, "F": 0.5358, "p": 0.5913 + shift / 10},
+        )
+    ]
+    return FitCheck(refits=pd.DataFrame(rows, columns=REFIT_COLUMNS), loglik=loglik, boundary=[])
+
+
+def test_two_tests_agree_when_they_differ_by_less_than_half_a_printed_digit() -> None:
+    row = REPORTED.iloc[1]
+    assert same_test(row, row.to_dict() | {"F": 0.5358 + 0.0049, "den_df": 126.84, "p": 0.5917})
+    assert not same_test(row, row.to_dict() | {"F": 0.5358 + 0.0051})
+    assert not same_test(row, row.to_dict() | {"den_df": 126.86})
+    assert not same_test(row, row.to_dict() | {"p": 0.5919})
+    tiny = REPORTED.iloc[0]
+    assert same_test(tiny, tiny.to_dict() | {"p": 0.0009})  # both print as p < .001
+
+
+def test_a_warned_fit_is_stable_when_every_refit_at_the_optimum_prints_its_tests_alike() -> None:
+    """A refit that stopped below the best likelihood does not count against the reported fit; one at the optimum
+    whose test differs at the printed precision makes the verdict unstable and names the term."""
+    stable = _check([("restart", -100.0, 0.0), ("bobyqa", -100.0, 0.003), ("Nelder_Mead", -100.5, 0.8)])
+    assert verdict(REPORTED, stable) == ("stable", [])
+    summary = check_summary(REPORTED, stable, warned=True)
+    assert summary["refits"] == 3 and summary["refits_below_optimum"] == 1 and summary["loglik_shortfall"] == 0
+    assert summary["F_spread"] == pytest.approx(0.003)  # Nelder-Mead's worse optimum left out
+    unstable = _check([("restart", -100.0, 0.0), ("nlminbwrap", -100.001, 0.02)])
+    assert verdict(REPORTED, unstable) == ("unstable", ["emotion", "drug"])
+    # the reported fit itself below the optimum: no reported test can be trusted
+    below = _check([("restart", -99.0, 0.0)], loglik=-100.0)
+    assert verdict(REPORTED, below) == ("unstable", ["emotion", "drug"])
+    assert check_summary(REPORTED, None, warned=False)["verdict"] == "no warning"
+    assert check_summary(REPORTED, None, warned=True)["verdict"] == "not checked"
+
+
+def test_the_summary_states_each_warned_models_verdict() -> None:
+    info = pd.DataFrame(
+        [
+            {"model": "emg_corrugator", "used": True, "warnings": "Model failed to converge with max|grad| = 0.007"},
+            {"model": "rt", "used": True, "warnings": "boundary (singular) fit: see help('isSingular')"},
+            {"model": "emg_zygomaticus", "used": True, "warnings": ""},
+        ]
+    ).assign(refits=6, unstable_terms=["", "emotion", ""], boundary=["", "face: SD of (Intercept) is 0", ""])
+    info["verdict"] = ["stable", "unstable", "no warning"]
+    statements = lmm_convergence_findings(info, {"rt": "Response times"})
+    assert statements[0].startswith("emg_corrugator: lme4 warned (Model failed to converge with max|grad| = 0.007)")
+    assert "in 6 refits" in statements[0] and "(stable)" in statements[0]
+    assert "Response times: lme4 warned (boundary (singular) fit)" in statements[1]
+    assert "UNSTABLE: the tests of emotion changed" in statements[1] and "face: SD of (Intercept) is 0" in statements[1]
+    assert lmm_convergence_findings(info.assign(verdict="no warning"), {}) == [
+        "lme4 fitted all 3 linear mixed models without a warning."
+    ]
+
+
+@pytest.mark.validation
+def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named() -> None:
+    """Response times with no face variance at all: lme4 calls the fit singular; the check restarts it and refits
+    it with allFit's optimizers installed here (bobyqa, Nelder_Mead, nlminbwrap and nloptwrap's two; optimx and
+    dfoptim are not Debian's R packages here), finds the tests unchanged, and names the face SDs at zero."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for participant in range(30):
+        offset = rng.normal(0, 0.3)
+        for face in range(8):
+            for emotion in ("A", "B"):
+                for _ in range(4):
+                    rows.append(
+                        {
+                            "participant": f"{participant:03d}",
+                            "drug": "abc"[participant % 3],
+                            "face": f"f{face}",
+                            "emotion": emotion,
+                            "response_time": 1 + offset + 0.1 * (emotion == "A") + rng.normal(0, 0.5),
+                        }
+                    )
+    formula = "response_time ~ emotion * drug + (1 + emotion | participant) + (1 + emotion | face)"
+    factors = {"emotion": ["A", "B"], "drug": ["a", "b", "c"]}
+    result, attempts = fit_with_fallbacks(pd.DataFrame(rows), [formula], factors, check_cores=2)
+    tables = result_tables(result, "rt", attempts)
+    info = tables["info"].iloc[0]
+    assert "singular" in info["warnings"] and info["verdict"] == "stable", info.to_dict()
+    assert info["refits"] == 6 and info["refits_failed"] == 0
+    assert "face: SD of (Intercept) is 0" in info["boundary"]
+    refits = tables["optimizers"]
+    assert set(refits["optimizer"]) == {
+        "restart",
+        "bobyqa",
+        "Nelder_Mead",
+        "nlminbwrap",
+        "nloptwrap.NLOPT_LN_NELDERMEAD",
+        "nloptwrap.NLOPT_LN_BOBYQA",
+    }
+    assert list(refits.columns) == ["model", *REFIT_COLUMNS] and len(refits) == 6 * 3
