@@ -11,13 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from benchlib import TIMING_COLUMNS
 from helpers import ROOT, TEST_CONFIG, copy_dataset, copy_project, lay_scenario, rewrite_recording, run_snakemake
 
 CLUSTER_SCRIPT = ROOT / "tools/setup/slurm-cluster.sh"
 # The plugin waits 40 s before its first status check (sensible on a busy cluster, slow for a test)
 FAST_POLLING = ("--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "2")
-# Timings may differ; everything else must be byte-identical (LMMs included: mimicry.rsession).
-TIMED = {"seconds", "sampling_seconds", "ess_bulk_per_s"}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +71,8 @@ def test_the_slurm_profile_gives_the_local_results(slurm, request: pytest.Fixtur
     assert all(name.suffix == ".tsv" for name in differing), differing
     for name in differing:  # only a timing column may differ
         a, b = (
-            pd.read_csv(root / name, sep="\t").drop(columns=list(TIMED), errors="ignore") for root in (local, cluster)
+            pd.read_csv(root / name, sep="\t").drop(columns=list(TIMING_COLUMNS), errors="ignore")
+            for root in (local, cluster)
         )
         pd.testing.assert_frame_equal(a, b, obj=str(name))
 

@@ -104,7 +104,7 @@ GROUP_TABLES = (
     "bayes/*.md",
 )
 #: Columns that record how long a step took: they differ between runs, nothing else may.
-TIMING_COLUMNS = ("seconds", "sampling_seconds", "ess_bulk_per_s")
+TIMING_COLUMNS = ("seconds", "sampling_seconds", "ess_bulk_per_s", "check_seconds")
 
 
 def table_checksums(results: str | Path) -> pd.Series:

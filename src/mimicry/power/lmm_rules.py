@@ -14,7 +14,7 @@ from mimicry.lmm import fit_lmm_here, model_data
 from mimicry.lmm_specs import LmmSpec
 from mimicry.power.planning import LMM_RULES, PowerCell
 from mimicry.power.studies import StudyTemplate, replicate_studies
-from mimicry.settings import PowerSettings
+from mimicry.settings import PowerTarget
 
 #: Columns of a batch's replicate table (the LMM rules).
 REPLICATE_COLUMNS = ["effect", "participants_per_group", "replicate", "seed", "rule", "p", "detected", "warnings"]
@@ -56,15 +56,18 @@ def rule_p_values(specs: Mapping[str, LmmSpec], tables: Sequence[pd.DataFrame]) 
 
 def run_batch_here(
     template: StudyTemplate,
-    power: PowerSettings,
+    target: PowerTarget,
+    seed: int,
+    alpha: float,
     specs: Mapping[str, LmmSpec],
     cell: PowerCell,
     replicates: Sequence[int],
 ) -> pd.DataFrame:
-    """Simulate and test the replicates of one batch (in a fresh R process: ``rsession.call_in_fresh_r``)."""
+    """Simulate the replicates of one batch (the grid's ``seed``; the effect planted as ``target`` says) and test
+    each at ``alpha`` (in a fresh R process: ``rsession.call_in_fresh_r``)."""
     rows = []
-    for replicate, seed, _, windows in replicate_studies(template, power.target, power.seed, cell, replicates):
+    for replicate, study_seed, _, windows in replicate_studies(template, target, seed, cell, replicates):
         for rule, (p, warnings) in decisions(windows, specs).items():
-            rows.append((cell.effect, cell.participants_per_group, replicate, seed, rule, p, p < power.alpha, warnings))
+            rows.append((cell.effect, cell.participants_per_group, replicate, study_seed, rule, p, p < alpha, warnings))
     table = pd.DataFrame(rows, columns=REPLICATE_COLUMNS)
     return table.astype({"participants_per_group": "Int64", "detected": bool})
