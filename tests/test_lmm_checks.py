@@ -9,7 +9,15 @@ import pytest
 
 from mimicry.findings import lmm_convergence_findings
 from mimicry.lmm import fit_with_fallbacks, result_tables
-from mimicry.lmm_checks import REFIT_COLUMNS, FitCheck, check_summary, same_test, verdict
+from mimicry.lmm_checks import (
+    REFIT_COLUMNS,
+    WITHOUT_BOUNDARY,
+    FitCheck,
+    SimplerFit,
+    check_summary,
+    same_test,
+    verdict,
+)
 
 REPORTED = pd.DataFrame(
     {
@@ -61,6 +69,24 @@ def test_a_warned_fit_is_stable_when_every_refit_at_the_optimum_prints_its_tests
     assert check_summary(REPORTED, None, warned=True)["verdict"] == "not checked"
 
 
+def test_a_singular_fit_says_which_tests_change_without_its_boundary_components() -> None:
+    """The fit without the boundary components is another model: it never enters the verdict, but the summary
+    names the terms whose printed test it changes (``none``: all print the same), and optimizers.tsv carries it."""
+    simpler_tests = REPORTED.assign(F=[21.234, 0.61])
+    check = _check([("restart", -100.0, 0.0)])
+    check.without_boundary = SimplerFit("(1 + time || participant)", simpler_tests, loglik=-103.0, singular=False)
+    summary = check_summary(REPORTED, check, warned=True)
+    assert summary["verdict"] == "stable" and summary["loglik_shortfall"] == 0
+    assert summary["without_boundary"] == "(1 + time || participant)" and summary["without_boundary_differs"] == "drug"
+    check.without_boundary = SimplerFit("(1 | face)", REPORTED, loglik=-103.0, singular=True)
+    assert check_summary(REPORTED, check, warned=True)["without_boundary_differs"] == "none"
+    table = check.table()
+    assert list(table.columns) == REFIT_COLUMNS and len(table) == 4
+    assert table["messages"].iloc[-1] == "(1 | face) | boundary (singular) fit"
+    assert (table["optimizer"] == WITHOUT_BOUNDARY).sum() == 2
+    assert check_summary(REPORTED, None, warned=True)["without_boundary"] == ""
+
+
 def test_the_summary_states_each_warned_models_verdict() -> None:
     info = pd.DataFrame(
         [
@@ -68,13 +94,20 @@ def test_the_summary_states_each_warned_models_verdict() -> None:
             {"model": "rt", "used": True, "warnings": "boundary (singular) fit: see help('isSingular')"},
             {"model": "emg_zygomaticus", "used": True, "warnings": ""},
         ]
-    ).assign(refits=6, unstable_terms=["", "emotion", ""], boundary=["", "face: SD of (Intercept) is 0", ""])
+    ).assign(
+        refits=6,
+        unstable_terms=["", "emotion", ""],
+        boundary=["", "face: SD of (Intercept) is 0", ""],
+        without_boundary=["", "(1 + emotion | participant)", ""],
+        without_boundary_differs=["", "none", ""],
+    )
     info["verdict"] = ["stable", "unstable", "no warning"]
     statements = lmm_convergence_findings(info, {"rt": "Response times"})
     assert statements[0].startswith("emg_corrugator: lme4 warned (Model failed to converge with max|grad| = 0.007)")
     assert "in 6 refits" in statements[0] and "(stable)" in statements[0]
     assert "Response times: lme4 warned (boundary (singular) fit)" in statements[1]
     assert "UNSTABLE: the tests of emotion changed" in statements[1] and "face: SD of (Intercept) is 0" in statements[1]
+    assert "without it ((1 + emotion | participant)) every reported test printed the same" in statements[1]
     assert lmm_convergence_findings(info.assign(verdict="no warning"), {}) == [
         "lme4 fitted all 3 linear mixed models without a warning."
     ]
@@ -84,7 +117,8 @@ def test_the_summary_states_each_warned_models_verdict() -> None:
 def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named() -> None:
     """Response times with no face variance at all: lme4 calls the fit singular; the check restarts it and refits
     it with allFit's optimizers installed here (bobyqa, Nelder_Mead, nlminbwrap and nloptwrap's two; optimx and
-    dfoptim are not Debian's R packages here), finds the tests unchanged, and names the face SDs at zero."""
+    dfoptim are not Debian's R packages here), finds the tests unchanged, names the face SDs at zero, and fits the
+    model without the face effects: the tests print the same."""
     rng = np.random.default_rng(1)
     rows = []
     for participant in range(30):
@@ -109,6 +143,7 @@ def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named(
     assert "singular" in info["warnings"] and info["verdict"] == "stable", info.to_dict()
     assert info["refits"] == 6 and info["refits_failed"] == 0
     assert "face: SD of (Intercept) is 0" in info["boundary"]
+    assert "face" not in info["without_boundary"] and info["without_boundary_differs"] == "none", info.to_dict()
     refits = tables["optimizers"]
     assert set(refits["optimizer"]) == {
         "restart",
@@ -117,5 +152,6 @@ def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named(
         "nlminbwrap",
         "nloptwrap.NLOPT_LN_NELDERMEAD",
         "nloptwrap.NLOPT_LN_BOBYQA",
+        WITHOUT_BOUNDARY,
     }
-    assert list(refits.columns) == ["model", *REFIT_COLUMNS] and len(refits) == 6 * 3
+    assert list(refits.columns) == ["model", *REFIT_COLUMNS] and len(refits) == 7 * 3

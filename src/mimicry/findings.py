@@ -124,7 +124,8 @@ def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFr
 
 def lmm_convergence_findings(info: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
     """For each model fit used that lme4 warned about (``info.tsv`` rows, ``labels``: model -> name): the
-    warning, the verdict of the refits across optimizers, and the variance components at the boundary."""
+    warning, the verdict of the refits across optimizers, the variance components at the boundary and whether the
+    tests print the same without them."""
     used = info.loc[info["used"].astype(bool)]
     warned = used.loc[used["verdict"] != "no warning"]
     if warned.empty:
@@ -142,6 +143,11 @@ def lmm_convergence_findings(info: pd.DataFrame, labels: Mapping[str, str]) -> l
         else:
             verdict = f"UNSTABLE: the tests of {row.unstable_terms} changed; read them with caution"
         boundary = f"; at the boundary: {row.boundary}" if isinstance(row.boundary, str) and row.boundary else ""
+        simpler = getattr(row, "without_boundary", "")
+        if isinstance(simpler, str) and simpler:
+            differs = str(row.without_boundary_differs)
+            held = "every reported test printed the same" if differs == "none" else f"the tests of {differs} changed"
+            boundary += f"; without it ({simpler}) {held}"
         statements.append(f"{name}: lme4 warned ({what}); {refits}, {verdict}{boundary}.")
     return statements
 

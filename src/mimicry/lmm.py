@@ -241,7 +241,7 @@ def result_tables(result: LmmResult, model: str, attempts: Sequence[LmmResult] =
     )
     # a model without time has an empty trends table (its columns only), so every EMG model has one
     trends = result.trends if result.trends is not None else pd.DataFrame(columns=TREND_COLUMNS)
-    refits = result.check.refits if result.check is not None else pd.DataFrame(columns=REFIT_COLUMNS)
+    refits = result.check.table() if result.check is not None else pd.DataFrame(columns=REFIT_COLUMNS)
     tables = {
         "anova": result.anova.assign(model=model),
         "fixed_effects": result.fixed_effects.assign(model=model),

@@ -58,15 +58,93 @@ optimizer_refits <- function(model, cores = 1L) {
 }
 
 # The variance components at the boundary of a singular fit: SDs that are zero (relative to the residual SD, as
-# isSingular's theta) and correlations of +-1, each as "group: term" words.
+# isSingular's theta) and correlations of +-1, each as "group: term" words; a random-effects term singular with
+# neither (its covariance matrix rank-deficient: a zero diagonal of its Cholesky factor, isSingular's test) is
+# named with its rank.
 boundary_components <- function(model, tol = 1e-4) {
   components <- as.data.frame(lme4::VarCorr(model))
   residual <- components$sdcor[components$grp == "Residual"]
   sds <- components[is.na(components$var2) & components$grp != "Residual", ]
   cors <- components[!is.na(components$var2), ]
-  c(
+  named <- c(
     sprintf("%s: SD of %s is 0", sds$grp, sds$var1)[sds$sdcor / residual < tol],
     sprintf("%s: correlation of %s and %s is %+.0f", cors$grp, cors$var1, cors$var2, cors$sdcor)[
       abs(cors$sdcor) > 1 - tol]
+  )
+  factors <- lme4::getME(model, "Tlist")
+  terms <- lme4::getME(model, "cnms")
+  ranks <- vapply(factors, function(f) sum(abs(diag(f)) >= tol), numeric(1))
+  groups <- names(terms)
+  unnamed <- ranks < lengths(terms) & !vapply(groups, function(g) any(startsWith(named, paste0(g, ":"))), logical(1))
+  c(named, sprintf(
+    "%s: the covariance matrix of %s has rank %d of %d", groups, vapply(terms, paste, "", collapse = ", "),
+    as.integer(ranks), lengths(terms)
+  )[unnamed])
+}
+
+# A singular fit's random part without its boundary components: in each random-effects term at the boundary, the
+# effects whose SD is 0 dropped and the rest made uncorrelated (each its own term over the numeric columns of the
+# term's model matrix, as afex's || does for factors); the other terms as they were (over numeric columns too, the
+# same model). The data with those columns, the formula, and the random part in the model's own words (`labels`:
+# what the numeric columns of an earlier step stand for).
+drop_boundary <- function(model, tol, step = 1L, labels = character(0)) {
+  frame <- model.frame(model)
+  factors <- lme4::getME(model, "Tlist")
+  terms <- lme4::getME(model, "cnms")
+  parts <- blocks <- character(0)
+  single <- list()  # per group, its effects in terms of their own (uncorrelated with the rest)
+  for (bar in lme4::findbars(formula(model))) {
+    group <- deparse(bar[[3]])
+    columns <- model.matrix(as.formula(call("~", bar[[2]])), frame)
+    k <- which(names(terms) == group & vapply(terms, identical, logical(1), colnames(columns)))[1]
+    covariance <- tcrossprod(factors[[k]])
+    keep <- sqrt(diag(covariance)) >= tol
+    if (!any(keep)) next
+    names <- colnames(columns)
+    fresh <- !(names %in% names(labels))
+    names[fresh] <- sprintf(".re%d_%d_%d", step, length(parts) + 1, seq_along(names))[fresh]
+    labels[names[fresh]] <- colnames(columns)[fresh]
+    frame[names[fresh]] <- as.data.frame(columns[, fresh, drop = FALSE])
+    correlation <- cov2cor(covariance[keep, keep, drop = FALSE])
+    at_boundary <- any(!keep) || any(abs(correlation[upper.tri(correlation)]) > 1 - tol) ||
+      sum(abs(diag(factors[[k]])) >= tol) < ncol(columns)
+    said <- sub("^\\(Intercept\\)$", "1", labels[names[keep]])
+    if (at_boundary || sum(keep) == 1) {
+      parts <- c(parts, sprintf("(0 + %s | %s)", names[keep], group))
+      single[[group]] <- c(single[[group]], said)
+    } else {
+      parts <- c(parts, sprintf("(0 + %s | %s)", paste(names[keep], collapse = " + "), group))
+      blocks <- c(blocks, sprintf("(%s | %s)", paste(said, collapse = " + "), group))
+    }
+  }
+  uncorrelated <- vapply(names(single), function(group) {
+    sprintf("(%s %s %s)", paste(single[[group]], collapse = " + "), if (length(single[[group]]) > 1) "||" else "|",
+            group)
+  }, "")
+  fixed <- deparse1(lme4::nobars(formula(model)))
+  list(frame = frame, formula = as.formula(paste(c(fixed, parts), collapse = " + ")),
+       random = paste(c(blocks, uncorrelated), collapse = " + "), labels = labels)
+}
+
+# The fit without a singular fit's boundary components (drop_boundary, repeated while the simpler fit is singular
+# still, at most `steps` times): its random part in words, its type-III F tests and log-likelihood, whether it is
+# singular; NULL for a fit that is not singular.
+without_boundary <- function(model, tol = 1e-4, steps = 4L) {
+  if (!lme4::isSingular(model, tol)) return(NULL)
+  fit <- model
+  labels <- character(0)
+  for (step in seq_len(steps)) {
+    simpler <- drop_boundary(fit, tol, step, labels)
+    labels <- simpler$labels
+    fit <- lmerTest::lmer(simpler$formula, data = simpler$frame, REML = lme4::isREML(model))
+    if (!lme4::isSingular(fit, tol)) break
+  }
+  tests <- anova(fit, type = 3)
+  list(
+    random = simpler$random,
+    tests = data.frame(term = rownames(tests), num_df = tests[["NumDF"]], den_df = tests[["DenDF"]],
+                       F = tests[["F value"]], p = tests[["Pr(>F)"]]),
+    loglik = as.numeric(logLik(fit)),
+    singular = lme4::isSingular(fit, tol)
   )
 }

@@ -38,15 +38,45 @@ VERDICTS = ("no warning", "stable", "unstable", "not checked")
 LOGLIK_TOLERANCE = 0.01
 
 
+#: The ``optimizer`` label of the fit without the boundary components in ``optimizers.tsv``.
+WITHOUT_BOUNDARY = "without boundary components"
+
+
+@dataclass(frozen=True)
+class SimplerFit:
+    """A singular fit refitted without its boundary components (``lmm_checks.R``'s ``without_boundary``): its
+    random part in words, its F tests, its log-likelihood, and whether it is singular still."""
+
+    random: str
+    tests: pd.DataFrame
+    loglik: float
+    singular: bool
+
+
 @dataclass
 class FitCheck:
-    """The refits of one warned fit, the reported fit's log-likelihood, and the variance components at the
-    boundary (a singular fit)."""
+    """The refits of one warned fit, the reported fit's log-likelihood, the variance components at the boundary
+    and the fit without them (a singular fit)."""
 
     refits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REFIT_COLUMNS))
     loglik: float = float("nan")
     boundary: list[str] = field(default_factory=list)
+    without_boundary: SimplerFit | None = None
     seconds: float = 0.0
+
+    def table(self) -> pd.DataFrame:
+        """``optimizers.tsv``'s rows: the refits, then the fit without the boundary components (its random part
+        in ``messages``)."""
+        if self.without_boundary is None:
+            return self.refits
+        simpler = self.without_boundary.tests.assign(
+            optimizer=WITHOUT_BOUNDARY,
+            loglik=self.without_boundary.loglik,
+            fixef_difference=NAN,
+            messages=self.without_boundary.random
+            + (" | boundary (singular) fit" if self.without_boundary.singular else ""),
+        )
+        return pd.concat([self.refits, simpler[REFIT_COLUMNS]], ignore_index=True)
 
 
 def needs_check(warnings: list[str]) -> bool:
@@ -56,7 +86,7 @@ def needs_check(warnings: list[str]) -> bool:
 
 def check_fit(model_obj: Any, cores: int = 1) -> FitCheck:
     """Refit ``model_obj`` (an lmerTest fit in this process's R) from its optimum and with every optimizer
-    ``allFit`` has here (on ``cores`` processes), and name its boundary components."""
+    ``allFit`` has here (on ``cores`` processes); name its boundary components and fit it without them."""
     import time
 
     import rpy2.robjects as ro
@@ -69,8 +99,17 @@ def check_fit(model_obj: Any, cores: int = 1) -> FitCheck:
         refits = to_pandas(ro.r["optimizer_refits"](model_obj, cores))
         boundary = [str(x) for x in ro.r["boundary_components"](model_obj)]
         loglik = float(ro.r["as.numeric"](ro.r["logLik"](model_obj))[0])
+        simpler = ro.r["without_boundary"](model_obj)
+        without_boundary = None
+        if simpler is not ro.NULL:
+            without_boundary = SimplerFit(
+                random=str(simpler.rx2("random")[0]),
+                tests=to_pandas(simpler.rx2("tests")).reset_index(drop=True),
+                loglik=float(simpler.rx2("loglik")[0]),
+                singular=bool(simpler.rx2("singular")[0]),
+            )
     refits = refits.reset_index(drop=True)[REFIT_COLUMNS]
-    return FitCheck(refits=refits, loglik=loglik, boundary=boundary, seconds=time.perf_counter() - started)
+    return FitCheck(refits, loglik, boundary, without_boundary, time.perf_counter() - started)
 
 
 def at_optimum(check: FitCheck) -> pd.DataFrame:
@@ -104,12 +143,24 @@ def verdict(reported: pd.DataFrame, check: FitCheck) -> tuple[str, list[str]]:
     return ("unstable" if differing else "stable"), differing
 
 
+def differing_tests(reported: pd.DataFrame, other: pd.DataFrame) -> list[str]:
+    """The terms whose F test in ``other`` (another fit's ANOVA table) does not print as the reported one does
+    (:func:`same_test`), or that ``other`` lacks."""
+    theirs = other.set_index("term")
+    return [
+        term
+        for term, row in reported.set_index("term").iterrows()
+        if term not in theirs.index or not same_test(row, theirs.loc[term])
+    ]
+
+
 def check_summary(reported: pd.DataFrame, check: FitCheck | None, warned: bool) -> dict[str, Any]:
     """The columns ``info.tsv`` gains for a fit (``warned``: lme4 warned about it): the verdict; how many refits
     ran, failed, and stopped below the best log-likelihood; how far below it the reported fit is; the largest
     difference of a fixed effect from the reported fit's and the largest spread of F, denominator df and p over
     the reported fit and the refits at the optimum; the terms whose printed test differs; the boundary
-    components; the check's time."""
+    components, the random part of the fit without them and the terms whose printed test differs in it (``none``:
+    every test prints the same); the check's time."""
     if check is None:
         return {
             "verdict": "not checked" if warned else "no warning",
@@ -117,6 +168,8 @@ def check_summary(reported: pd.DataFrame, check: FitCheck | None, warned: bool) 
             **dict.fromkeys(["loglik_shortfall", "fixef_difference", "F_spread", "den_df_spread", "p_spread"], NAN),
             "unstable_terms": "",
             "boundary": "",
+            "without_boundary": "",
+            "without_boundary_differs": "",
             "check_seconds": 0.0,
         }
     ran = check.refits.dropna(subset=["F"])
@@ -125,6 +178,7 @@ def check_summary(reported: pd.DataFrame, check: FitCheck | None, warned: bool) 
     spread = spread.agg(lambda values: values.max() - values.min()).max()
     state, differing = verdict(reported, check)
     best = max(ran["loglik"].max(), check.loglik) if len(ran) else check.loglik
+    simpler = check.without_boundary
     return {
         "verdict": state,
         "refits": ran["optimizer"].nunique(),
@@ -137,5 +191,9 @@ def check_summary(reported: pd.DataFrame, check: FitCheck | None, warned: bool) 
         "p_spread": float(spread["p"]),
         "unstable_terms": ", ".join(differing),
         "boundary": "; ".join(check.boundary),
+        "without_boundary": simpler.random if simpler is not None else "",
+        "without_boundary_differs": (", ".join(differing_tests(reported, simpler.tests)) or "none")
+        if simpler is not None
+        else "",
         "check_seconds": round(check.seconds, 2),
     }

@@ -30,7 +30,7 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
     used = tables["info"].loc[tables["info"]["used"]].iloc[0]
     if used["verdict"] != "no warning":
         log.info(
-            "convergence check: %s across %d refits (%d failed, %d below the best likelihood; %.1f s)%s%s",
+            "convergence check: %s across %d refits (%d failed, %d below the best likelihood; %.1f s)%s%s%s",
             used["verdict"],
             used["refits"],
             used["refits_failed"],
@@ -38,6 +38,9 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
             used["check_seconds"],
             f"; terms that differ: {used['unstable_terms']}" if used["unstable_terms"] else "",
             f"; at the boundary: {used['boundary']}" if used["boundary"] else "",
+            f"; without it ({used['without_boundary']}), tests that differ: {used['without_boundary_differs']}"
+            if used["without_boundary"]
+            else "",
         )
     for name in ("anova", "fixed_effects", "info", "optimizers"):
         tables[name].to_csv(snakemake.output[name], sep="\t", index=False)
