@@ -143,7 +143,7 @@ def lmm_convergence_findings(info: pd.DataFrame, labels: Mapping[str, str]) -> l
         else:
             verdict = f"UNSTABLE: the tests of {row.unstable_terms} changed; read them with caution"
         boundary = f"; at the boundary: {row.boundary}" if isinstance(row.boundary, str) and row.boundary else ""
-        simpler = getattr(row, "without_boundary", "")
+        simpler = row.without_boundary
         if isinstance(simpler, str) and simpler:
             differs = str(row.without_boundary_differs)
             held = "every reported test printed the same" if differs == "none" else f"the tests of {differs} changed"

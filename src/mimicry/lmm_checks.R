@@ -57,10 +57,13 @@ optimizer_refits <- function(model, cores = 1L) {
   do.call(rbind, parallel::mclapply(0:nrow(optimizers), refit, mc.cores = as.integer(cores)))
 }
 
+# The rank of a random-effects term's covariance matrix: the nonzero diagonal of its relative Cholesky factor
+# (isSingular's test).
+cholesky_rank <- function(factor, tol) sum(abs(diag(factor)) >= tol)
+
 # The variance components at the boundary of a singular fit: SDs that are zero (relative to the residual SD, as
 # isSingular's theta) and correlations of +-1, each as "group: term" words; a random-effects term singular with
-# neither (its covariance matrix rank-deficient: a zero diagonal of its Cholesky factor, isSingular's test) is
-# named with its rank.
+# neither (its covariance matrix rank-deficient) is named with its rank.
 boundary_components <- function(model, tol = 1e-4) {
   components <- as.data.frame(lme4::VarCorr(model))
   residual <- components$sdcor[components$grp == "Residual"]
@@ -73,7 +76,7 @@ boundary_components <- function(model, tol = 1e-4) {
   )
   factors <- lme4::getME(model, "Tlist")
   terms <- lme4::getME(model, "cnms")
-  ranks <- vapply(factors, function(f) sum(abs(diag(f)) >= tol), numeric(1))
+  ranks <- vapply(factors, cholesky_rank, numeric(1), tol)
   groups <- names(terms)
   unnamed <- ranks < lengths(terms) & !vapply(groups, function(g) any(startsWith(named, paste0(g, ":"))), logical(1))
   c(named, sprintf(
@@ -100,20 +103,20 @@ drop_boundary <- function(model, tol, step = 1L, labels = character(0)) {
     covariance <- tcrossprod(factors[[k]])
     keep <- sqrt(diag(covariance)) >= tol
     if (!any(keep)) next
-    names <- colnames(columns)
-    fresh <- !(names %in% names(labels))
-    names[fresh] <- sprintf(".re%d_%d_%d", step, length(parts) + 1, seq_along(names))[fresh]
-    labels[names[fresh]] <- colnames(columns)[fresh]
-    frame[names[fresh]] <- as.data.frame(columns[, fresh, drop = FALSE])
+    variables <- colnames(columns)
+    fresh <- !(variables %in% names(labels))
+    variables[fresh] <- sprintf(".re%d_%d_%d", step, length(parts) + 1, seq_along(variables))[fresh]
+    labels[variables[fresh]] <- colnames(columns)[fresh]
+    frame[variables[fresh]] <- as.data.frame(columns[, fresh, drop = FALSE])
     correlation <- cov2cor(covariance[keep, keep, drop = FALSE])
     at_boundary <- any(!keep) || any(abs(correlation[upper.tri(correlation)]) > 1 - tol) ||
-      sum(abs(diag(factors[[k]])) >= tol) < ncol(columns)
-    said <- sub("^\\(Intercept\\)$", "1", labels[names[keep]])
+      cholesky_rank(factors[[k]], tol) < ncol(columns)
+    said <- sub("^\\(Intercept\\)$", "1", labels[variables[keep]])
     if (at_boundary || sum(keep) == 1) {
-      parts <- c(parts, sprintf("(0 + %s | %s)", names[keep], group))
+      parts <- c(parts, sprintf("(0 + %s | %s)", variables[keep], group))
       single[[group]] <- c(single[[group]], said)
     } else {
-      parts <- c(parts, sprintf("(0 + %s | %s)", paste(names[keep], collapse = " + "), group))
+      parts <- c(parts, sprintf("(0 + %s | %s)", paste(variables[keep], collapse = " + "), group))
       blocks <- c(blocks, sprintf("(%s | %s)", paste(said, collapse = " + "), group))
     }
   }

@@ -179,6 +179,7 @@ def check_summary(reported: pd.DataFrame, check: FitCheck | None, warned: bool) 
     state, differing = verdict(reported, check)
     best = max(ran["loglik"].max(), check.loglik) if len(ran) else check.loglik
     simpler = check.without_boundary
+    simpler_differs = "" if simpler is None else ", ".join(differing_tests(reported, simpler.tests)) or "none"
     return {
         "verdict": state,
         "refits": ran["optimizer"].nunique(),
@@ -192,8 +193,6 @@ def check_summary(reported: pd.DataFrame, check: FitCheck | None, warned: bool) 
         "unstable_terms": ", ".join(differing),
         "boundary": "; ".join(check.boundary),
         "without_boundary": simpler.random if simpler is not None else "",
-        "without_boundary_differs": (", ".join(differing_tests(reported, simpler.tests)) or "none")
-        if simpler is not None
-        else "",
+        "without_boundary_differs": simpler_differs,
         "check_seconds": round(check.seconds, 2),
     }
