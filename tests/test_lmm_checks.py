@@ -10,6 +10,7 @@ import pytest
 from mimicry.findings import lmm_convergence_findings
 from mimicry.lmm import fit_with_fallbacks, result_tables
 from mimicry.lmm_checks import (
+    NAN,
     REFIT_COLUMNS,
     WITHOUT_BOUNDARY,
     FitCheck,
@@ -30,9 +31,13 @@ REPORTED = pd.DataFrame(
 )
 
 
-def _check(refits: list[dict], loglik: float = -100.0) -> FitCheck:
+def _check(refits: list[tuple[str, float, float]], loglik: float = -100.0) -> FitCheck:
+    """Refits (optimizer, log-likelihood, shift of the tests from the reported ones): as lmm_checks.R gives them,
+    df and p only for the one at the best log-likelihood."""
+    best = max(range(len(refits)), key=lambda k: refits[k][1])
     rows = [
-        {"optimizer": name, **term, "loglik": ll, "fixef_difference": 1e-9, "messages": ""}
+        {"optimizer": name, "start": "optimum", **term, "loglik": ll, "fixef_difference": 1e-9, "messages": ""}
+        | ({} if name == refits[best][0] else {"den_df": NAN, "p": NAN})
         for name, ll, shift in refits
         for term in (
             {"term": "emotion", "num_df": 1.0, "den_df": 127.04 + shift, "F": 21.234 + shift, "p": 0.00002},
@@ -53,18 +58,27 @@ def test_two_tests_agree_when_they_differ_by_less_than_half_a_printed_digit() ->
 
 
 def test_a_warned_fit_is_stable_when_every_refit_at_the_optimum_prints_its_tests_alike() -> None:
-    """A refit that stopped below the best likelihood does not count against the reported fit; one at the optimum
-    whose test differs at the printed precision makes the verdict unstable and names the term."""
-    stable = _check([("restart", -100.0, 0.0), ("bobyqa", -100.0, 0.003), ("Nelder_Mead", -100.5, 0.8)])
+    """A refit that stopped below the best likelihood does not count against the reported fit; the best refit's
+    test, or another refit's F at the optimum, that differs at the printed precision makes the verdict unstable
+    and names the term."""
+    stable = _check([("nloptwrap", -100.0, 0.0), ("bobyqa", -100.0, 0.003), ("Nelder_Mead", -100.5, 0.8)])
     assert verdict(REPORTED, stable) == ("stable", [])
     summary = check_summary(REPORTED, stable, warned=True)
     assert summary["refits"] == 3 and summary["refits_below_optimum"] == 1 and summary["loglik_shortfall"] == 0
     assert summary["F_spread"] == pytest.approx(0.003)  # Nelder-Mead's worse optimum left out
-    unstable = _check([("restart", -100.0, 0.0), ("nlminbwrap", -100.001, 0.02)])
-    assert verdict(REPORTED, unstable) == ("unstable", ["emotion", "drug"])
-    # the reported fit itself below the optimum: no reported test can be trusted
-    below = _check([("restart", -99.0, 0.0)], loglik=-100.0)
+    assert summary["den_df_spread"] == 0  # the best refit's df is the reported one
+    # another refit's F at the optimum (its df and p are not computed): only the term whose F moved
+    unstable = _check([("nloptwrap", -100.0, 0.0), ("nlminbwrap", -100.001, 0.02)])
+    assert verdict(REPORTED, unstable) == ("unstable", ["emotion"])
+    # the best refit's df and p count too: drug's p moves by .002
+    assert verdict(REPORTED, _check([("nloptwrap", -100.0, 0.02)])) == ("unstable", ["emotion", "drug"])
+    # the reported fit below a better optimum whose tests print otherwise
+    below = _check([("nloptwrap", -99.0, 0.2)], loglik=-100.0)
     assert verdict(REPORTED, below) == ("unstable", ["emotion", "drug"])
+    # ... or alike: the verdict is about the tests; the shortfall is recorded
+    alike = _check([("nloptwrap", -99.0, 0.001)], loglik=-100.0)
+    assert verdict(REPORTED, alike) == ("stable", [])
+    assert check_summary(REPORTED, alike, warned=True)["loglik_shortfall"] == pytest.approx(1.0)
     assert check_summary(REPORTED, None, warned=False)["verdict"] == "no warning"
     assert check_summary(REPORTED, None, warned=True)["verdict"] == "not checked"
 
@@ -73,7 +87,7 @@ def test_a_singular_fit_says_which_tests_change_without_its_boundary_components(
     """The fit without the boundary components is another model: it never enters the verdict, but the summary
     names the terms whose printed test it changes (``none``: all print the same), and optimizers.tsv carries it."""
     simpler_tests = REPORTED.assign(F=[21.234, 0.61])
-    check = _check([("restart", -100.0, 0.0)])
+    check = _check([("nloptwrap", -100.0, 0.0)])
     check.without_boundary = SimplerFit("(1 + time || participant)", simpler_tests, loglik=-103.0, singular=False)
     summary = check_summary(REPORTED, check, warned=True)
     assert summary["verdict"] == "stable" and summary["loglik_shortfall"] == 0
@@ -115,10 +129,10 @@ def test_the_summary_states_each_warned_models_verdict() -> None:
 
 @pytest.mark.validation
 def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named() -> None:
-    """Response times with no face variance at all: lme4 calls the fit singular; the check restarts it and refits
-    it with allFit's optimizers installed here (bobyqa, Nelder_Mead, nlminbwrap and nloptwrap's two; optimx and
-    dfoptim are not Debian's R packages here), finds the tests unchanged, names the face SDs at zero, and fits the
-    model without the face effects: the tests print the same."""
+    """Response times with no face variance at all: lme4 calls the fit singular; the check restarts it from its
+    optimum with allFit's optimizers installed here (bobyqa, Nelder_Mead, nlminbwrap and nloptwrap's two; optimx
+    and dfoptim are not Debian's R packages here) and from off the boundary, every refit reaches the optimum,
+    names the face SDs at zero, and fits the model without the face effects: the tests print the same."""
     rng = np.random.default_rng(1)
     rows = []
     for participant in range(30):
@@ -140,13 +154,17 @@ def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named(
     result, attempts = fit_with_fallbacks(pd.DataFrame(rows), [formula], factors, check_cores=2)
     tables = result_tables(result, "rt", attempts)
     info = tables["info"].iloc[0]
-    assert "singular" in info["warnings"] and info["verdict"] == "stable", info.to_dict()
+    assert "singular" in info["warnings"] and info["refits_below_optimum"] == 0, info.to_dict()
+    # on this flat likelihood the start off the boundary reaches it 1e-4 lower with emotion's F .02 higher: a
+    # printed digit, so strictly unstable; the verdict names exactly the terms whose F spread over a printed unit
+    assert (info["verdict"] == "unstable") == (info["F_spread"] >= 0.005) == bool(info["unstable_terms"])
+    # the five optimizers from the optimum, and the fit's own (nloptwrap) from off the boundary
     assert info["refits"] == 6 and info["refits_failed"] == 0
     assert "face: SD of (Intercept) is 0" in info["boundary"]
     assert "face" not in info["without_boundary"] and info["without_boundary_differs"] == "none", info.to_dict()
     refits = tables["optimizers"]
     assert set(refits["optimizer"]) == {
-        "restart",
+        "nloptwrap",
         "bobyqa",
         "Nelder_Mead",
         "nlminbwrap",
@@ -155,3 +173,5 @@ def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named(
         WITHOUT_BOUNDARY,
     }
     assert list(refits.columns) == ["model", *REFIT_COLUMNS] and len(refits) == 7 * 3
+    assert refits.loc[refits["start"] == "off boundary", "optimizer"].tolist() == ["nloptwrap"] * 3
+    assert refits["den_df"].notna().sum() == 2 * 3  # the best refit's tests, and the simpler fit's

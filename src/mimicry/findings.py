@@ -137,7 +137,7 @@ def lmm_convergence_findings(info: pd.DataFrame, labels: Mapping[str, str]) -> l
         if row.verdict == "not checked":
             statements.append(f"{name}: lme4 warned ({what}); the fit was not checked across optimizers.")
             continue
-        refits = f"in {int(row.refits)} refits (from its optimum, and with each optimizer of lme4's allFit)"
+        refits = f"in {int(row.refits)} refits (each optimizer of lme4's allFit, restarted from its optimum)"
         if row.verdict == "stable":
             verdict = "every reported test held at the precision printed (stable)"
         else:

@@ -1,5 +1,5 @@
-# lme4's advice for a fit it warns about (?lme4::convergence): restart from the optimum, refit with every
-# optimizer allFit has here, and compare. Sourced into the R process that fitted the model (mimicry.lmm_checks).
+# lme4's advice for a fit it warns about (?lme4::convergence): restart from the optimum (or a perturbed point),
+# with every optimizer allFit has here, and compare. Sourced into the R process that fitted the model (mimicry.lmm_checks).
 
 # allFit's optimizers (lme4:::meth.tab.0) whose packages are installed. allFit itself is not called: in lme4
 # 1.1-31 it fails whenever optimx or dfoptim is missing ("logical subscript too long"), as on Debian 12.
@@ -15,46 +15,99 @@ available_optimizers <- function() {
   table[installed, ]
 }
 
-# The model refitted from scratch with one optimizer, as allFit does (its settings: maxfun 1e5; the method of
-# optimx and nloptwrap).
-refit_with <- function(model, optimizer, method) {
+# Where the refits start: the reported optimum (lme4's advice: restart from the apparent optimum, with every
+# optimizer); for a singular fit also a point off the boundary, where a start at the optimum stays (the reported
+# SDs with every correlation 0, a zero SD at lme4's start of 1).
+refit_starts <- function(model, tol = 1e-4) {
+  starts <- list(optimum = lme4::getME(model, "theta"))
+  if (lme4::isSingular(model, tol)) {
+    starts$`off boundary` <- unlist(lapply(lme4::getME(model, "Tlist"), function(factor) {
+      sds <- sqrt(diag(tcrossprod(factor)))
+      sds[sds < tol] <- 1
+      diagonal <- diag(sds, length(sds))
+      diagonal[lower.tri(diagonal, diag = TRUE)]
+    }))
+  }
+  starts
+}
+
+# One optimizer's control as allFit sets it (maxfun 1e5; the method of optimx and nloptwrap); `method` NA: the
+# reported fit's own optimizer with lme4's defaults.
+refit_control <- function(optimizer, method) {
+  if (is.na(method)) return(lme4::lmerControl(optimizer = optimizer))
   settings <- list(maxfun = 1e5)
   if (optimizer == "optimx") settings <- list(method = method)
   if (optimizer == "nloptwrap") settings <- list(algorithm = method, maxeval = 1e5)
-  update(model, control = lme4::lmerControl(optimizer = optimizer, optCtrl = settings))
+  lme4::lmerControl(optimizer = optimizer, optCtrl = settings)
 }
 
-# One row per optimizer x ANOVA term: the type-III F test (Satterthwaite df, as lmerTest::anova reports it),
-# the log-likelihood, the largest absolute difference of a fixed effect from the reported fit's, and what lme4
-# said. The refits run on `cores` processes.
-# "restart" is the reported fit restarted from its own optimum; an optimizer that fails gives one row with its
-# error and no test.
+# Each term's type-III F (lmerTest's contrasts) at a fit's fixed effects and their covariance: the Wald F that
+# lmerTest reports, without its Satterthwaite df, whose derivatives cost three quarters of a fit.
+wald_f <- function(contrasts, fit) {
+  beta <- lme4::fixef(fit)
+  covariance <- as.matrix(vcov(fit))
+  vapply(contrasts, function(L) {
+    estimate <- L %*% beta
+    as.numeric(t(estimate) %*% solve(L %*% covariance %*% t(L), estimate)) / nrow(L)
+  }, numeric(1))
+}
+
+# The reported fit refitted in lme4 from its optimum with every optimizer allFit has here (the fit's own, lme4's
+# default nloptwrap BOBYQA, among them: a restart) and, for a singular fit, from off the boundary with its own
+# optimizer (refit_starts), on `cores` processes: one row per refit x ANOVA term with the start, the F test (the
+# Wald F of every refit; the Satterthwaite df and p of the refit at the best log-likelihood, computed for it
+# alone), the log-likelihood, the largest absolute difference of a fixed effect from the reported fit's, and what
+# lme4 said. An optimizer that fails gives one row with its error and no test.
 optimizer_refits <- function(model, cores = 1L) {
   optimizers <- available_optimizers()
-  labels <- c("restart", ifelse(
-    optimizers$method == "", optimizers$optimizer, paste(optimizers$optimizer, optimizers$method, sep = ".")
-  ))
+  labels <- ifelse(optimizers$method == "", optimizers$optimizer, paste(optimizers$optimizer, optimizers$method, sep = "."))
+  starts <- refit_starts(model)
+  jobs <- data.frame(optimizer = optimizers$optimizer, method = optimizers$method, label = labels, start = 1L)
+  if (length(starts) > 1) {
+    # a start off the boundary costs a fit from scratch: the fit's own optimizer only
+    own <- model@optinfo$optimizer
+    jobs <- rbind(jobs, data.frame(optimizer = own, method = NA, label = own, start = 2L))
+  }
+  frame <- model.frame(model)
+  form <- formula(model)
+  reml <- lme4::isREML(model)
+  contrasts <- lmerTest:::get_contrasts_type3(model)
   reported <- lme4::fixef(model)
-  refit <- function(k) {
-    fit <- tryCatch(
-      if (k == 0) update(model, start = lme4::getME(model, "theta"))
-      else refit_with(model, optimizers$optimizer[k], optimizers$method[k]),
-      error = identity
-    )
-    if (!inherits(fit, "merMod")) {
-      return(data.frame(optimizer = labels[k + 1], term = NA_character_, num_df = NA_real_, den_df = NA_real_,
+  fits <- parallel::mclapply(seq_len(nrow(jobs)), function(j) {
+    tryCatch(lme4::lmer(form, data = frame, REML = reml, start = starts[[jobs$start[j]]],
+                        control = refit_control(jobs$optimizer[j], jobs$method[j])),
+             error = identity)
+  }, mc.cores = as.integer(cores))
+  ran <- vapply(fits, inherits, logical(1), "merMod")
+  logliks <- vapply(fits, function(fit) if (inherits(fit, "merMod")) as.numeric(logLik(fit)) else -Inf, numeric(1))
+  best <- which.max(logliks)
+  rows <- lapply(seq_along(fits), function(j) {
+    fit <- fits[[j]]
+    label <- jobs$label[j]
+    start <- names(starts)[jobs$start[j]]
+    if (!ran[j]) {
+      return(data.frame(optimizer = label, start = start, term = NA_character_, num_df = NA_real_, den_df = NA_real_,
                         F = NA_real_, p = NA_real_, loglik = NA_real_, fixef_difference = NA_real_,
                         messages = conditionMessage(fit)))
     }
-    tests <- anova(fit, type = 3)
+    num_df <- vapply(contrasts, nrow, numeric(1))
+    den_df <- p <- rep(NA_real_, length(contrasts))
+    f <- wald_f(contrasts, fit)
+    if (j == best) {
+      # as_lmerModLmerTest would re-evaluate the refit's call, whose names live in this function's closures
+      devfun <- lme4::lmer(form, data = frame, REML = reml, devFunOnly = TRUE)
+      tests <- anova(lmerTest:::as_lmerModLT(fit, devfun), type = 3)[names(contrasts), ]
+      den_df <- tests[["DenDF"]]
+      p <- tests[["Pr(>F)"]]
+      f <- tests[["F value"]]
+    }
     said <- c(fit@optinfo$conv$lme4$messages, unlist(fit@optinfo$warnings))
     if (lme4::isSingular(fit)) said <- c(said, "boundary (singular) fit")
-    data.frame(optimizer = labels[k + 1], term = rownames(tests), num_df = tests[["NumDF"]],
-               den_df = tests[["DenDF"]], F = tests[["F value"]], p = tests[["Pr(>F)"]],
-               loglik = as.numeric(logLik(fit)), fixef_difference = max(abs(lme4::fixef(fit) - reported)),
+    data.frame(optimizer = label, start = start, term = names(contrasts), num_df = num_df, den_df = den_df, F = f,
+               p = p, loglik = logliks[j], fixef_difference = max(abs(lme4::fixef(fit) - reported)),
                messages = paste(unique(said), collapse = " | "))
-  }
-  do.call(rbind, parallel::mclapply(0:nrow(optimizers), refit, mc.cores = as.integer(cores)))
+  })
+  do.call(rbind, rows)
 }
 
 # The rank of a random-effects term's covariance matrix: the nonzero diagonal of its relative Cholesky factor

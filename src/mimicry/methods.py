@@ -186,10 +186,12 @@ def lmm_paragraph(
         f" Models that did not converge were refitted with, in order: {', '.join(fallbacks)}." if fallbacks else ""
     )
     check = (
-        " A fit that lme4 warned about (convergence or a singular fit) was restarted from its optimum and refitted "
-        "with each optimizer of lme4's `allFit` available; it was called stable when every refit that reached the "
-        f"best log-likelihood found (within {LOGLIK_TOLERANCE:g}) gave each F test the same denominator df, F and "
-        "p at the precision reported, and its variance components at the boundary were named."
+        " A fit that lme4 warned about (convergence or a singular fit) was restarted from its optimum with each "
+        "optimizer of lme4's `allFit` available, and a singular fit also from its variance components with every "
+        "correlation set to 0; it was called stable when the refit with the best log-likelihood gave each F test "
+        "the same denominator df (Satterthwaite), F and p at the precision reported, and every refit within "
+        f"{LOGLIK_TOLERANCE:g} of that log-likelihood the same F, and its variance components at the boundary were "
+        "named."
     )
     return (
         f"Linear mixed models (as in Korb et al., 2023) were fitted with lme4 {versions.get('lme4', '')} (Bates et "
