@@ -41,10 +41,15 @@ from mimicry.bayes.compare import (
 )
 from mimicry.bayes.contrasts import drug_contrasts
 from mimicry.bayes.model import brms_model, model_data
-from mimicry.bayes.predictive import prior_predictive, prior_predictive_table
+from mimicry.bayes.predictive import (
+    posterior_predictive_table,
+    prior_predictive,
+    prior_predictive_table,
+)
 from mimicry.bayes.sampling import fit
 from mimicry.bayes_specs import WINDOW_CRITERIA_CAVEAT, formulas
 from mimicry.curve import curve
+from mimicry.findings import posterior_predictive_verdict
 
 pytestmark = pytest.mark.validation
 
@@ -203,14 +208,15 @@ def _recover(drug_effects: list[dict]) -> dict:
     return {"fits": fits, "planted": planted, "table": table}
 
 
+PLANTED = [
+    dict(group=g, muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.15, rate=0.0)
+    for g in ("amisulpride", "naltrexone")
+]
+
+
 @pytest.fixture(scope="module")
 def planted_effect() -> dict:
-    return _recover(
-        [
-            dict(group=g, muscle="zygomaticus", emotion="AngryToHappy", asymptote=-0.15, rate=0.0)
-            for g in ("amisulpride", "naltrexone")
-        ]
-    )
+    return _recover(PLANTED)
 
 
 def test_full_model_recovers_a_planted_asymptote_effect(planted_effect: dict) -> None:
@@ -251,6 +257,25 @@ def test_observation_level_criteria_cannot_see_a_planted_effect(planted_effect: 
     assert table.loc["no_drug", "weight_waic"] > 0.5 and table.loc["no_drug", "weight_loo"] > 0.5
     assert table.loc["full", "weight_lopo"] > 0.8
     assert WINDOW_CRITERIA_CAVEAT in format_table2(table.reset_index().assign(failed_classes=""))
+
+
+def test_the_posterior_predictive_check_flags_the_no_drug_model_of_a_planted_effect(planted_effect: dict) -> None:
+    """New participants of each drug group from the fitted model: the full model reproduces every group's mean
+    curve; the no-drug model, which cannot give the drug groups their lower ZM AngryToHappy asymptote, puts more
+    cells outside their 95% intervals than chance would, and the planted cell alone does."""
+    data, _ = _planted(PLANTED)
+    tables = {
+        model: posterior_predictive_table(fitted.posterior, data, prob=0.95, seed=3)
+        for model, fitted in planted_effect["fits"].items()
+    }
+    full, no_drug = tables["full"], tables["no_drug"]
+    assert len(full) == 3 * 2 * 2 * data["window"].nunique() and (full["participants"] == 30).all()
+    assert posterior_predictive_verdict(full, 0.95)[0], full.loc[full["outside"]]
+    fits, outside, bound = posterior_predictive_verdict(no_drug, 0.95)
+    assert not fits and outside > bound, no_drug.loc[no_drug["outside"]]
+    flagged = no_drug.loc[no_drug["outside"]]
+    planted_cell = flagged.loc[(flagged["muscle"] == "zygomaticus") & (flagged["emotion"] == "AngryToHappy")]
+    assert len(planted_cell) > bound  # 8 of its 15 drug x window cells; one more elsewhere (chance)
 
 
 def test_no_drug_model_wins_under_the_null() -> None:

@@ -3,10 +3,13 @@ best likelihood set aside, the boundary components of a singular fit named; and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import ROOT
 from mimicry.findings import lmm_convergence_findings
 from mimicry.lmm import fit_with_fallbacks, result_tables
 from mimicry.lmm_checks import (
@@ -19,6 +22,7 @@ from mimicry.lmm_checks import (
     same_test,
     verdict,
 )
+from mimicry.rsession import run_in_fresh_r
 
 REPORTED = pd.DataFrame(
     {
@@ -102,6 +106,8 @@ def test_a_singular_fit_says_which_tests_change_without_its_boundary_components(
 
 
 def test_the_summary_states_each_warned_models_verdict() -> None:
+    """One sentence per warned model: its warning, the verdict, the boundary, the fit without it; where a test
+    changes, whether its decision at alpha does (the best refit's p, the simpler fit's p)."""
     info = pd.DataFrame(
         [
             {"model": "emg_corrugator", "used": True, "warnings": "Model failed to converge with max|grad| = 0.007"},
@@ -113,26 +119,36 @@ def test_the_summary_states_each_warned_models_verdict() -> None:
         unstable_terms=["", "emotion", ""],
         boundary=["", "face: SD of (Intercept) is 0", ""],
         without_boundary=["", "(1 + emotion | participant)", ""],
-        without_boundary_differs=["", "none", ""],
+        without_boundary_differs=["", "drug", ""],
     )
     info["verdict"] = ["stable", "unstable", "no warning"]
-    statements = lmm_convergence_findings(info, {"rt": "Response times"})
+    anova = {model: REPORTED.assign(model=model) for model in info["model"]}
+    best = _check([("bobyqa", -100.0, 0.3)]).refits.assign(model="rt")  # emotion's df moves; p stays < .05
+    simpler = REPORTED.assign(model="rt", optimizer=WITHOUT_BOUNDARY, p=[0.00002, 0.04])  # drug now < .05
+    refits = pd.concat([best, simpler], ignore_index=True)
+    statements = lmm_convergence_findings(info, {"rt": "Response times"}, anova, refits, 0.05)
     assert statements[0].startswith("emg_corrugator: lme4 warned (Model failed to converge with max|grad| = 0.007)")
     assert "in 6 refits" in statements[0] and "(stable)" in statements[0]
     assert "Response times: lme4 warned (boundary (singular) fit)" in statements[1]
-    assert "UNSTABLE: the tests of emotion changed" in statements[1] and "face: SD of (Intercept) is 0" in statements[1]
-    assert "without it ((1 + emotion | participant)) every reported test printed the same" in statements[1]
-    assert lmm_convergence_findings(info.assign(verdict="no warning"), {}) == [
+    assert "UNSTABLE: the tests of emotion changed (no decision at p < 0.05 changed)" in statements[1]
+    assert "face: SD of (Intercept) is 0" in statements[1]
+    assert (
+        "without it ((1 + emotion | participant)) the tests of drug changed (significance at p < 0.05 changed for drug)"
+        in statements[1]
+    )
+    held = lmm_convergence_findings(info.assign(without_boundary_differs="none"), {}, anova, refits, 0.05)
+    assert "without it ((1 + emotion | participant)) every reported test printed the same" in held[1]
+    assert lmm_convergence_findings(info.assign(verdict="no warning"), {}, anova, refits, 0.05) == [
         "lme4 fitted all 3 linear mixed models without a warning."
     ]
 
 
-@pytest.mark.validation
-def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named() -> None:
-    """Response times with no face variance at all: lme4 calls the fit singular; the check restarts it from its
-    optimum with allFit's optimizers installed here (bobyqa, Nelder_Mead, nlminbwrap and nloptwrap's two; optimx
-    and dfoptim are not Debian's R packages here) and from off the boundary, every refit reaches the optimum,
-    names the face SDs at zero, and fits the model without the face effects: the tests print the same."""
+SINGULAR = "response_time ~ emotion * drug + (1 + emotion | participant) + (1 + emotion | face)"
+SINGULAR_FACTORS = {"emotion": ["A", "B"], "drug": ["a", "b", "c"]}
+
+
+def _faceless_response_times() -> pd.DataFrame:
+    """30 participants' response times with no face variance at all: a singular fit of ``SINGULAR``."""
     rng = np.random.default_rng(1)
     rows = []
     for participant in range(30):
@@ -149,9 +165,16 @@ def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named(
                             "response_time": 1 + offset + 0.1 * (emotion == "A") + rng.normal(0, 0.5),
                         }
                     )
-    formula = "response_time ~ emotion * drug + (1 + emotion | participant) + (1 + emotion | face)"
-    factors = {"emotion": ["A", "B"], "drug": ["a", "b", "c"]}
-    result, attempts = fit_with_fallbacks(pd.DataFrame(rows), [formula], factors, check_cores=2)
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.validation
+def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named() -> None:
+    """Response times with no face variance at all: lme4 calls the fit singular; the check restarts it from its
+    optimum with allFit's optimizers installed here (bobyqa, Nelder_Mead, nlminbwrap and nloptwrap's two; optimx
+    and dfoptim are not Debian's R packages here) and from off the boundary, every refit reaches the optimum,
+    names the face SDs at zero, and fits the model without the face effects: the tests print the same."""
+    result, attempts = fit_with_fallbacks(_faceless_response_times(), [SINGULAR], SINGULAR_FACTORS, check_cores=2)
     tables = result_tables(result, "rt", attempts)
     info = tables["info"].iloc[0]
     assert "singular" in info["warnings"] and info["refits_below_optimum"] == 0, info.to_dict()
@@ -175,3 +198,38 @@ def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named(
     assert list(refits.columns) == ["model", *REFIT_COLUMNS] and len(refits) == 7 * 3
     assert refits.loc[refits["start"] == "off boundary", "optimizer"].tolist() == ["nloptwrap"] * 3
     assert refits["den_df"].notna().sum() == 2 * 3  # the best refit's tests, and the simpler fit's
+
+
+@pytest.mark.validation
+def test_the_check_agrees_with_the_plain_r_reference(tmp_path: Path) -> None:
+    """tools/reference/lmm.R --check does the same check the slow, independent way (lmerTest's own tests for
+    every refit, allFit's table as lme4 has it): the same refits reach the same log-likelihoods, the workflow's
+    Wald F of each refit is lmerTest's F, the best refit's df and p agree, and so does the verdict."""
+    data = _faceless_response_times()
+    result, attempts = fit_with_fallbacks(data, [SINGULAR], SINGULAR_FACTORS, check_cores=2)
+    tables = result_tables(result, "rt", attempts)
+    data.to_csv(tmp_path / "rt.tsv", sep="\t", index=False)
+    run_in_fresh_r(
+        [
+            "Rscript",
+            str(ROOT / "tools/reference/lmm.R"),
+            "--check",
+            str(tmp_path / "rt.tsv"),
+            SINGULAR,
+            str(tmp_path / "r"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    reference = pd.read_csv(tmp_path / "r_refits.tsv", sep="\t").set_index(["optimizer", "start", "term"])
+    ours = tables["optimizers"].loc[lambda t: t["optimizer"] != WITHOUT_BOUNDARY]
+    ours = ours.set_index(["optimizer", "start", "term"]).loc[reference.index]
+    np.testing.assert_allclose(ours["loglik"], reference["loglik"], rtol=1e-9)
+    np.testing.assert_allclose(ours["F"], reference["F"], rtol=1e-6)
+    best = ours.dropna(subset=["den_df"])
+    assert len(best) == 3 and best["loglik"].iloc[0] == ours["loglik"].max()
+    np.testing.assert_allclose(best["den_df"], reference.loc[best.index, "den_df"], rtol=1e-4)
+    np.testing.assert_allclose(best["p"], reference.loc[best.index, "p"], rtol=1e-3)
+    info = tables["info"].iloc[0]
+    expected = "stable" if info["verdict"] == "stable" else f"unstable {info['unstable_terms']}"
+    assert (tmp_path / "r_verdict.txt").read_text().strip() == expected

@@ -327,3 +327,22 @@ def test_the_report_has_contents_and_no_cell_that_reads_nan(test_run: Path) -> N
     bad = [cell for cell in cells if cell.strip() in {"", "nan", "NaN", "<NA>", "&lt;NA&gt;", "None"}]
     assert not bad, bad[:5]
     assert "<details>" in html and "F(" in html and "Workflow version" in html
+
+
+def test_the_posterior_predictive_verdict_counts_cells_outside_against_chance() -> None:
+    """60 group x cell x window means at 95%: up to 6 outside is chance (the binomial 95% quantile, scipy's); a
+    model with 7 misses the data, and the summary says where most of them are."""
+    table = pd.DataFrame(
+        {
+            "muscle": ["zygomaticus"] * 30 + ["corrugator"] * 30,
+            "emotion": ["AngryToHappy"] * 60,
+            "outside": [True] * 6 + [False] * 54,
+        }
+    )
+    assert findings.posterior_predictive_verdict(table, 0.95) == (True, 6, 6)
+    assert findings.posterior_predictive_verdict(table.assign(outside=[True] * 7 + [False] * 53), 0.95) == (False, 7, 6)
+    lines = findings.posterior_predictive_findings(
+        {"full": table, "no_drug": table.assign(outside=[True] * 7 + [False] * 53)}, 0.95
+    )
+    assert "reproduces the groups' mean curves (6 of 60" in lines[0]
+    assert "MISSES the data (7 of 60" in lines[1] and "most in zygomaticus AngryToHappy" in lines[1]

@@ -10,6 +10,7 @@ import pandas as pd
 
 from mimicry.apa import format_f, format_p
 from mimicry.bayes_specs import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
+from mimicry.lmm_checks import WITHOUT_BOUNDARY, FitCheck, best_tests, changed_decisions
 
 FINDING_COLUMNS = ["topic", "statement"]
 WEIGHT_LABELS = {
@@ -122,14 +123,31 @@ def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFr
     return statements
 
 
-def lmm_convergence_findings(info: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
+def lmm_convergence_findings(
+    info: pd.DataFrame,
+    labels: Mapping[str, str],
+    anova: Mapping[str, pd.DataFrame],
+    refits: pd.DataFrame,
+    alpha: float,
+) -> list[str]:
     """For each model fit used that lme4 warned about (``info.tsv`` rows, ``labels``: model -> name): the
     warning, the verdict of the refits across optimizers, the variance components at the boundary and whether the
-    tests print the same without them."""
+    tests print the same without them; where a test changes, whether its decision at ``alpha`` does (``anova``:
+    model -> its ANOVA table; ``refits``: the models' ``optimizers.tsv`` rows)."""
     used = info.loc[info["used"].astype(bool)]
     warned = used.loc[used["verdict"] != "no warning"]
     if warned.empty:
         return [f"lme4 fitted all {len(used)} linear mixed models without a warning."]
+
+    def decisions(model: str, tests: pd.DataFrame) -> str:
+        changed = changed_decisions(anova[model], tests, alpha)
+        listed = ", ".join(term_words(term) for term in changed)
+        return (
+            f"significance at p < {alpha:g} changed for {listed}"
+            if changed
+            else f"no decision at p < {alpha:g} changed"
+        )
+
     statements = []
     for row in warned.itertuples():
         name = labels.get(row.model, row.model)
@@ -137,18 +155,63 @@ def lmm_convergence_findings(info: pd.DataFrame, labels: Mapping[str, str]) -> l
         if row.verdict == "not checked":
             statements.append(f"{name}: lme4 warned ({what}); the fit was not checked across optimizers.")
             continue
-        refits = f"in {int(row.refits)} refits (each optimizer of lme4's allFit, restarted from its optimum)"
+        own = refits.loc[refits["model"] == row.model]
+        refitted = own.loc[own["optimizer"] != WITHOUT_BOUNDARY]
+        refits_words = f"in {int(row.refits)} refits (each optimizer of lme4's allFit, restarted from its optimum)"
         if row.verdict == "stable":
             verdict = "every reported test held at the precision printed (stable)"
         else:
-            verdict = f"UNSTABLE: the tests of {row.unstable_terms} changed; read them with caution"
+            changed = decisions(row.model, best_tests(FitCheck(refitted)))
+            verdict = f"UNSTABLE: the tests of {row.unstable_terms} changed ({changed}); read them with caution"
         boundary = f"; at the boundary: {row.boundary}" if isinstance(row.boundary, str) and row.boundary else ""
         simpler = row.without_boundary
         if isinstance(simpler, str) and simpler:
             differs = str(row.without_boundary_differs)
-            held = "every reported test printed the same" if differs == "none" else f"the tests of {differs} changed"
+            if differs == "none":
+                held = "every reported test printed the same"
+            else:
+                changed = decisions(row.model, own.loc[own["optimizer"] == WITHOUT_BOUNDARY])
+                held = f"the tests of {differs} changed ({changed})"
             boundary += f"; without it ({simpler}) {held}"
-        statements.append(f"{name}: lme4 warned ({what}); {refits}, {verdict}{boundary}.")
+        statements.append(f"{name}: lme4 warned ({what}); {refits_words}, {verdict}{boundary}.")
+    return statements
+
+
+def posterior_predictive_verdict(table: pd.DataFrame, prob: float) -> tuple[bool, int, int]:
+    """Whether a model reproduces the groups' mean curves (``table``: its ``posterior_predictive.tsv``): the cells
+    whose observed mean lies outside its ``prob`` posterior predictive interval, against the most that chance gives
+    95% of the time had each cell a ``1 - prob`` chance (the binomial quantile; posterior predictive p-values
+    gather near 0.5 under a model that fits, so this bound is generous). (fits, outside, bound)."""
+    cells, chance = len(table), 1.0 - prob
+    bound, cumulative = 0, 0.0
+    while True:
+        cumulative += math.comb(cells, bound) * chance**bound * (1.0 - chance) ** (cells - bound)
+        if cumulative >= 0.95 or bound == cells:
+            break
+        bound += 1
+    outside = int(table["outside"].astype(bool).sum())
+    return outside <= bound, outside, bound
+
+
+def posterior_predictive_findings(tables: Mapping[str, pd.DataFrame], prob: float) -> list[str]:
+    """One line per nested model (``tables``: model -> its ``posterior_predictive.tsv``): does it reproduce each
+    drug group's mean curve (the cells outside their posterior predictive interval against chance)?"""
+    statements = []
+    for model, table in tables.items():
+        fits, outside, bound = posterior_predictive_verdict(table, prob)
+        name = MODEL_LABELS.get(model, model)
+        counted = f"{outside} of {len(table)} group x muscle x emotion x window means outside their {prob:.0%} interval"
+        if fits:
+            statements.append(
+                f"Posterior predictive check, {name}: reproduces the groups' mean curves ({counted}; chance: up to "
+                f"{bound})."
+            )
+        else:
+            worst = table.loc[table["outside"]].groupby(["muscle", "emotion"]).size().idxmax()
+            statements.append(
+                f"Posterior predictive check, {name}: MISSES the data ({counted}, more than the {bound} chance gives; "
+                f"most in {' '.join(worst)}): its estimates describe a model the data do not support."
+            )
     return statements
 
 

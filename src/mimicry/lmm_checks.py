@@ -175,6 +175,16 @@ def _count(refits: pd.DataFrame) -> int:
     return len(refits[["optimizer", "start"]].drop_duplicates())
 
 
+def changed_decisions(reported: pd.DataFrame, other: pd.DataFrame, alpha: float) -> list[str]:
+    """The terms significant at ``alpha`` in one of two fits' F tests (ANOVA tables) and not in the other."""
+    theirs = other.set_index("term")["p"]
+    return [
+        term
+        for term, p in reported.set_index("term")["p"].items()
+        if term in theirs.index and (p < alpha) != (theirs[term] < alpha)
+    ]
+
+
 def check_summary(reported: pd.DataFrame, check: FitCheck | None, warned: bool) -> dict[str, Any]:
     """The columns ``info.tsv`` gains for a fit (``warned``: lme4 warned about it): the verdict; how many refits
     ran, failed, and stopped below the best log-likelihood; how far below it the reported fit is; the largest

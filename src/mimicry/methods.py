@@ -281,7 +281,11 @@ def bayes_paragraph(
         f"and PSIS-LOO (Vehtari et al., 2017), with weights exp(−ΔIC/2) as brms's `model_weights` and stacking "
         f"weights, and by leave-one-participant-out cross-validation (each participant's effects integrated "
         f"out), a criterion being flagged unreliable when more than 10% of its Pareto k exceeded 0.7. A prior "
-        f"predictive check drew {bayes['prior_predictive_draws']} data sets from the priors."
+        f"predictive check drew {bayes['prior_predictive_draws']} data sets from the priors. A posterior predictive "
+        f"check replicated each drug group's mean of its participants' window means per muscle, emotion and window "
+        f"with new participants drawn from each fitted model (1000 posterior draws); a model was said to miss the "
+        f"data when more of those means lay outside their {_number(100 * bayes['hdi_prob'])}% interval than the "
+        f"binomial 95% quantile at a {_number(1 - bayes['hdi_prob'])} chance per mean."
     ) + (gate_outcome(diagnostics) if diagnostics is not None else "")
 
 

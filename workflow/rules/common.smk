@@ -160,6 +160,7 @@ def notebook_inputs(wildcards=None):
         "anova": [f"{stats}/{model}_anova.tsv" for model in [*lmm_models(), *rt_models()]],
         "trends": [f"{stats}/{model}_trends.tsv" for model in lmm_models()],
         "lmm_info": [f"{stats}/{model}_info.tsv" for model in [*lmm_models(), *rt_models()]],
+        "lmm_refits": [f"{stats}/{model}_optimizers.tsv" for model in [*lmm_models(), *rt_models()]],
     }
     if BAYES_MODELS:
         inputs |= {
@@ -168,6 +169,7 @@ def notebook_inputs(wildcards=None):
             "diagnostics": expand(rules.bayes_fit.output.diagnostics, model=BAYES_MODELS),
             "fixed_effects": expand(rules.bayes_fit.output.fixed_effects, model=BAYES_MODELS),
             "prior_predictive": expand(rules.bayes_fit.output.prior_predictive, model="full"),
+            "posterior_predictive": expand(rules.bayes_fit.output.posterior_predictive, model=BAYES_MODELS),
             "figure2": rules.bayes_figures.output.figure2_png,
             "figure3": rules.bayes_figures.output.figure3_png,
         }

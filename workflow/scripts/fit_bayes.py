@@ -9,8 +9,13 @@ from mimicry.bayes.compare import lopo_pointwise, observation_criteria
 from mimicry.bayes.contrasts import drug_contrasts
 from mimicry.bayes.diagnostics import diagnostics_row, enforce_gate, fixed_effects, summary
 from mimicry.bayes.model import Cells, model_data
-from mimicry.bayes.predictive import prior_predictive, prior_predictive_table
+from mimicry.bayes.predictive import (
+    posterior_predictive_table,
+    prior_predictive,
+    prior_predictive_table,
+)
 from mimicry.bayes.sampling import fit, save_posterior
+from mimicry.findings import posterior_predictive_verdict
 from mimicry.joblog import job_log
 from mimicry.settings import Diagnostics, Priors, Sampling
 
@@ -75,3 +80,13 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     pointwise.to_parquet(snakemake.output.pointwise, index=False)
     by_participant.to_parquet(snakemake.output.participants, index=False)
     prior_predictive_table(data, predicted).to_csv(snakemake.output.prior_predictive, sep="\t", index=False)
+    replicated = posterior_predictive_table(fitted.posterior, data, settings["hdi_prob"], sampling.seed)
+    replicated.to_csv(snakemake.output.posterior_predictive, sep="\t", index=False)
+    fits, outside, bound = posterior_predictive_verdict(replicated, settings["hdi_prob"])
+    log.info(
+        "posterior predictive check: %d of %d group x cell x window means outside their interval (chance: <= %d)%s",
+        outside,
+        len(replicated),
+        bound,
+        "" if fits else "; the model misses the data",
+    )
