@@ -333,3 +333,50 @@ def test_the_normal_log_density_is_scipys_to_the_bit_in_c_order() -> None:
     ours, scipys = normal_logpdf(y, mu, sigma), norm.logpdf(y, loc=mu, scale=sigma)
     assert np.array_equal(ours, scipys) and ours.flags["C_CONTIGUOUS"]
     assert np.array_equal(ours.mean(axis=0), scipys.mean(axis=0))
+
+
+def test_the_log_prior_is_the_top_level_priors_density_per_draw() -> None:
+    """Normal on the fixed effects, half-normal on the SDs and sigma, summed per draw (scipy's densities); the
+    participant effects are not part of it."""
+    from scipy import stats
+
+    from helpers import PRIORS
+    from mimicry.bayes.sensitivity import log_prior
+
+    rng = np.random.default_rng(3)
+    posterior = _posterior_with_a_drug_effect()
+    cell = ("chain", "draw", "muscle", "emotion")
+    for name in ("sd_a", "sd_b", "sd_c"):
+        posterior[name] = xr.DataArray(np.abs(rng.normal(0, 0.1, (2, 2000, 2, 2))), dims=cell)
+    posterior["sigma"] = xr.DataArray(np.abs(rng.normal(0, 0.3, (2, 2000))), dims=("chain", "draw"))
+    posterior["effect_a"] = xr.DataArray(rng.normal(0, 5, (2, 2000, 4)), dims=("chain", "draw", "participant"))
+    expected = (
+        stats.norm.logpdf(posterior["asymptote"], PRIORS.asymptote_mu, PRIORS.asymptote_sigma).sum(axis=(2, 3, 4))
+        + stats.norm.logpdf(posterior["rate"], PRIORS.rate_mu, PRIORS.rate_sigma).sum(axis=(2, 3))
+        + sum(stats.halfnorm.logpdf(posterior[f"sd_{p}"], scale=PRIORS.random_sd).sum(axis=(2, 3)) for p in "abc")
+        + stats.halfnorm.logpdf(posterior["sigma"], scale=PRIORS.residual_sd)
+    )
+    np.testing.assert_allclose(log_prior(posterior, PRIORS).transpose("chain", "draw").values, expected, rtol=1e-12)
+
+
+def test_the_summary_says_whether_a_conclusion_depends_on_the_prior() -> None:
+    from mimicry.findings import prior_sensitivity_findings
+
+    contrasts = drug_contrasts(_posterior_with_a_drug_effect(), "full", "placebo", 0.95, True)
+    keys = contrasts[["drug", "muscle", "emotion"]]
+    table = pd.concat(
+        [
+            keys.assign(quantity="asymptote_contrast", prior=0.01, likelihood=0.3, diagnosis="-"),
+            pd.DataFrame([{"quantity": "sigma", "drug": "", "muscle": "", "emotion": "", "prior": 0.07}]),
+        ],
+        ignore_index=True,
+    ).assign(likelihood=0.3)
+    held = prior_sensitivity_findings({"full": table}, contrasts)[0]
+    assert "none of the 1 drug contrasts whose HDI excludes 0 depends on the prior" in held
+    assert "largest contrast sensitivity 0.010" in held and "1 of 1 population parameters" in held and "(sigma)" in held
+    hit = (table["drug"] == "amisulpride") & (table["muscle"] == "zygomaticus") & (table["emotion"] == "AngryToHappy")
+    table.loc[hit, ["prior", "diagnosis"]] = [0.2, "prior-data conflict"]
+    flagged = prior_sensitivity_findings({"full": table}, contrasts)[0]
+    assert "DEPENDS ON THE PRIOR: the drug contrasts amisulpride asymptote in zygomaticus AngryToHappy (0.20" in flagged
+    no_drug = prior_sensitivity_findings({"no_drug": table.loc[table["quantity"] == "sigma"]}, contrasts)[0]
+    assert "no drug term" in no_drug and "largest" not in no_drug

@@ -47,6 +47,7 @@ from mimicry.bayes.predictive import (
     prior_predictive_table,
 )
 from mimicry.bayes.sampling import fit
+from mimicry.bayes.sensitivity import sensitivity_table
 from mimicry.bayes_specs import WINDOW_CRITERIA_CAVEAT, formulas
 from mimicry.curve import curve
 from mimicry.findings import posterior_predictive_verdict
@@ -276,6 +277,25 @@ def test_the_posterior_predictive_check_flags_the_no_drug_model_of_a_planted_eff
     flagged = no_drug.loc[no_drug["outside"]]
     planted_cell = flagged.loc[(flagged["muscle"] == "zygomaticus") & (flagged["emotion"] == "AngryToHappy")]
     assert len(planted_cell) > bound  # 8 of its 15 drug x window cells; one more elsewhere (chance)
+
+
+def test_prior_sensitivity_flags_a_contrast_a_tight_prior_holds_back(planted_effect: dict) -> None:
+    """Power-scaling: with the paper's priors the planted ZM AngryToHappy contrasts (-0.15) are not prior-sensitive
+    (90 participants decide them); with the asymptote's prior narrowed to Normal(0, 0.02) they are, and prior and
+    likelihood pull apart (prior-data conflict)."""
+    data, _ = _planted(PLANTED)
+    planted_cell = ["zygomaticus", "AngryToHappy"]
+
+    def contrasts(table: pd.DataFrame) -> pd.DataFrame:
+        chosen = table.loc[table["quantity"] == "asymptote_contrast"].set_index(["muscle", "emotion"])
+        return chosen.loc[tuple(planted_cell)]
+
+    paper = contrasts(sensitivity_table(planted_effect["fits"]["full"].posterior, data, PRIORS, "placebo"))
+    assert (paper["prior"] < 0.05).all() and (paper["diagnosis"] == "-").all(), paper
+    tight = dataclasses.replace(PRIORS, asymptote_sigma=0.02)
+    fitted = fit(data, small_cells(data), "full", tight, dataclasses.replace(QUICK, warmup=500, draws=500, seed=11))
+    held_back = contrasts(sensitivity_table(fitted.posterior, data, tight, "placebo"))
+    assert (held_back["prior"] >= 0.05).all() and (held_back["diagnosis"] == "prior-data conflict").all(), held_back
 
 
 def test_no_drug_model_wins_under_the_null() -> None:

@@ -215,6 +215,47 @@ def posterior_predictive_findings(tables: Mapping[str, pd.DataFrame], prob: floa
     return statements
 
 
+#: Kallioinen et al.'s threshold of the power-scaling sensitivity (mimicry.bayes.sensitivity's THRESHOLD).
+SENSITIVITY_THRESHOLD = 0.05
+
+
+def prior_sensitivity_findings(tables: Mapping[str, pd.DataFrame], contrasts: pd.DataFrame) -> list[str]:
+    """One line per nested model (``tables``: model -> its ``sensitivity.tsv``): which drug contrasts whose HDI
+    excludes 0 (``contrasts.tsv``) depend on the prior, and how many population parameters are prior-sensitive."""
+    statements = []
+    for model, table in tables.items():
+        name = MODEL_LABELS.get(model, model)
+        sensitive = table.loc[table["prior"] >= SENSITIVITY_THRESHOLD]
+        parameters = sensitive.loc[~sensitive["quantity"].str.endswith("_contrast")]
+        found = contrasts.loc[(contrasts["model"] == model) & contrasts["excludes_zero"].astype(bool)]
+        keys = ["drug", "muscle", "emotion"]
+        found_sensitive = found.assign(quantity=found["parameter"] + "_contrast").merge(
+            sensitive, on=["quantity", *keys]
+        )
+        is_contrast = table["quantity"].str.endswith("_contrast")
+        if not is_contrast.any():
+            conclusions = "no drug term"
+        elif found.empty:
+            conclusions = "no drug contrast excludes 0"
+        elif found_sensitive.empty:
+            conclusions = f"none of the {len(found)} drug contrasts whose HDI excludes 0 depends on the prior"
+        else:
+            listed = "; ".join(
+                f"{row.drug} {row.parameter} in {row.muscle} {row.emotion} ({row.prior:.2f}, {row.diagnosis})"
+                for row in found_sensitive.itertuples()
+            )
+            conclusions = f"DEPENDS ON THE PRIOR: the drug contrasts {listed}"
+        largest = (
+            f"; largest contrast sensitivity {table.loc[is_contrast, 'prior'].max():.3f}" if is_contrast.any() else ""
+        )
+        statements.append(
+            f"Prior sensitivity, {name}: {conclusions} (power-scaling, threshold {SENSITIVITY_THRESHOLD:g}"
+            f"{largest}); {len(parameters)} of {int((~is_contrast).sum())} population parameters are prior-sensitive"
+            + (f" ({', '.join(sorted(set(parameters['quantity'])))})." if len(parameters) else ".")
+        )
+    return statements
+
+
 def bayes_findings(
     table2: pd.DataFrame, diagnostics: pd.DataFrame, contrasts: pd.DataFrame, hdi_prob: float
 ) -> list[str]:

@@ -1,5 +1,5 @@
 # Stage 4: group statistics II (Bayesian): the paper's asymptotic regression and its nested models (Table 2),
-# the prior and posterior predictive checks, Figures 2 and 3.
+# the prior and posterior predictive checks, prior sensitivity, Figures 2 and 3.
 BAYES = "results/bayes"
 BAYES_MODELS = [] if BAYES_SKIPPED else list(NESTED_MODELS)  # Table 2's nested models (mimicry.bayes_specs)
 BAYES_STUDY = {
@@ -47,6 +47,13 @@ rule bayes_fit:
             caption="../report/posterior_predictive.rst",
             category="4 Bayesian models",
             subcategory="Posterior predictive check",
+            labels={"model": "{model}"},
+        ),
+        sensitivity=report(
+            f"{BAYES}/{{model}}/sensitivity.tsv",
+            caption="../report/sensitivity.rst",
+            category="4 Bayesian models",
+            subcategory="Prior sensitivity",
             labels={"model": "{model}"},
         ),
     log:

@@ -15,6 +15,7 @@ from mimicry.bayes.predictive import (
     prior_predictive_table,
 )
 from mimicry.bayes.sampling import fit, save_posterior
+from mimicry.bayes.sensitivity import sensitivity_table
 from mimicry.findings import posterior_predictive_verdict
 from mimicry.joblog import job_log
 from mimicry.settings import Diagnostics, Priors, Sampling
@@ -82,6 +83,8 @@ with job_log(snakemake.log[0], "fit_bayes") as log:
     prior_predictive_table(data, predicted).to_csv(snakemake.output.prior_predictive, sep="\t", index=False)
     replicated = posterior_predictive_table(fitted.posterior, data, settings["hdi_prob"], sampling.seed)
     replicated.to_csv(snakemake.output.posterior_predictive, sep="\t", index=False)
+    sensitivity = sensitivity_table(fitted.posterior, data, priors, study["reference_group"])
+    sensitivity.to_csv(snakemake.output.sensitivity, sep="\t", index=False)
     fits, outside, bound = posterior_predictive_verdict(replicated, settings["hdi_prob"])
     log.info(
         "posterior predictive check: %d of %d group x cell x window means outside their interval (chance: <= %d)%s",
