@@ -54,7 +54,7 @@ def log_prior(posterior: xr.Dataset, priors: Priors) -> xr.DataArray:
     return total
 
 
-def log_likelihood(posterior: xr.Dataset, data: pd.DataFrame, max_values: int = 50_000_000) -> xr.DataArray:
+def log_likelihood(posterior: xr.Dataset, data: pd.DataFrame, max_values: int = 10_000_000) -> xr.DataArray:
     """The data's log density given every parameter, per draw (dims chain, draw), summed over the observations in
     chunks of draws (trial-level data: draws x rows would not fit in memory)."""
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
