@@ -128,6 +128,17 @@ def test_log_likelihood_equals_pymc(small_fits: dict) -> None:
     np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-10)
 
 
+def test_the_sensitivity_log_likelihood_sums_every_observation_per_draw(small_fits: dict) -> None:
+    """Summed in chunks of draws (here 7 draws of 2 chains at a time), it is the pointwise one summed per draw,
+    in the posterior's chain x draw order."""
+    from mimicry.bayes.sensitivity import log_likelihood
+
+    data, fitted = small_fits["data"], small_fits["fits"][("bambi", "marginal")]
+    chunked = log_likelihood(fitted.posterior, data, max_values=7 * 2 * len(data))
+    whole = pointwise_log_likelihood(fitted.posterior, data).sum(axis=1).reshape(2, -1)
+    np.testing.assert_allclose(chunked.transpose("chain", "draw").values, whole, rtol=1e-12)
+
+
 def test_same_seed_same_draws(small_fits: dict) -> None:
     data, cells = small_fits["data"], small_fits["cells"]
     again = fit(data, cells, "rate", PRIORS, QUICK)
