@@ -157,7 +157,10 @@ def lmm_convergence_findings(
             continue
         own = refits.loc[refits["model"] == row.model]
         refitted = own.loc[own["optimizer"] != WITHOUT_BOUNDARY]
-        refits_words = f"in {int(row.refits)} refits (each optimizer of lme4's allFit, restarted from its optimum)"
+        off_boundary = "; its own once more from off the boundary" if "singular" in str(row.warnings) else ""
+        refits_words = (
+            f"in {int(row.refits)} refits (each optimizer of lme4's allFit restarted from its optimum{off_boundary})"
+        )
         if row.verdict == "stable":
             verdict = "every reported test held at the precision printed (stable)"
         else:
