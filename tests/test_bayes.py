@@ -112,6 +112,31 @@ def test_waic_and_loo_agree_with_the_exact_leave_one_out_of_a_conjugate_normal_m
     assert loo["pareto_k"].max() < 0.7
 
 
+def test_the_loo_pit_is_the_exact_leave_one_out_pit_of_a_conjugate_normal_model() -> None:
+    """The same model: each observation's LOO-PIT is Phi of its standardised distance from the leave-one-out
+    predictive (within 0.01); a model twice as sure of each observation as it should be gives PIT values piled at 0
+    and 1, which the uniformity test rejects, while the right one passes (scipy's Kolmogorov-Smirnov test, to 1e-6)."""
+    from scipy import stats
+
+    from mimicry.findings import uniformity
+
+    rng = np.random.default_rng(4)
+    y, sigma, n = rng.normal(0.0, 1.0, 200), 1.0, 200
+    mu = rng.normal(y.mean(), sigma / np.sqrt(n), size=(4, 2000)).reshape(-1, 1)
+    posterior = xr.Dataset({"mu": (("chain", "draw"), mu.reshape(4, 2000))})
+    log_lik = stats.norm.logpdf(y[None, :], mu, sigma)
+    pit = loo_pointwise(log_lik, posterior, below=stats.norm.cdf((y[None, :] - mu) / sigma))["loo_pit"]
+    loo_mean = (y.sum() - y) / (n - 1)
+    exact = stats.norm.cdf((y - loo_mean) / (sigma * np.sqrt(1 + 1 / (n - 1))))
+    np.testing.assert_allclose(pit, exact, atol=0.01)
+    statistic, p = uniformity(pit.to_numpy())
+    reference = stats.kstest(pit, "uniform", method="asymp")
+    assert statistic == pytest.approx(reference.statistic, abs=1e-12) and p == pytest.approx(reference.pvalue, abs=1e-6)
+    assert p > 0.05
+    overconfident = loo_pointwise(log_lik, posterior, below=stats.norm.cdf((y[None, :] - mu) / (sigma / 2)))
+    assert uniformity(overconfident["loo_pit"].to_numpy())[1] < 0.001
+
+
 def test_ic_weights_are_brms_model_weights() -> None:
     """brms: weights = exp(-delta IC / 2), normalised."""
     np.testing.assert_allclose(ic_weights([10.0, 10.0]), [0.5, 0.5])

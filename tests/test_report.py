@@ -341,8 +341,14 @@ def test_the_posterior_predictive_verdict_counts_cells_outside_against_chance() 
     )
     assert findings.posterior_predictive_verdict(table, 0.95) == (True, 6, 6)
     assert findings.posterior_predictive_verdict(table.assign(outside=[True] * 7 + [False] * 53), 0.95) == (False, 7, 6)
+    uniform = pd.DataFrame({"loo_pit": (np.arange(500) + 0.5) / 500})
+    piled = pd.DataFrame({"loo_pit": np.r_[np.zeros(100), np.ones(100), uniform["loo_pit"]]})
     lines = findings.posterior_predictive_findings(
-        {"full": table, "no_drug": table.assign(outside=[True] * 7 + [False] * 53)}, 0.95
+        {"full": table, "no_drug": table.assign(outside=[True] * 7 + [False] * 53)},
+        0.95,
+        {"full": uniform, "no_drug": piled},
     )
     assert "reproduces the groups' mean curves (6 of 60" in lines[0]
-    assert "MISSES the data (7 of 60" in lines[1] and "most in zygomaticus AngryToHappy" in lines[1]
+    assert "its LOO-PIT values are uniform (Kolmogorov-Smirnov D = 0.001, p = 1.000)" in lines[0]
+    assert "MISSES the groups' mean curves (7 of 60" in lines[1] and "most in zygomaticus AngryToHappy" in lines[1]
+    assert "its LOO-PIT values are NOT uniform (Kolmogorov-Smirnov D = 0.143, p < .001)" in lines[1]

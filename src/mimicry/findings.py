@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from mimicry.apa import format_f, format_p
@@ -196,25 +197,52 @@ def posterior_predictive_verdict(table: pd.DataFrame, prob: float) -> tuple[bool
     return outside <= bound, outside, bound
 
 
-def posterior_predictive_findings(tables: Mapping[str, pd.DataFrame], prob: float) -> list[str]:
-    """One line per nested model (``tables``: model -> its ``posterior_predictive.tsv``): does it reproduce each
-    drug group's mean curve (the cells outside their posterior predictive interval against chance)?"""
+def uniformity(values: np.ndarray) -> tuple[float, float]:
+    """The Kolmogorov-Smirnov distance of ``values`` from the uniform distribution on [0, 1] and its asymptotic
+    p-value (Kolmogorov's series, as scipy's ``kstest(method="asymp")``; pure Python: the report's environment has
+    no SciPy)."""
+    ordered = np.sort(np.asarray(values, dtype=float))
+    n = len(ordered)
+    ranks = np.arange(1, n + 1)
+    statistic = float(max((ranks / n - ordered).max(), (ordered - (ranks - 1) / n).max()))
+    x = math.sqrt(n) * statistic
+    if x < 0.2:
+        return statistic, 1.0
+    p = 2.0 * sum((-1) ** (k - 1) * math.exp(-2.0 * k * k * x * x) for k in range(1, 101))
+    return statistic, min(1.0, max(0.0, p))
+
+
+#: Below this p-value the LOO-PIT values are called not uniform (approximate: the values are not independent).
+LOO_PIT_ALPHA = 0.01
+
+
+def posterior_predictive_findings(
+    tables: Mapping[str, pd.DataFrame], prob: float, pointwise: Mapping[str, pd.DataFrame]
+) -> list[str]:
+    """One line per nested model (``tables``: model -> its ``posterior_predictive.tsv``; ``pointwise``: model -> its
+    ``pointwise.parquet``): does it reproduce each drug group's mean curve (the cells outside their posterior
+    predictive interval against chance), and are its LOO-PIT values uniform (the observation model)?"""
     statements = []
     for model, table in tables.items():
         fits, outside, bound = posterior_predictive_verdict(table, prob)
         name = MODEL_LABELS.get(model, model)
         counted = f"{outside} of {len(table)} group x muscle x emotion x window means outside their {prob:.0%} interval"
         if fits:
-            statements.append(
-                f"Posterior predictive check, {name}: reproduces the groups' mean curves ({counted}; chance: up to "
-                f"{bound})."
-            )
+            curves = f"reproduces the groups' mean curves ({counted}; chance: up to {bound})"
         else:
-            worst = table.loc[table["outside"]].groupby(["muscle", "emotion"]).size().idxmax()
-            statements.append(
-                f"Posterior predictive check, {name}: MISSES the data ({counted}, more than the {bound} chance gives; "
-                f"most in {' '.join(worst)}): its estimates describe a model the data do not support."
+            worst = table.loc[table["outside"].astype(bool)].groupby(["muscle", "emotion"]).size().idxmax()
+            curves = (
+                f"MISSES the groups' mean curves ({counted}, more than the {bound} chance gives; most in "
+                f"{' '.join(worst)}): its estimates describe a model the data do not support"
             )
+        statistic, p = uniformity(pointwise[model]["loo_pit"].to_numpy())
+        tested = f"Kolmogorov-Smirnov D = {statistic:.3f}, {format_p(p)}"
+        pit = (
+            f"its LOO-PIT values are uniform ({tested})"
+            if p >= LOO_PIT_ALPHA
+            else f"its LOO-PIT values are NOT uniform ({tested}): the residual model misses the window values' spread"
+        )
+        statements.append(f"Posterior predictive check, {name}: {curves}; {pit}.")
     return statements
 
 

@@ -171,6 +171,7 @@ def notebook_inputs(wildcards=None):
             "prior_predictive": expand(rules.bayes_fit.output.prior_predictive, model="full"),
             "posterior_predictive": expand(rules.bayes_fit.output.posterior_predictive, model=BAYES_MODELS),
             "sensitivity": expand(rules.bayes_fit.output.sensitivity, model=BAYES_MODELS),
+            "pointwise": expand(rules.bayes_fit.output.pointwise, model=BAYES_MODELS),
             "figure2": rules.bayes_figures.output.figure2_png,
             "figure3": rules.bayes_figures.output.figure3_png,
         }

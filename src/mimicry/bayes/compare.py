@@ -52,11 +52,16 @@ def normal_logpdf(y: np.ndarray, mu: np.ndarray, sigma: np.ndarray) -> np.ndarra
     return np.ascontiguousarray(-(z**2) / 2.0 - _LOG_SQRT_2PI - np.log(sigma))
 
 
-def pointwise_log_likelihood(posterior: xr.Dataset, data: pd.DataFrame) -> np.ndarray:
-    """Log density of every observation under every posterior draw (draws x observations)."""
+def observation_distribution(posterior: xr.Dataset, data: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Mean (draws x observations) and residual SD (draws x 1) of every observation under every posterior draw."""
     parameters = observation_parameters(posterior, data)
     mu = curve(parameters["a"], parameters["b"], parameters["c"], data["time"].to_numpy())
-    sigma = posterior["sigma"].stack(sample=("chain", "draw")).values[:, None]
+    return mu, posterior["sigma"].stack(sample=("chain", "draw")).values[:, None]
+
+
+def pointwise_log_likelihood(posterior: xr.Dataset, data: pd.DataFrame) -> np.ndarray:
+    """Log density of every observation under every posterior draw (draws x observations)."""
+    mu, sigma = observation_distribution(posterior, data)
     return normal_logpdf(data["log_emg"].to_numpy()[None, :], mu, sigma)
 
 
@@ -65,11 +70,15 @@ def pointwise_log_likelihood(posterior: xr.Dataset, data: pd.DataFrame) -> np.nd
 
 
 def observation_criteria(posterior: xr.Dataset, data: pd.DataFrame) -> pd.DataFrame:
-    """WAIC and PSIS-LOO per observation (one row each), from at most :func:`log_likelihood_draws` draws: memory is
-    draws x rows (trial-level data)."""
+    """WAIC, PSIS-LOO and the LOO-PIT per observation (one row each), from at most :func:`log_likelihood_draws`
+    draws: memory is draws x rows (trial-level data)."""
+    from scipy.special import ndtr
+
     scored = thin(posterior, log_likelihood_draws(len(data)))
-    log_lik = pointwise_log_likelihood(scored, data)
-    return pd.concat([waic_pointwise(log_lik), loo_pointwise(log_lik, scored)], axis=1)
+    mu, sigma = observation_distribution(scored, data)
+    y = data["log_emg"].to_numpy()[None, :]
+    log_lik = normal_logpdf(y, mu, sigma)
+    return pd.concat([waic_pointwise(log_lik), loo_pointwise(log_lik, scored, below=ndtr((y - mu) / sigma))], axis=1)
 
 
 def _logmeanexp(log_lik: np.ndarray) -> np.ndarray:
@@ -87,15 +96,24 @@ def waic_pointwise(log_lik: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"lpd": lpd, "p_waic": p_waic, "elpd_waic": lpd - p_waic})
 
 
-def loo_pointwise(log_lik: np.ndarray, posterior: xr.Dataset) -> pd.DataFrame:
-    """PSIS-LOO per observation (ArviZ; relative efficiency from the posterior), with each Pareto k."""
+def loo_pointwise(log_lik: np.ndarray, posterior: xr.Dataset, below: np.ndarray | None = None) -> pd.DataFrame:
+    """PSIS-LOO per observation (ArviZ; relative efficiency from the posterior), with each Pareto k; given
+    ``below`` (draws x observations: each draw's probability of a replicate at or below the observation), the
+    LOO-PIT too: ``below`` averaged with each observation's Pareto-smoothed leave-one-out weights (exact for the
+    Gaussian likelihood: no replicates drawn)."""
     import arviz as az
+    from scipy.special import logsumexp
 
     chains, draws = posterior.sizes["chain"], posterior.sizes["draw"]
     matrix = xr.DataArray(log_lik.reshape(chains, draws, -1), dims=("chain", "draw", "observation"))
     tree = xr.DataTree.from_dict({"posterior": posterior, "log_likelihood": xr.Dataset({"log_emg": matrix})})
     result = az.loo(tree, pointwise=True)
-    return pd.DataFrame({"elpd_loo": np.asarray(result.elpd_i), "pareto_k": np.asarray(result.pareto_k)})
+    table = pd.DataFrame({"elpd_loo": np.asarray(result.elpd_i), "pareto_k": np.asarray(result.pareto_k)})
+    if below is not None:
+        log_weights = result.log_weights.transpose("observation", "chain", "draw").values.reshape(len(table), -1)
+        weights = np.exp(log_weights - logsumexp(log_weights, axis=1, keepdims=True))
+        table["loo_pit"] = np.einsum("os,so->o", weights, below)
+    return table
 
 
 def _by_cell(posterior: xr.Dataset, name: str) -> np.ndarray:
