@@ -1,5 +1,6 @@
 # lme4's advice for a fit it warns about (?lme4::convergence): restart from the optimum (or a perturbed point),
-# with every optimizer allFit has here, and compare. Sourced into the R process that fitted the model (mimicry.lmm_checks).
+# with every optimizer allFit has here, and compare. Sourced into the R process that fitted the model
+# (mimicry.lmm_checks).
 
 # allFit's optimizers (lme4:::meth.tab.0) whose packages are installed. allFit itself is not called: in lme4
 # 1.1-31 it fails whenever optimx or dfoptim is missing ("logical subscript too long"), as on Debian 12.
@@ -60,7 +61,8 @@ wald_f <- function(contrasts, fit) {
 # lme4 said. An optimizer that fails gives one row with its error and no test.
 optimizer_refits <- function(model, cores = 1L) {
   optimizers <- available_optimizers()
-  labels <- ifelse(optimizers$method == "", optimizers$optimizer, paste(optimizers$optimizer, optimizers$method, sep = "."))
+  labels <- ifelse(optimizers$method == "", optimizers$optimizer,
+                   paste(optimizers$optimizer, optimizers$method, sep = "."))
   starts <- refit_starts(model)
   jobs <- data.frame(optimizer = optimizers$optimizer, method = optimizers$method, label = labels, start = 1L)
   if (length(starts) > 1) {

@@ -51,9 +51,11 @@ if (check) {
     method <- methods[k, "method"]
     settings <- switch(optimizer, optimx = list(method = method), nloptwrap = list(algorithm = method, maxeval = 1e5),
                        list(maxfun = 1e5))
-    fit <- update(model, start = getME(model, "theta"), control = lmerControl(optimizer = optimizer, optCtrl = settings))
+    fit <- update(model, start = getME(model, "theta"),
+                  control = lmerControl(optimizer = optimizer, optCtrl = settings))
     label <- if (method == "") optimizer else paste(optimizer, method, sep = ".")
-    refits[[length(refits) + 1]] <- data.frame(optimizer = label, start = "optimum", tests_of(fit), loglik = logLik(fit))
+    refits[[length(refits) + 1]] <- data.frame(optimizer = label, start = "optimum", tests_of(fit),
+                                               loglik = logLik(fit))
   }
   if (isSingular(model)) {
     start <- unlist(lapply(getME(model, "Tlist"), function(factor) {
