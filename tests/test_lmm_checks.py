@@ -175,6 +175,7 @@ def test_a_singular_fit_is_refitted_with_every_optimizer_and_its_boundary_named(
     and dfoptim are not Debian's R packages here) and from off the boundary, every refit reaches the optimum,
     names the face SDs at zero, and fits the model without the face effects: the tests print the same."""
     result, attempts = fit_with_fallbacks(_faceless_response_times(), [SINGULAR], SINGULAR_FACTORS, check_cores=2)
+    assert len(result.residuals) == 30 * 8 * 2 * 4 and abs(result.residuals["residual"].mean()) < 0.01
     tables = result_tables(result, "rt", attempts)
     info = tables["info"].iloc[0]
     assert "singular" in info["warnings"] and info["refits_below_optimum"] == 0, info.to_dict()

@@ -174,6 +174,7 @@ def test_workflow_writes_the_model_tables(test_run: Path) -> None:
         assert info["used"].sum() == 1 and info["formula"].str.contains("~").all()
         assert "warnings" in info.columns  # R's convergence and singular-fit messages, kept
         assert (anova["p"].between(0, 1)).all()
+        assert (lmm / f"{model}_residuals.png").stat().st_size > 10_000  # Q-Q and residuals by window / emotion
     emg_terms = pd.read_csv(lmm / "emg_zygomaticus_anova.tsv", sep="\t")["term"].tolist()
     assert emg_terms == ["emotion", "drug", "time", "emotion:drug", "emotion:time", "drug:time", "emotion:drug:time"]
     assert pd.read_csv(lmm / "rt_anova.tsv", sep="\t")["term"].tolist() == ["emotion", "drug", "emotion:drug"]
@@ -242,3 +243,18 @@ def test_treatment_contrasts_compare_with_the_reference_group() -> None:
     assert treatment["drugamisulpride:time"] < 0 and treatment["drugnaltrexone:time"] < 0
     f_tests = [fits[coding].anova.set_index("term")["F"] for coding in ("sum", "treatment")]
     pd.testing.assert_series_equal(f_tests[0], f_tests[1], rtol=1e-4)  # up to the optimiser's tolerance
+
+
+def test_the_residual_figure_shows_normal_residuals_on_the_q_q_line() -> None:
+    """Normal residuals lie on the Q-Q plot's diagonal; skewed ones leave it; one box per window."""
+    from mimicry.figures import lmm_residual_figure
+
+    rng = np.random.default_rng(5)
+    window = pd.Series(np.repeat(np.arange(1.0, 6.0), 2000), name="window")
+    for residuals, on_line in ((rng.normal(0, 0.3, 10_000), True), (rng.exponential(0.3, 10_000), False)):
+        figure = lmm_residual_figure(pd.Series(residuals), window, "test")
+        qq, spread = figure.axes
+        points = qq.lines[0]
+        off = np.abs(np.asarray(points.get_ydata()) - np.asarray(points.get_xdata()))
+        assert (np.median(off) < 0.05) == on_line
+        assert [tick.get_text() for tick in spread.get_xticklabels()] == ["1", "2", "3", "4", "5"]

@@ -1,5 +1,6 @@
-"""Figures of the statistics stage (Figure 1, Figure S2). Each function returns a matplotlib Figure;
-``mimicry.qc.save`` writes it as PDF and PNG. Figures use matplotlib's object API, not pyplot: no global state."""
+"""Figures of the statistics stage (Figure 1, Figure S2, the LMMs' residuals). Each function returns a matplotlib
+Figure; ``mimicry.qc.save`` writes it as PDF and PNG. Figures use matplotlib's object API, not pyplot: no global
+state."""
 
 from __future__ import annotations
 
@@ -106,6 +107,30 @@ def figure_s2(rt_trials: pd.DataFrame, styles: dict[str, tuple[str, str]]) -> Fi
 
 
 MUSCLE_COLOURS = {"corrugator": "tab:red", "zygomaticus": "tab:green"}
+
+
+def lmm_residual_figure(residuals: pd.Series, by: pd.Series, title: str) -> Figure:
+    """An LMM's residuals: their normal Q-Q plot (standardised; 200 quantiles, so that 50,000 trials draw fast)
+    and their spread per level of ``by`` (the time window, or the emotion of an RT model)."""
+    from scipy import stats
+
+    figure = Figure(figsize=(8.0, 3.4), layout="constrained")
+    qq, spread = figure.subplots(1, 2)
+    standardised = (residuals - residuals.mean()) / residuals.std()
+    probabilities = (np.arange(200) + 0.5) / 200
+    theoretical = stats.norm.ppf(probabilities)
+    qq.plot(theoretical, np.quantile(standardised, probabilities), "o", markersize=3, color="0.2")
+    qq.axline((0, 0), slope=1, color="tab:red", linewidth=1)
+    qq.set(xlabel="normal quantile", ylabel="standardised residual quantile", title="Normal Q-Q")
+    levels = sorted(by.unique())
+    spread.boxplot([residuals[by == level] for level in levels], showfliers=False)
+    spread.set_xticks(
+        range(1, len(levels) + 1), [f"{level:g}" if isinstance(level, float) else level for level in levels]
+    )
+    spread.axhline(0, color="0.5", linewidth=0.8)
+    spread.set(xlabel=str(by.name), ylabel="residual", title=f"Residuals by {by.name}")
+    figure.suptitle(title)
+    return figure
 
 
 def _not_converged(figure: Figure, failed: str) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from mimicry.lmm_checks import REFIT_COLUMNS, FitCheck, check_fit, check_summary, needs_check
@@ -34,6 +35,8 @@ class LmmResult:
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
     check: FitCheck | None = None  #: the refits of a warned fit (``mimicry.lmm_checks``)
+    #: fitted value and residual of each row of the model's data, in its order
+    residuals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["fitted", "residual"]))
 
     @property
     def converged(self) -> bool:
@@ -135,6 +138,9 @@ def fit_lmm_here(
         warnings=warnings,
         seconds=seconds,
         check=check,
+        residuals=pd.DataFrame(
+            {"fitted": np.asarray(model.fits, float), "residual": np.asarray(model.residuals, float)}
+        ),
     )
 
 

@@ -161,6 +161,7 @@ def notebook_inputs(wildcards=None):
         "trends": [f"{stats}/{model}_trends.tsv" for model in lmm_models()],
         "lmm_info": [f"{stats}/{model}_info.tsv" for model in [*lmm_models(), *rt_models()]],
         "lmm_refits": [f"{stats}/{model}_optimizers.tsv" for model in [*lmm_models(), *rt_models()]],
+        "lmm_residuals": [f"{stats}/{model}_residuals.png" for model in [*lmm_models(), *rt_models()]],
     }
     if BAYES_MODELS:
         inputs |= {

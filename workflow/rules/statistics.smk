@@ -53,6 +53,14 @@ rule lmm_emg:
             )
             for name in ("anova", "trends")
         },
+        residuals_pdf=f"{STATS}/lmm/{{model}}_residuals.pdf",
+        residuals_png=report(
+            f"{STATS}/lmm/{{model}}_residuals.png",
+            caption="../report/lmm_residuals.rst",
+            category="3 Frequentist statistics",
+            subcategory="Linear mixed models",
+            labels={"model": "{model}", "table": "residuals"},
+        ),
     log:
         "results/logs/lmm/{model}.log",
     benchmark:
@@ -87,6 +95,14 @@ rule lmm_rt:
             category="3 Frequentist statistics",
             subcategory="Linear mixed models",
             labels={"model": "{model}", "table": "anova"},
+        ),
+        residuals_pdf=f"{STATS}/lmm/{{model}}_residuals.pdf",
+        residuals_png=report(
+            f"{STATS}/lmm/{{model}}_residuals.png",
+            caption="../report/lmm_residuals.rst",
+            category="3 Frequentist statistics",
+            subcategory="Linear mixed models",
+            labels={"model": "{model}", "table": "residuals"},
         ),
     log:
         "results/logs/lmm/{model}.log",

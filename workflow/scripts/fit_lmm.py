@@ -2,9 +2,11 @@
 
 import pandas as pd
 
+from mimicry.figures import lmm_residual_figure
 from mimicry.joblog import job_log
 from mimicry.lmm import fit_with_fallbacks, model_data, result_tables
 from mimicry.lmm_specs import LmmSpec
+from mimicry.qc import save
 
 with job_log(snakemake.log[0], "fit_lmm") as log:
     spec = LmmSpec.from_params(snakemake.params.model)
@@ -46,3 +48,6 @@ with job_log(snakemake.log[0], "fit_lmm") as log:
         tables[name].to_csv(snakemake.output[name], sep="\t", index=False)
     if "trends" in snakemake.output.keys():
         tables["trends"].to_csv(snakemake.output.trends, sep="\t", index=False)
+    by = (data["emotion"] if spec.kind == "rt" else data["time"].rename("window")).reset_index(drop=True)
+    figure = lmm_residual_figure(result.residuals["residual"], by, f"{spec.label}: {result.formula}")
+    save(figure, snakemake.output.residuals_pdf, snakemake.output.residuals_png)
