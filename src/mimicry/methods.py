@@ -280,18 +280,25 @@ def bayes_paragraph(
         f"(highest-density interval and probability of direction). The models were compared by WAIC "
         f"and PSIS-LOO (Vehtari et al., 2017), with weights exp(−ΔIC/2) as brms's `model_weights` and stacking "
         f"weights, and by leave-one-participant-out cross-validation (each participant's effects integrated "
-        f"out), a criterion being flagged unreliable when more than 10% of its Pareto k exceeded 0.7. A prior "
-        f"predictive check drew {bayes['prior_predictive_draws']} data sets from the priors. A posterior predictive "
-        f"check replicated each drug group's mean of its participants' window means per muscle, emotion and window "
-        f"with new participants drawn from each fitted model (1000 posterior draws); a model was said to miss the "
-        f"data when more of those means lay outside their {_number(100 * bayes['hdi_prob'])}% interval than the "
-        f"binomial 95% quantile at a {_number(1 - bayes['hdi_prob'])} chance per mean, and its leave-one-out "
-        f"probability integral transforms (LOO-PIT) were tested against the uniform distribution "
-        f"(Kolmogorov-Smirnov, p < 0.01 flagged). The sensitivity of every "
-        f"population parameter and drug contrast to the prior and to the likelihood was measured by power-scaling "
-        f"(Kallioinen et al., 2024; arviz-stats' `psense`, the top-level priors scaled), a sensitivity of 0.05 or "
-        f"more counting as dependence."
+        f"out), a criterion being flagged unreliable when more than 10% of its Pareto k exceeded 0.7. "
+        + model_checks(bayes)
     ) + (gate_outcome(diagnostics) if diagnostics is not None else "")
+
+
+def model_checks(bayes: Mapping[str, Any]) -> str:
+    """The prior and posterior predictive checks and the prior sensitivity, as the methods text says them."""
+    hdi = bayes["hdi_prob"]
+    return (
+        f"A prior predictive check drew {bayes['prior_predictive_draws']} data sets from the priors. A posterior "
+        "predictive check replicated each drug group's mean of its participants' window means per muscle, emotion "
+        "and window with new participants drawn from each fitted model (1000 posterior draws); a model was said "
+        f"to miss the data when more of those means lay outside their {_number(100 * hdi)}% interval than the "
+        f"binomial 95% quantile at a {_number(1 - hdi)} chance per mean, and its leave-one-out probability "
+        "integral transforms (LOO-PIT) were tested against the uniform distribution (Kolmogorov-Smirnov, p < 0.01 "
+        "flagged). The sensitivity of every population parameter and drug contrast to the prior and to the "
+        "likelihood was measured by power-scaling (Kallioinen et al., 2024; arviz-stats' `psense`, the top-level "
+        "priors scaled), a sensitivity of 0.05 or more counting as dependence."
+    )
 
 
 def gate_outcome(diagnostics: pd.DataFrame) -> str:
