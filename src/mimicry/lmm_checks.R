@@ -33,13 +33,15 @@ refit_starts <- function(model, tol = 1e-4) {
 }
 
 # One optimizer's control as allFit sets it (maxfun 1e5; the method of optimx and nloptwrap); `method` NA: the
-# reported fit's own optimizer with lme4's defaults.
+# reported fit's own optimizer with lme4's defaults. Without lme4's finite-difference gradient and Hessian at the
+# end (calc.derivs): the verdict compares tests, not lme4's own check, and they cost 5-9 s of a 6-18 s refit on
+# the default study.
 refit_control <- function(optimizer, method) {
-  if (is.na(method)) return(lme4::lmerControl(optimizer = optimizer))
+  if (is.na(method)) return(lme4::lmerControl(optimizer = optimizer, calc.derivs = FALSE))
   settings <- list(maxfun = 1e5)
   if (optimizer == "optimx") settings <- list(method = method)
   if (optimizer == "nloptwrap") settings <- list(algorithm = method, maxeval = 1e5)
-  lme4::lmerControl(optimizer = optimizer, optCtrl = settings)
+  lme4::lmerControl(optimizer = optimizer, optCtrl = settings, calc.derivs = FALSE)
 }
 
 # Each term's type-III F (lmerTest's contrasts) at a fit's fixed effects and their covariance: the Wald F that
