@@ -230,10 +230,13 @@ def posterior_predictive_findings(
         if fits:
             curves = f"reproduces the groups' mean curves ({counted}; chance: up to {bound})"
         else:
-            worst = table.loc[table["outside"].astype(bool)].groupby(["muscle", "emotion"]).size().idxmax()
+            missed = table.loc[table["outside"].astype(bool)]
+            cell = missed.groupby(["muscle", "emotion"]).size()
+            window = missed["window"].value_counts()
             curves = (
-                f"MISSES the groups' mean curves ({counted}, more than the {bound} chance gives; most in "
-                f"{' '.join(worst)}): its estimates describe a model the data do not support"
+                f"MISSES the groups' mean curves ({counted}, more than the {bound} chance gives; {window.iloc[0]} of "
+                f"them in window {window.index[0]}, {cell.max()} in {' '.join(cell.idxmax())}): its estimates "
+                "describe a model the data do not support"
             )
         statistic, p = uniformity(pointwise[model]["loo_pit"].to_numpy())
         tested = f"Kolmogorov-Smirnov D = {statistic:.3f}, {format_p(p)}"
