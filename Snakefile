@@ -41,6 +41,11 @@ if not POWER_PROBLEMS:  # the power analysis, on request (`snakemake power`)
     include: "workflow/rules/power.smk"
 
 
+if not CALIBRATION_PROBLEMS:  # the simulation-based calibration, on request (`snakemake calibration`)
+
+    include: "workflow/rules/calibration.smk"
+
+
 rule all:
     default_target: True
     input:
@@ -60,5 +65,23 @@ else:
         """What keeps the power analysis from running on this study, and what to set."""
         params:
             problems="Invalid power analysis: " + "; ".join(POWER_PROBLEMS),
+        shell:
+            "echo {params.problems:q} >&2; exit 1"
+
+
+if not CALIBRATION_PROBLEMS:
+
+    rule calibration:
+        """Simulation-based calibration of the asymptotic model (`snakemake calibration --cores all --configfile
+        config/calibration.yaml`; not part of `all`)."""
+        input:
+            rules.calibration_summary.output,
+
+else:
+
+    rule calibration:
+        """What keeps the calibration from running on this study, and what to set."""
+        params:
+            problems="Invalid calibration: " + "; ".join(CALIBRATION_PROBLEMS),
         shell:
             "echo {params.problems:q} >&2; exit 1"

@@ -25,6 +25,7 @@ SCHEMA_DEFAULTS = validate_config({"study": {key: SHIPPED["study"][key] for key 
 DATA_KEYS = {
     "study.channels",
     "simulation.participants_per_group",
+    "calibration.participants_per_group",
     "simulation.response",
     "simulation.emg.baseline_amplitude_uv",
 }

@@ -34,7 +34,7 @@ LAYERS = (
     # inference: the LMMs and the Bayesian asymptotic model
     ("mimicry.lmm", "mimicry.lmm_checks", "mimicry.bayes"),
     # analyses over many simulated studies
-    ("mimicry.power",),
+    ("mimicry.power", "mimicry.calibration"),
     # the study's report
     (
         "mimicry.table1",
@@ -46,7 +46,14 @@ LAYERS = (
     ),
 )
 #: What the DAG may be planned with: no simulator, no model fitting, no analysis over studies but its plan.
-PLANNING_FORBIDDEN = ("mimicry.simulate", "mimicry.lmm.", "mimicry.bayes.", "mimicry.power.", "mimicry.emg")
+PLANNING_FORBIDDEN = (
+    "mimicry.simulate",
+    "mimicry.lmm.",
+    "mimicry.bayes.",
+    "mimicry.power.",
+    "mimicry.emg",
+    "mimicry.calibration",
+)
 PLANNING_ALLOWED = ("mimicry.power.planning",)
 
 

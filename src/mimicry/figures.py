@@ -133,6 +133,33 @@ def lmm_residual_figure(residuals: pd.Series, by: pd.Series, title: str) -> Figu
     return figure
 
 
+def calibration_figure(ranks: pd.DataFrame) -> Figure:
+    """Per calibrated quantity (its elements pooled), the ECDF of the ranks as PIT values minus the uniform CDF,
+    inside the simultaneous 95% band (Kolmogorov-Smirnov): a calibrated quantity stays in its band."""
+    from mimicry.calibration import KS_95
+
+    quantities = list(dict.fromkeys(ranks["quantity"]))
+    columns = min(4, len(quantities))
+    rows = -(-len(quantities) // columns)
+    figure = Figure(figsize=(3.0 * columns, 2.4 * rows), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(rows, columns, sharex=True, sharey=True)).ravel()
+    grid = np.linspace(0.0, 1.0, 201)
+    for ax, quantity in zip(axes, quantities, strict=False):
+        group = ranks.loc[ranks["quantity"] == quantity]
+        pit = np.sort((group["rank"].to_numpy() + 0.5) / (group["draws"].to_numpy() + 1))
+        ecdf = np.searchsorted(pit, grid, side="right") / len(pit)
+        band = KS_95 / np.sqrt(len(pit))
+        ax.fill_between(grid, -band, band, color="0.85", linewidth=0)
+        ax.plot(grid, ecdf - grid, color="tab:blue", linewidth=1.2)
+        ax.axhline(0, color="0.4", linewidth=0.6)
+        ax.set_title(f"{quantity} ({len(pit)} ranks)", fontsize=9)
+    for ax in axes[len(quantities) :]:
+        ax.set_visible(False)
+    figure.supxlabel("fractional rank (PIT)")
+    figure.supylabel("ECDF - uniform")
+    return figure
+
+
 def _not_converged(figure: Figure, failed: str) -> None:
     """A banner naming the parameter classes that failed the diagnostics gate ("" when it passed)."""
     if failed:

@@ -290,6 +290,20 @@ def prior_sensitivity_findings(tables: Mapping[str, pd.DataFrame], contrasts: pd
     return statements
 
 
+def calibration_findings(uniformity: pd.DataFrame) -> list[str]:
+    """The simulation-based calibration in one line (``uniformity.tsv``): which quantities' ranks are uniform."""
+    simulations, failed = int(uniformity["simulations"].max()), int(uniformity["failed_gate"].max())
+    off = uniformity.loc[~uniformity["uniform"].astype(bool)]
+    fits = f"{simulations} simulations from the priors, {failed} of whose fits missed the convergence gate (counted)"
+    if off.empty:
+        return [f"Calibrated: the ranks of all {len(uniformity)} quantities are uniform ({fits})."]
+    listed = "; ".join(
+        f"{row.quantity} (chi-square p = {row.p:.3g}, ECDF distance {row.ecdf_distance:.3f} vs band {row.band:.3f})"
+        for row in off.itertuples()
+    )
+    return [f"NOT calibrated in {len(off)} of {len(uniformity)} quantities: {listed} ({fits})."]
+
+
 def bayes_findings(
     table2: pd.DataFrame, diagnostics: pd.DataFrame, contrasts: pd.DataFrame, hdi_prob: float
 ) -> list[str]:

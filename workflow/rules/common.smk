@@ -24,7 +24,7 @@ from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped
 from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
 from mimicry.plumbing.scheduling import bayes_threads, coalesce_wakeups
 from mimicry.config import ConfigError, validate_config
-from mimicry.settings import PowerSettings
+from mimicry.settings import CalibrationSettings, PowerSettings, calibration_design, calibration_problems
 from mimicry.study import Study
 
 try:  # fills in the schema's defaults: the one place a default lives
@@ -68,6 +68,15 @@ if config["report"]["power"] and POWER_PROBLEMS:
     raise WorkflowError(
         "Invalid config: report.power is true (the report shows the power analysis), but the power analysis cannot "
         f"run on this study: {'; '.join(POWER_PROBLEMS)}. Set report.power: false, or fix the above."
+    )
+# ... and `snakemake calibration`
+CALIBRATION_DESIGN = calibration_design(config, list(STUDY.groups), list(STUDY.muscles), list(STUDY.emotions))
+CALIBRATION_PROBLEMS = calibration_problems(CALIBRATION_DESIGN)
+CALIBRATION_BAYES_KEYS = ("priors", "b_intercept", "variant", "target_accept", "diagnostics")
+if config["report"]["calibration"] and CALIBRATION_PROBLEMS:
+    raise WorkflowError(
+        "Invalid config: report.calibration is true (the report shows the calibration), but the calibration cannot "
+        f"run on this study: {'; '.join(CALIBRATION_PROBLEMS)}. Set report.calibration: false, or fix the above."
     )
 PARTICIPANTS_TABLE = INPUTS.participants_table
 
@@ -189,6 +198,11 @@ def notebook_inputs(wildcards=None):
         inputs["rt_summary"] = RT_SUMMARY
     if not FROM_TABLES:
         inputs["qc"] = expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
+    if config["report"]["calibration"]:
+        inputs |= {
+            "calibration_uniformity": rules.calibration_summary.output.uniformity,
+            "calibration_figure": rules.calibration_summary.output.figure_png,
+        }
     if config["report"]["power"]:
         summary = rules.power_summary.output
         inputs |= {
