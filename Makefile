@@ -6,7 +6,7 @@ SNAKEMAKE_ARGS ?=
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 STYLED := src workflow/scripts workflow/notebooks tests tools
 
-.PHONY: setup run power test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
+.PHONY: setup run power calibration test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
 setup:
 	bash tools/setup/env.sh
 
@@ -16,6 +16,10 @@ run: setup
 # The power analysis of the default design (config/power.yaml; README, "Power"): about 46 min on 2 cores.
 power: setup
 	.venv/bin/snakemake power --cores $(CORES) --configfile config/power.yaml $(SNAKEMAKE_ARGS)
+
+# Simulation-based calibration of the asymptotic model (config/calibration.yaml; docs/reproduce.md, "Calibration").
+calibration: setup
+	.venv/bin/snakemake calibration --cores $(CORES) --configfile config/calibration.yaml $(SNAKEMAKE_ARGS)
 
 # Everything (the README's second command): the test system (chromium, SLURM; root), then every tier, on two
 # workers (whole files each, in the order tests/conftest.py gives: a file's fixtures are made once; the shared
