@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mimicry.bayes.compare import pointwise_log_likelihood
+from mimicry.bayes.compare import observation_parameters, pointwise_log_likelihood
+from mimicry.bayes.contrasts import population_and_contrasts, with_cell_columns
 from mimicry.bayes.marginal import Series, marginal_model, series_data, with_recovered_effects
 from mimicry.bayes.model import Cells
 from mimicry.bayes.sampling import _posterior, reproducible_compilation, tidy_posterior
@@ -106,25 +107,10 @@ def draw_truth(priors: Priors, model: str, cells: Cells, rng: np.random.Generato
 
 def simulate_data(truth: xr.Dataset, frame: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     """The design's rows (``Design.data_frame``) with values from the model's likelihood at ``truth``."""
-    from mimicry.bayes.compare import observation_parameters
-
     parameters = observation_parameters(truth, frame)
     mean = curve(parameters["a"][0], parameters["b"][0], parameters["c"][0], frame["time"].to_numpy())
     sigma = float(truth["sigma"].values.ravel()[0])
     return frame.assign(log_emg=mean + rng.normal(0.0, sigma, len(frame)))
-
-
-def quantities(dataset: xr.Dataset, reference: str) -> xr.Dataset:
-    """What is ranked: the population parameters and each drug's contrast with the reference group."""
-    names = [name for name in ("asymptote", "rate", "start", "sd_a", "sd_b", "sd_c", "sigma") if name in dataset]
-    chosen = dataset[names]
-    for name in ("asymptote", "rate"):
-        values = dataset[name]
-        if "drug" in values.dims:
-            others = [drug for drug in values["drug"].values if drug != reference]
-            contrast = values.sel(drug=others) - values.sel(drug=reference)
-            chosen[f"{name}_contrast"] = contrast.rename(drug="treatment")
-    return chosen
 
 
 def thin_draws(posterior: xr.Dataset, draws: int) -> xr.Dataset:
@@ -139,7 +125,7 @@ def ranks(posterior: xr.Dataset, truth: xr.Dataset, data: pd.DataFrame, referenc
     """The rank (0 to ``draws``) of each true quantity among ``draws`` thinned posterior draws, and of the data's
     log-likelihood at the truth among its log-likelihood at each draw."""
     thinned = thin_draws(posterior, draws)
-    ours, true = quantities(thinned, reference), quantities(truth, reference)
+    ours, true = population_and_contrasts(thinned, reference), population_and_contrasts(truth, reference)
     rows = []
     for name in ours.data_vars:
         below = (ours[name] < true[name].squeeze(("chain", "draw"), drop=True)).sum(("chain", "draw"))
@@ -148,11 +134,7 @@ def ranks(posterior: xr.Dataset, truth: xr.Dataset, data: pd.DataFrame, referenc
     log_lik = pointwise_log_likelihood(thinned, data).sum(axis=1)
     at_truth = pointwise_log_likelihood(truth, data).sum()
     rows.append(pd.DataFrame({"quantity": ["log_likelihood"], "rank": [int((log_lik < at_truth).sum())]}))
-    table = pd.concat(rows, ignore_index=True)
-    if "treatment" in table:
-        table["drug"] = table["treatment"].combine_first(table["drug"]) if "drug" in table else table["treatment"]
-    for column in ("drug", "muscle", "emotion"):
-        table[column] = table[column].fillna("") if column in table else ""
+    table = with_cell_columns(pd.concat(rows, ignore_index=True))
     return table.assign(draws=draws)[["quantity", "drug", "muscle", "emotion", "rank", "draws"]]
 
 

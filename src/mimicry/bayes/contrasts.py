@@ -8,6 +8,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+#: The population parameters of the tidy posterior (``mimicry.bayes.sampling.tidy_posterior``): ``start`` where the
+#: model has b's intercept.
+POPULATION_PARAMETERS = ("asymptote", "rate", "start", "sd_a", "sd_b", "sd_c", "sigma")
 #: Columns of contrasts.tsv.
 CONTRAST_COLUMNS = [
     "model",
@@ -81,3 +84,28 @@ def describe_contrasts(contrasts: pd.DataFrame, hdi_prob: float) -> list[str]:
             f"{row.hdi_high:.3f}], probability of direction {row.prob_direction:.3f}; {row.model} model)"
         )
     return sentences
+
+
+def population_and_contrasts(dataset: xr.Dataset, reference: str) -> xr.Dataset:
+    """The population parameters and each drug's contrast with the reference group (``asymptote_contrast``,
+    ``rate_contrast``, where the model has the drug; on their own dim ``treatment``: on ``drug`` they would be
+    aligned with the reference group's absent contrast). What the model checks assess."""
+    chosen = dataset[[name for name in POPULATION_PARAMETERS if name in dataset]]
+    for name in ("asymptote", "rate"):
+        values = dataset[name]
+        if "drug" in values.dims:
+            others = [drug for drug in values["drug"].values if drug != reference]
+            contrast = values.sel(drug=others) - values.sel(drug=reference)
+            chosen[f"{name}_contrast"] = contrast.rename(drug="treatment")
+    return chosen
+
+
+def with_cell_columns(table: pd.DataFrame) -> pd.DataFrame:
+    """A table of :func:`population_and_contrasts`' elements with ``drug`` (a contrast's treatment), ``muscle`` and
+    ``emotion`` columns, empty where a quantity has no such dim."""
+    table = table.copy()
+    if "treatment" in table:
+        table["drug"] = table["treatment"].combine_first(table["drug"]) if "drug" in table else table["treatment"]
+    for column in ("drug", "muscle", "emotion"):
+        table[column] = table[column].fillna("") if column in table else ""
+    return table

@@ -21,6 +21,7 @@ import pandas as pd
 import xarray as xr
 
 from mimicry.bayes.compare import pointwise_log_likelihood
+from mimicry.bayes.contrasts import population_and_contrasts, with_cell_columns
 from mimicry.settings import Priors
 
 #: Kallioinen et al.'s threshold of the power-scaling sensitivity (the CJS distance's gradient).
@@ -69,21 +70,6 @@ def log_likelihood(posterior: xr.Dataset, data: pd.DataFrame, max_values: int = 
     return xr.DataArray(values, dims=("chain", "draw"), coords={"chain": posterior["chain"], "draw": posterior["draw"]})
 
 
-def quantities(posterior: xr.Dataset, reference_group: str) -> xr.Dataset:
-    """What the sensitivity is reported for: the population parameters and each drug's contrast with the
-    reference group (asymptote and rate, where the model has the drug)."""
-    names = [name for name in ("asymptote", "rate", "start", "sd_a", "sd_b", "sd_c", "sigma") if name in posterior]
-    chosen = posterior[names]
-    for name in ("asymptote", "rate"):
-        values = posterior[name]
-        if "drug" in values.dims:
-            others = [drug for drug in values["drug"].values if drug != reference_group]
-            # its own dim: on "drug" it would be aligned with the reference group's (absent) contrast
-            contrast = values.sel(drug=others) - values.sel(drug=reference_group)
-            chosen[f"{name}_contrast"] = contrast.rename(drug="treatment")
-    return chosen
-
-
 def diagnosis(prior: float, likelihood: float) -> str:
     """Kallioinen et al.'s reading of the two sensitivities at :data:`THRESHOLD`."""
     if prior < THRESHOLD:
@@ -92,13 +78,13 @@ def diagnosis(prior: float, likelihood: float) -> str:
 
 
 def sensitivity_table(posterior: xr.Dataset, data: pd.DataFrame, priors: Priors, reference_group: str) -> pd.DataFrame:
-    """Per quantity (:func:`quantities`) and cell: its prior and likelihood power-scaling sensitivity and their
-    diagnosis (one row per drug x muscle x emotion element; ``drug`` empty where the quantity has none, the drug
+    """Per quantity (``population_and_contrasts``) and cell: its prior and likelihood power-scaling sensitivity and
+    their diagnosis (one row per drug x muscle x emotion element; ``drug`` empty where the quantity has none, the drug
     compared with the reference group for a contrast)."""
     from arviz_stats import psense
     from xarray import DataTree
 
-    chosen = quantities(posterior, reference_group)
+    chosen = population_and_contrasts(posterior, reference_group)
     tree = DataTree.from_dict(
         {
             "posterior": chosen,
@@ -112,10 +98,6 @@ def sensitivity_table(posterior: xr.Dataset, data: pd.DataFrame, priors: Priors,
         both = xr.Dataset({group: by_group[group][name] for group in by_group})
         flat = both.to_dataframe().reset_index() if both.dims else pd.DataFrame([both.to_pandas()])
         rows.append(flat.assign(quantity=name))
-    table = pd.concat(rows, ignore_index=True)
-    if "treatment" in table:
-        table["drug"] = table["treatment"].combine_first(table["drug"]) if "drug" in table else table["treatment"]
-    for column in ("drug", "muscle", "emotion"):
-        table[column] = table[column].fillna("") if column in table else ""
+    table = with_cell_columns(pd.concat(rows, ignore_index=True))
     table["diagnosis"] = [diagnosis(p, lik) for p, lik in zip(table["prior"], table["likelihood"], strict=True)]
     return table[SENSITIVITY_COLUMNS]

@@ -28,7 +28,7 @@ import pandas as pd
 import xarray as xr
 
 from mimicry.bayes.compare import ic_weights, lopo_pointwise
-from mimicry.bayes.contrasts import drug_contrasts
+from mimicry.bayes.contrasts import POPULATION_PARAMETERS, drug_contrasts
 from mimicry.bayes.marginal import Series, marginal_model, series_data, with_recovered_effects
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import _posterior, reproducible_compilation, tidy_posterior
@@ -64,7 +64,7 @@ STUDY_CONTRAST_COLUMNS = [
     "converged",
 ]
 #: The population parameters whose R-hat and bulk ESS gate a power fit (the rules use nothing else).
-GATED = ("asymptote", "rate", "start", "sd_a", "sd_b", "sd_c", "sigma")
+GATED = POPULATION_PARAMETERS
 
 
 @dataclass(frozen=True)
