@@ -118,7 +118,7 @@ def test_the_loo_pit_is_the_exact_leave_one_out_pit_of_a_conjugate_normal_model(
     and 1, which the uniformity test rejects, while the right one passes (scipy's Kolmogorov-Smirnov test, to 1e-6)."""
     from scipy import stats
 
-    from mimicry.findings import uniformity
+    from mimicry.check_findings import uniformity
 
     rng = np.random.default_rng(4)
     y, sigma, n = rng.normal(0.0, 1.0, 200), 1.0, 200
@@ -385,7 +385,7 @@ def test_the_log_prior_is_the_top_level_priors_density_per_draw() -> None:
 
 
 def test_the_summary_says_whether_a_conclusion_depends_on_the_prior() -> None:
-    from mimicry.findings import prior_sensitivity_findings
+    from mimicry.check_findings import prior_sensitivity_findings
 
     contrasts = drug_contrasts(_posterior_with_a_drug_effect(), "full", "placebo", 0.95, True)
     keys = contrasts[["drug", "muscle", "emotion"]]

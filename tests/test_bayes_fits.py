@@ -49,8 +49,8 @@ from mimicry.bayes.predictive import (
 from mimicry.bayes.sampling import fit
 from mimicry.bayes.sensitivity import sensitivity_table
 from mimicry.bayes_specs import WINDOW_CRITERIA_CAVEAT, formulas
+from mimicry.check_findings import posterior_predictive_verdict
 from mimicry.curve import curve
-from mimicry.findings import posterior_predictive_verdict
 
 pytestmark = pytest.mark.validation
 

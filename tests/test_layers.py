@@ -30,6 +30,7 @@ LAYERS = (
         "mimicry.inputs",
         "mimicry.lmm_specs",
         "mimicry.bayes_specs",
+        "mimicry.calibration_plan",
     ),
     # inference: the LMMs and the Bayesian asymptotic model
     ("mimicry.lmm", "mimicry.lmm_checks", "mimicry.bayes"),
@@ -40,6 +41,7 @@ LAYERS = (
         "mimicry.table1",
         "mimicry.figures",
         "mimicry.findings",
+        "mimicry.check_findings",
         "mimicry.report_tables",
         "mimicry.methods",
         "mimicry.provenance",
@@ -54,7 +56,7 @@ PLANNING_FORBIDDEN = (
     "mimicry.emg",
     "mimicry.calibration",
 )
-PLANNING_ALLOWED = ("mimicry.power.planning",)
+PLANNING_ALLOWED = ("mimicry.power.planning", "mimicry.calibration_plan")
 
 
 def _module_name(path: Path) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from helpers import ROOT
-from mimicry.findings import lmm_convergence_findings
+from mimicry.check_findings import lmm_convergence_findings
 from mimicry.lmm import fit_with_fallbacks, result_tables
 from mimicry.lmm_checks import (
     NAN,

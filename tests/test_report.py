@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from helpers import DEFAULT, ROOT, TEST_CONFIG, run_snakemake
-from mimicry import apa, findings, methods, provenance, report_tables
+from mimicry import apa, check_findings, findings, methods, provenance, report_tables
 
 # ---------------------------------------------------------------------------------------------------------------
 # Pure functions
@@ -340,12 +340,13 @@ def test_the_posterior_predictive_verdict_counts_cells_outside_against_chance() 
             "outside": [True] * 6 + [False] * 54,
         }
     )
-    assert findings.posterior_predictive_verdict(table, 0.95) == (True, 6, 6)
-    assert findings.posterior_predictive_verdict(table.assign(outside=[True] * 7 + [False] * 53), 0.95) == (False, 7, 6)
+    assert check_findings.posterior_predictive_verdict(table, 0.95) == (True, 6, 6)
+    missed = table.assign(outside=[True] * 7 + [False] * 53)
+    assert check_findings.posterior_predictive_verdict(missed, 0.95) == (False, 7, 6)
     uniform = pd.DataFrame({"loo_pit": (np.arange(500) + 0.5) / 500})
     piled = pd.DataFrame({"loo_pit": np.r_[np.zeros(100), np.ones(100), uniform["loo_pit"]]})
-    lines = findings.posterior_predictive_findings(
-        {"full": table, "no_drug": table.assign(outside=[True] * 7 + [False] * 53)},
+    lines = check_findings.posterior_predictive_findings(
+        {"full": table, "no_drug": missed},
         0.95,
         {"full": uniform, "no_drug": piled},
     )

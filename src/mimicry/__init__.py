@@ -10,11 +10,12 @@ top (a module imports from its own layer or below; docs/development.md, tests/te
    :mod:`~mimicry.joblog`, :mod:`~mimicry.rsession`, :mod:`~mimicry.plumbing`;
 2. one participant or table at a time: :mod:`~mimicry.simulate`, :mod:`~mimicry.outliers`, :mod:`~mimicry.emg`,
    :mod:`~mimicry.rt`, :mod:`~mimicry.qc`, :mod:`~mimicry.tables`, :mod:`~mimicry.gather`, :mod:`~mimicry.inputs`,
-   the model specs (:mod:`~mimicry.lmm_specs`, :mod:`~mimicry.bayes_specs`);
-3. inference: :mod:`~mimicry.lmm`, :mod:`~mimicry.bayes`;
-4. analyses over many simulated studies: :mod:`~mimicry.power`;
+   the model specs and plans (:mod:`~mimicry.lmm_specs`, :mod:`~mimicry.bayes_specs`,
+   :mod:`~mimicry.calibration_plan`);
+3. inference: :mod:`~mimicry.lmm`, :mod:`~mimicry.lmm_checks`, :mod:`~mimicry.bayes`;
+4. analyses over many simulated studies: :mod:`~mimicry.power`, :mod:`~mimicry.calibration`;
 5. the report: :mod:`~mimicry.table1`, :mod:`~mimicry.figures`, :mod:`~mimicry.findings`,
-   :mod:`~mimicry.report_tables`, :mod:`~mimicry.methods`, :mod:`~mimicry.provenance`.
+   :mod:`~mimicry.check_findings`, :mod:`~mimicry.report_tables`, :mod:`~mimicry.methods`, :mod:`~mimicry.provenance`.
 """
 
 #: The workflow's version (the one place it is kept; pyproject.toml reads it from here).

@@ -24,7 +24,8 @@ from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped
 from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
 from mimicry.plumbing.scheduling import bayes_threads, coalesce_wakeups
 from mimicry.config import ConfigError, validate_config
-from mimicry.settings import CalibrationSettings, PowerSettings, calibration_design, calibration_problems
+from mimicry.calibration_plan import calibration_design, calibration_problems
+from mimicry.settings import CalibrationSettings, PowerSettings
 from mimicry.study import Study
 
 try:  # fills in the schema's defaults: the one place a default lives

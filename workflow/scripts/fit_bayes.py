@@ -16,7 +16,7 @@ from mimicry.bayes.predictive import (
 )
 from mimicry.bayes.sampling import fit, save_posterior
 from mimicry.bayes.sensitivity import sensitivity_table
-from mimicry.findings import posterior_predictive_verdict
+from mimicry.check_findings import posterior_predictive_verdict
 from mimicry.joblog import job_log
 from mimicry.settings import Diagnostics, Priors, Sampling
 
