@@ -64,6 +64,8 @@ rule bayes_fit:
         model="|".join(BAYES_MODELS),
     conda:
         "../../envs/bayes.yaml"
+    # after the whole-study LMMs, before the short ones: longest first (mimicry.plumbing.scheduling)
+    priority: PRIORITY_BAYES
     # chains run in parallel, one per thread, on at most half the cores: two models at once (mimicry.plumbing.scheduling)
     threads: bayes_threads(config["statistics"]["bayes"]["chains"], workflow.resource_settings.cores)
     resources:

@@ -22,7 +22,13 @@ from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped
 from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
-from mimicry.plumbing.scheduling import bayes_threads, coalesce_wakeups
+from mimicry.plumbing.scheduling import (
+    PRIORITY_BAYES,
+    PRIORITY_SHORT_LMM,
+    bayes_threads,
+    coalesce_wakeups,
+    lmm_priority,
+)
 from mimicry.config import ConfigError, validate_config
 from mimicry.calibration_plan import calibration_design, calibration_problems
 from mimicry.settings import CalibrationSettings, PowerSettings

@@ -67,8 +67,8 @@ rule lmm_emg:
         "results/benchmarks/lmm/{model}.tsv"
     wildcard_constraints:
         model="emg_[A-Za-z0-9_]+",
-    # before the Bayesian fits, which take both cores for minutes: an LMM problem shows first
-    priority: 10
+    # longest first (plumbing.scheduling): a whole-study model before the Bayesian fits, a follow-up model after
+    priority: lambda wildcards: lmm_priority(LMM_SPECS[wildcards.model].emotion is None)
     conda:
         "../../envs/stats.yaml"
     threads: 1
@@ -110,7 +110,7 @@ rule lmm_rt:
         "results/benchmarks/lmm/{model}.tsv"
     wildcard_constraints:
         model="rt",
-    priority: 10
+    priority: PRIORITY_SHORT_LMM
     conda:
         "../../envs/stats.yaml"
     threads: 1

@@ -1,5 +1,5 @@
 """How the workflow shares the machine: one pending scheduler wake-up instead of hundreds (a workaround for
-Snakemake's job-rate limiter), and how many threads one Bayesian model gets.
+Snakemake's job-rate limiter), how many threads one Bayesian model gets, and which group-level job starts first.
 
 Snakemake 9 (measured on 9.27) limits job submissions (``--max-jobs-per-timespan``, default 100/1s, always on)
 and, to honour the limit, ends *every* scheduling round by starting a timer that wakes the scheduler one
@@ -66,3 +66,17 @@ def bayes_threads(chains: int, cores: int | None) -> int:
     if cores is None:
         return chains
     return max(1, min(chains, cores // 2))
+
+
+#: Priorities of the group-level models (higher starts first once the window table is made): longest first, so that
+#: the cores stay busy to the end. A whole-study EMG model (its fit and, where lme4 warns, its convergence check:
+#: 100-160 s on the default study), then each Bayesian model (about 95 s on one core), then the short models (one
+#: cell's follow-up model, the RT model: 15-35 s), which fill the gaps. The Bayesian models after the long LMMs and
+#: before the short ones: with every LMM first, the default study's last Bayesian model ran alone for 76 s.
+PRIORITY_LONG_LMM, PRIORITY_BAYES, PRIORITY_SHORT_LMM = 30, 20, 10
+
+
+def lmm_priority(whole_study: bool) -> int:
+    """A linear mixed model's job priority: a whole-study model is long, a model of one cell or of the response
+    times short (:data:`PRIORITY_LONG_LMM`)."""
+    return PRIORITY_LONG_LMM if whole_study else PRIORITY_SHORT_LMM
