@@ -305,15 +305,17 @@ def test_editing_a_package_file_reruns_exactly_the_jobs_that_run_it(finished: Pa
 def test_the_group_models_start_longest_first(test_run: Path) -> None:
     """Once the window table is made, the whole-study EMG models (fit and convergence check: the longest jobs)
     start first, then the Bayesian models, then the follow-up and RT models, which fill the cores at the end."""
-    dry = run_snakemake(test_run, "-n", "-F", "--configfile", TEST_CONFIG).stdout
+    result = run_snakemake(test_run, "-n", "-F", "--configfile", TEST_CONFIG)
     priorities: dict[str, dict[str, int]] = {"long": {}, "bayes": {}, "short": {}}
-    for block in dry.split("\n\n"):
-        rule, model = re.search(r"^rule (\w+):", block, flags=re.M), re.search(r"wildcards: model=(\w+)", block)
-        if rule is None or model is None or rule[1] not in ("lmm_emg", "lmm_rt", "bayes_fit"):
-            continue
-        kind = "bayes" if rule[1] == "bayes_fit" else "long" if re.fullmatch(r"emg_[a-z]+", model[1]) else "short"
-        found = re.search(r"priority: (\d+)", block)
-        priorities[kind][model[1]] = int(found[1]) if found else 0
+    rule = model = None
+    for line in (result.stdout + result.stderr).splitlines():
+        if found := re.match(r"rule (\w+):", line):
+            rule, model = found[1], None
+        elif found := re.match(r"\s+wildcards: model=(\w+)", line):
+            model = found[1]
+        elif (found := re.match(r"\s+priority: (\d+)", line)) and model and rule in ("lmm_emg", "lmm_rt", "bayes_fit"):
+            kind = "bayes" if rule == "bayes_fit" else "long" if re.fullmatch(r"emg_[a-z]+", model) else "short"
+            priorities[kind][model] = int(found[1])
     assert [len(models) for models in priorities.values()] == [2, 4, 2], priorities
     assert min(priorities["long"].values()) > max(priorities["bayes"].values())
     assert min(priorities["bayes"].values()) > max(priorities["short"].values())
