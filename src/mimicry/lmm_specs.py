@@ -47,6 +47,11 @@ class LmmSpec:
     emotion: str | None = None  #: the follow-up model's one emotion (no emotion factor)
     covariates: tuple[str, ...] = ()  #: participants.tsv columns the formulas use
 
+    @property
+    def whole_study(self) -> bool:
+        """An EMG model of every emotion (a long job), not one cell's follow-up model nor the RT model."""
+        return self.kind == "emg" and self.emotion is None
+
     def as_params(self) -> dict[str, Any]:
         """Plain data for a rule's ``params:`` (Snakemake reruns the job when it changes)."""
         return asdict(self)

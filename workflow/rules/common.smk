@@ -24,7 +24,6 @@ from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped
 from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
 from mimicry.plumbing.scheduling import (
     PRIORITY_BAYES,
-    PRIORITY_SHORT_LMM,
     bayes_threads,
     coalesce_wakeups,
     lmm_priority,

@@ -68,7 +68,7 @@ rule lmm_emg:
     wildcard_constraints:
         model="emg_[A-Za-z0-9_]+",
     # longest first (plumbing.scheduling): a whole-study model before the Bayesian fits, a follow-up model after
-    priority: lambda wildcards: lmm_priority(LMM_SPECS[wildcards.model].emotion is None)
+    priority: lambda wildcards: lmm_priority(LMM_SPECS[wildcards.model].whole_study)
     conda:
         "../../envs/stats.yaml"
     threads: 1
@@ -110,7 +110,7 @@ rule lmm_rt:
         "results/benchmarks/lmm/{model}.tsv"
     wildcard_constraints:
         model="rt",
-    priority: PRIORITY_SHORT_LMM
+    priority: lambda wildcards: lmm_priority(LMM_SPECS[wildcards.model].whole_study)
     conda:
         "../../envs/stats.yaml"
     threads: 1
