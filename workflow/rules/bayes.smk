@@ -62,10 +62,10 @@ rule bayes_fit:
         "results/benchmarks/bayes/{model}.tsv"
     wildcard_constraints:
         model="|".join(BAYES_MODELS),
-    conda:
-        "../../envs/bayes.yaml"
     # after the whole-study LMMs, before the short ones: longest first (mimicry.plumbing.scheduling)
     priority: PRIORITY_BAYES
+    conda:
+        "../../envs/bayes.yaml"
     # chains run in parallel, one per thread, on at most half the cores: two models at once (mimicry.plumbing.scheduling)
     threads: bayes_threads(config["statistics"]["bayes"]["chains"], workflow.resource_settings.cores)
     resources:
