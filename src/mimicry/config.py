@@ -89,6 +89,12 @@ def validate_config(config: dict[str, Any], schema: Path = SCHEMA) -> dict[str, 
     return config
 
 
+def schema_problems(instance: Any, rules: Mapping[str, Any]) -> list[str]:
+    """What in ``instance`` does not match the schema ``rules`` (a JSON schema as a mapping), one line per key."""
+    errors = sorted(jsonschema().Draft202012Validator(rules).iter_errors(instance), key=lambda e: list(e.path))
+    return [f"{'.'.join(map(str, error.path)) or '(top level)'}: {error.message}" for error in errors]
+
+
 def merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
     """``overlay`` laid over ``base``: nested mappings merge, anything else replaces (as ``--configfile`` does)."""
     merged = dict(base)

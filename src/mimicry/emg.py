@@ -87,8 +87,8 @@ def check_recording(
             )
 
 
-def envelope(raw: Any, settings: EmgSettings, line_frequency: float) -> Any:
-    """Band-pass, notch, rectify and smooth the EMG channels of ``raw`` in place; returns ``raw``."""
+def band_pass(raw: Any, settings: EmgSettings) -> Any:
+    """Band-pass the EMG channels of ``raw`` in place (zero-phase FIR); returns ``raw``."""
     _mne_numba_helpers_without_numba()
     raw.filter(
         settings.l_freq,
@@ -100,6 +100,11 @@ def envelope(raw: Any, settings: EmgSettings, line_frequency: float) -> Any:
         phase="zero",
         verbose="error",
     )
+    return raw
+
+
+def notch(raw: Any, settings: EmgSettings, line_frequency: float) -> Any:
+    """Notch the line frequency's first ``notch_harmonics`` harmonics inside the pass band, in place."""
     nyquist = raw.info["sfreq"] / 2.0
     notches = [
         line_frequency * k
@@ -108,6 +113,12 @@ def envelope(raw: Any, settings: EmgSettings, line_frequency: float) -> Any:
     ]
     if notches:
         raw.notch_filter(notches, picks="emg", verbose="error")
+    return raw
+
+
+def rectify_and_smooth(raw: Any, settings: EmgSettings) -> Any:
+    """Rectify and low-pass (zero-phase FIR) the EMG channels of ``raw`` in place: the amplitude envelope."""
+    _mne_numba_helpers_without_numba()
     raw.apply_function(np.abs, picks="emg")
     raw.filter(
         None,
@@ -119,6 +130,11 @@ def envelope(raw: Any, settings: EmgSettings, line_frequency: float) -> Any:
         verbose="error",
     )
     return raw
+
+
+def envelope(raw: Any, settings: EmgSettings, line_frequency: float) -> Any:
+    """Band-pass, notch, rectify and smooth the EMG channels of ``raw`` in place; returns ``raw``."""
+    return rectify_and_smooth(notch(band_pass(raw, settings), settings, line_frequency), settings)
 
 
 def epochs(raw: Any, onsets: np.ndarray, settings: EmgSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
