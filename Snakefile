@@ -46,6 +46,11 @@ if not CALIBRATION_PROBLEMS:  # the simulation-based calibration, on request (`s
     include: "workflow/rules/calibration.smk"
 
 
+if not MULTIVERSE_PROBLEMS:  # the multiverse, on request (`snakemake multiverse`)
+
+    include: "workflow/rules/multiverse.smk"
+
+
 rule all:
     default_target: True
     input:
@@ -83,5 +88,23 @@ else:
         """What keeps the calibration from running on this study, and what to set."""
         params:
             problems="Invalid calibration: " + "; ".join(CALIBRATION_PROBLEMS),
+        shell:
+            "echo {params.problems:q} >&2; exit 1"
+
+
+if not MULTIVERSE_PROBLEMS:
+
+    rule multiverse:
+        """The multiverse (`snakemake multiverse --cores all --configfile config/multiverse.yaml`; not part of
+        `all`)."""
+        input:
+            rules.multiverse_gather.output,
+
+else:
+
+    rule multiverse:
+        """What keeps the multiverse from running on this study, and what to set."""
+        params:
+            problems="Invalid multiverse: " + "; ".join(MULTIVERSE_PROBLEMS),
         shell:
             "echo {params.problems:q} >&2; exit 1"

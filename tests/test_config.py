@@ -21,13 +21,14 @@ SHIPPED = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 # the schema's defaults alone: only the study keys the schema requires given
 REQUIRED_STUDY = yaml.safe_load(SCHEMA.read_text())["properties"]["study"]["required"]
 SCHEMA_DEFAULTS = validate_config({"study": {key: SHIPPED["study"][key] for key in REQUIRED_STUDY}})
-# keys whose children are data (muscle, emotion or group names): documented as one value
+# keys whose children are data (muscle, emotion, group or fork names): documented as one value
 DATA_KEYS = {
     "study.channels",
     "simulation.participants_per_group",
     "calibration.participants_per_group",
     "simulation.response",
     "simulation.emg.baseline_amplitude_uv",
+    "multiverse.forks",
 }
 
 

@@ -31,6 +31,7 @@ LAYERS = (
         "mimicry.lmm_specs",
         "mimicry.bayes_specs",
         "mimicry.calibration_plan",
+        "mimicry.multiverse",
     ),
     # inference: the LMMs and the Bayesian asymptotic model
     ("mimicry.lmm", "mimicry.lmm_checks", "mimicry.bayes"),
@@ -55,8 +56,9 @@ PLANNING_FORBIDDEN = (
     "mimicry.power.",
     "mimicry.emg",
     "mimicry.calibration",
+    "mimicry.multiverse.",
 )
-PLANNING_ALLOWED = ("mimicry.power.planning", "mimicry.calibration_plan")
+PLANNING_ALLOWED = ("mimicry.power.planning", "mimicry.calibration_plan", "mimicry.multiverse.forks")
 
 
 def _module_name(path: Path) -> str:

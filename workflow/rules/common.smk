@@ -30,6 +30,7 @@ from mimicry.plumbing.scheduling import (
 )
 from mimicry.config import ConfigError, validate_config
 from mimicry.calibration_plan import calibration_design, calibration_problems
+from mimicry.multiverse.forks import as_params, collapsed_forks, multiverse_problems, universes
 from mimicry.settings import CalibrationSettings, PowerSettings
 from mimicry.study import Study
 
@@ -83,6 +84,14 @@ if config["report"]["calibration"] and CALIBRATION_PROBLEMS:
     raise WorkflowError(
         "Invalid config: report.calibration is true (the report shows the calibration), but the calibration cannot "
         f"run on this study: {'; '.join(CALIBRATION_PROBLEMS)}. Set report.calibration: false, or fix the above."
+    )
+# ... and `snakemake multiverse`
+MULTIVERSE_PROBLEMS = multiverse_problems(config, FROM_TABLES)
+UNIVERSES = [] if MULTIVERSE_PROBLEMS else as_params(universes(config))
+if UNIVERSES and collapsed_forks(config):
+    logger.info(
+        f"The recordings are envelopes: the multiverse's forks on the signal ({', '.join(collapsed_forks(config))}) "
+        "do not apply and keep their main option."
     )
 PARTICIPANTS_TABLE = INPUTS.participants_table
 

@@ -185,7 +185,7 @@ def universes(config: Mapping[str, Any]) -> list[Universe]:
     main = {fork.name: fork.main for fork in declared}
     combinations = [dict(zip(main, labels, strict=True)) for labels in itertools.product(*choices)]
     combinations.sort(key=lambda chosen: chosen != main)  # stable: the main analysis first, the rest in order
-    out = []
+    out: list[Universe] = []
     for chosen in combinations:
         if any(all(chosen[name] == label for name, label in rule.items()) for rule in config["multiverse"]["exclude"]):
             continue
@@ -194,3 +194,22 @@ def universes(config: Mapping[str, Any]) -> list[Universe]:
             settings = merge(settings, fork.options[chosen[fork.name]])
         out.append(Universe(len(out) + 1, chosen, settings))
     return out
+
+
+def multiverse_problems(config: Mapping[str, Any], from_tables: bool) -> list[str]:
+    """What keeps ``snakemake multiverse`` from running on this study (it alone fails on them)."""
+    import yaml
+
+    from mimicry.config import SCHEMA
+
+    if from_tables:
+        return [
+            "the multiverse preprocesses the recordings, and this study starts from trial tables (dataset.tables): "
+            "point dataset.bids_root at the recordings"
+        ]
+    return fork_problems(config, yaml.safe_load(SCHEMA.read_text(encoding="utf-8")))
+
+
+def as_params(universes: list[Universe]) -> list[dict[str, Any]]:
+    """The universes as a job's params (plain data: a change in any universe's settings reruns the jobs)."""
+    return [{"number": u.number, "choices": dict(u.choices), "settings": dict(u.settings)} for u in universes]

@@ -212,3 +212,11 @@ def universe_means(
         out.sort_values(order).reset_index(drop=True)[list(MEANS_COLUMNS)].astype(MEANS_COLUMNS),
         summary.sort_values(["universe", "muscle"]).reset_index(drop=True).astype(SUMMARY_COLUMNS),
     )
+
+
+def empty_outputs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The outputs of a participant excluded from the analysis (a recording the main analysis excludes too)."""
+    return (
+        pd.DataFrame(columns=list(MEANS_COLUMNS)).astype(MEANS_COLUMNS),
+        pd.DataFrame(columns=list(SUMMARY_COLUMNS)).astype(SUMMARY_COLUMNS),
+    )

@@ -1,0 +1,145 @@
+"""The multiverse: its forks and universes from config, the choices only it has (each pinned to a hand
+computation), and every universe's window means per participant, the main analysis's universe to the bit."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from helpers import TEST_CONFIG, run_snakemake
+from mimicry.bayes.model import model_data
+from mimicry.config import SCHEMA, load_config
+from mimicry.multiverse.forks import (
+    collapsed_forks,
+    fork_problems,
+    main_settings,
+    multiverse_problems,
+    universes,
+)
+from mimicry.multiverse.signal import baseline_corrected, moving_rms, range_reasons, rms_samples
+from mimicry.outliers import OUTSIDE
+
+MULTIVERSE = load_config("config/multiverse.yaml")
+RULES = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
+
+
+def test_moving_rms_is_the_centred_root_mean_square() -> None:
+    signal = np.array([0.0, 0.0, 3.0, 4.0, 0.0, 0.0])
+    # squares 0 0 9 16 0 0, means of three centred on each sample (0 beyond the ends)
+    expected = np.sqrt([0.0, 3.0, 25 / 3, 25 / 3, 16 / 3, 0.0])
+    np.testing.assert_allclose(moving_rms(signal, 3), expected, rtol=1e-12, atol=1e-12)
+    assert rms_samples(0.1, 1200.0) == 121 and rms_samples(0.1, 1000.0) == 101 and rms_samples(0.1, 2048.0) == 205
+
+
+def test_the_range_rule_rejects_a_range_beyond_three_medians() -> None:
+    data = np.zeros((5, 1, 4))
+    data[:, 0, 1] = [1.0, 1.2, 0.8, 10.0, np.nan]  # ranges 1, 1.2, 0.8, 10; the fifth trial is outside the recording
+    valid = np.array([True, True, True, True, False])
+    reasons = range_reasons(data, valid, 3.0)
+    assert list(reasons[:, 0]) == ["", "", "", "range", OUTSIDE]
+    # median range 1.1: 3.3 is the limit, so a range of 3.2 stays
+    data[3, 0, 1] = 3.2
+    assert list(range_reasons(data, valid, 3.0)[:, 0]) == ["", "", "", "", OUTSIDE]
+
+
+def test_baselines_by_subtraction_and_z_score() -> None:
+    times = np.array([-0.2, -0.1, 0.1, 0.2])
+    data = np.array([[[1.0, 3.0, 4.0, 6.0]], [[2.0, 2.0, 2.0, 4.0]]]) * 1e-6  # two trials, one muscle, in V
+    kept = np.array([[True], [True]])
+    change, floored = baseline_corrected(data, times, kept, "subtract", 0.01)
+    np.testing.assert_allclose(change[:, 0], [[-1.0, 1.0, 2.0, 4.0], [0.0, 0.0, 0.0, 2.0]], atol=1e-9)
+    assert floored.tolist() == [0]
+    z, _ = baseline_corrected(data, times, kept, "zscore", 0.01)
+    sd = np.std([1, 3, 4, 6, 2, 2, 2, 4], ddof=1) * 1e-6  # over every sample of the kept trials
+    np.testing.assert_allclose(z[:, 0], (data[:, 0] - data[:, 0, :2].mean(axis=1, keepdims=True)) / sd, rtol=1e-12)
+    # a rejected trial's samples do not count in the SD
+    z_one, _ = baseline_corrected(data, times, np.array([[True], [False]]), "zscore", 0.01)
+    np.testing.assert_allclose(z_one[0, 0], np.array([-1.0, 1.0, 2.0, 4.0]) / np.std([1, 3, 4, 6], ddof=1), rtol=1e-9)
+    proportion, _ = baseline_corrected(data, times, kept, "log_proportion", 0.01)
+    np.testing.assert_allclose(proportion[0, 0], np.log([0.5, 1.5, 2.0, 3.0]), rtol=1e-12)
+
+
+def test_the_default_multiverse_has_432_universes_the_main_analysis_first() -> None:
+    assert fork_problems(MULTIVERSE, RULES) == []
+    found = universes(MULTIVERSE)
+    assert len(found) == 3 * 2 * 3 * 3 * 4 * 2 == 432 and [u.number for u in found] == list(range(1, 433))
+    main = found[0]
+    assert main.settings == main_settings(MULTIVERSE) and set(main.choices.values()) == {
+        fork["main"] for fork in MULTIVERSE["multiverse"]["forks"].values()
+    }
+    assert len({yaml.safe_dump(dict(u.settings)) for u in found}) == 432  # every universe differs
+    rms = [u for u in found if u.choices["envelope"] == "moving RMS 100 ms"]
+    assert len(rms) == 144 and all(u.settings["smoothing"]["method"] == "rms" for u in rms)
+    assert all(u.settings["smoothing"]["h_freq"] == 40.0 for u in rms)  # untouched keys keep the main value
+
+
+def test_exclusions_and_envelope_recordings_shrink_the_multiverse() -> None:
+    config = copy.deepcopy(MULTIVERSE)
+    config["multiverse"]["exclude"] = [{"envelope": "moving RMS 100 ms", "window": "0.5 s"}]
+    assert fork_problems(config, RULES) == [] and len(universes(config)) == 432 - 72
+    config["preprocessing"]["emg"]["input"] = "envelope"
+    assert collapsed_forks(config) == ["bandpass", "notch", "envelope"]
+    kept = universes(config)
+    assert len(kept) == 3 * 4 * 2 and {u.choices["bandpass"] for u in kept} == {"20-400 Hz"}
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda f: f["bandpass"]["options"]["20-500 Hz"].update(highpass=1.0), "sets highpass, which is not a"),
+        (lambda f: f["notch"].update(main="no notch"), "main option 'no notch' sets notch_harmonics to 0, but"),
+        (lambda f: f["window"]["options"]["0.5 s"].update(baseline="zscore"), "both set baseline"),
+        (lambda f: f["outliers"]["options"]["3 SD (four rules)"]["rejection"].update(n_sd=-1), "n_sd: -1 is less"),
+        (lambda f: f["outliers"].update(main="two SD"), "main is 'two SD', not one of its options"),
+    ],
+)
+def test_a_wrong_fork_is_named_with_its_option_key_and_fix(change, said: str) -> None:
+    config = copy.deepcopy(MULTIVERSE)
+    change(config["multiverse"]["forks"])
+    problems = fork_problems(config, RULES)
+    assert any(said in problem for problem in problems), problems
+
+
+def test_wrong_exclusions_and_a_missing_multiverse_are_refused() -> None:
+    config = copy.deepcopy(MULTIVERSE)
+    config["multiverse"]["exclude"] = [{"envelope": "Hilbert", "window": "1 s"}, {"notch": "line-frequency notch"}]
+    problems = fork_problems(config, RULES)
+    assert "multiverse.exclude[0]: fork envelope has no option 'Hilbert'" in problems
+    assert "multiverse.exclude[1] excludes the main analysis's universe" in problems
+    assert "--configfile config/multiverse.yaml" in multiverse_problems(load_config(), from_tables=False)[0]
+    assert "dataset.tables" in multiverse_problems(MULTIVERSE, from_tables=True)[0]
+
+
+@pytest.mark.workflow
+def test_every_universe_is_computed_per_participant_the_main_one_as_the_main_analysis(
+    test_run: Path, tmp_path: Path
+) -> None:
+    """`snakemake multiverse` on the test run with the default multiverse: 432 universes' window means for every
+    participant; the main analysis's universe equals the main analysis's participant means to the bit; the
+    rejection rates order as the rules do; a second run has nothing to do."""
+    project = tmp_path / "project"
+    shutil.copytree(test_run, project, symlinks=True, ignore=shutil.ignore_patterns("conda", "singularity"))
+    args = ("--cores", "2", "--configfile", TEST_CONFIG, "config/multiverse.yaml")
+    run_snakemake(project, "multiverse", *args)
+    results = project / "results/multiverse"
+    table = pd.read_csv(results / "universes.tsv", sep="\t")
+    assert len(table) == 432 and table["main"].tolist() == [True] + [False] * 431
+    by_rule = table.groupby("outliers")["rejected"].sum()
+    assert by_rule["none"] == 0 < by_rule["3 SD (four rules)"] < by_rule["2 SD (four rules)"]
+    means = pd.read_parquet(results / "means.parquet")
+    main = model_data(pd.read_parquet(project / "results/preprocessing/emg_windows.parquet"), "participant")
+    mine = means[means["universe"] == 1].reset_index(drop=True)
+    keys = ["participant", "muscle", "emotion", "window"]
+    assert mine[keys].astype(str).equals(main[keys].astype(str))
+    assert np.array_equal(mine["response"].to_numpy(), main["log_emg"].to_numpy())
+    # every universe has a mean for each participant x muscle x emotion x window of its own windows
+    windows = table.set_index("universe")["window"].map({"1 s": 5, "0.5 s": 10})
+    assert (means.groupby("universe").size() == len(main) // 5 * windows).all()
+    again = run_snakemake(project, "multiverse", "-n", *args)
+    assert "Nothing to be done" in again.stdout + again.stderr
