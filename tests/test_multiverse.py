@@ -15,6 +15,8 @@ import yaml
 from helpers import TEST_CONFIG, run_snakemake
 from mimicry.bayes.model import model_data
 from mimicry.config import SCHEMA, load_config
+from mimicry.lmm import fit_lmm_here
+from mimicry.multiverse.estimands import indicators, statistics, summaries
 from mimicry.multiverse.forks import (
     collapsed_forks,
     fork_problems,
@@ -24,6 +26,7 @@ from mimicry.multiverse.forks import (
 )
 from mimicry.multiverse.signal import baseline_corrected, moving_rms, range_reasons, rms_samples
 from mimicry.outliers import OUTSIDE
+from mimicry.rsession import call_in_fresh_r
 
 MULTIVERSE = load_config("config/multiverse.yaml")
 RULES = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
@@ -143,3 +146,65 @@ def test_every_universe_is_computed_per_participant_the_main_one_as_the_main_ana
     assert (means.groupby("universe").size() == len(main) // 5 * windows).all()
     again = run_snakemake(project, "multiverse", "-n", *args)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def _planted_means(seed: int = 3, participants: int = 36) -> pd.DataFrame:
+    """Participant means of one universe: 2 emotions x 5 windows, participant intercepts and slopes that vary."""
+    rng = np.random.default_rng(seed)
+    groups = ["amisulpride", "naltrexone", "placebo"]
+    rows = []
+    for k in range(participants):
+        group = groups[k % 3]
+        level = rng.normal(0, 0.3, 2)
+        slope = rng.normal([0.05, -0.02], 0.08) + (0.04 if group == "amisulpride" else 0.0)
+        for e, emotion in enumerate(["AngryToHappy", "HappyToAngry"]):
+            for window in range(1, 6):
+                response = level[e] + slope[e] * window + rng.normal(0, 0.05)
+                rows.append((1, f"{k:03d}", group, "zygomaticus", emotion, window, response))
+    return pd.DataFrame(rows, columns=["universe", "participant", "group", "muscle", "emotion", "window", "response"])
+
+
+@pytest.mark.validation
+def test_the_least_squares_estimands_are_the_lmms_on_participant_means() -> None:
+    """On complete participant means the two-stage estimates are lme4/lmerTest's: the drug x time coefficient
+    (estimate, t, df, p), the omnibus emotion x drug x time F and the emotion x time F (t squared)."""
+    means = _planted_means()
+    groups = ["amisulpride", "naltrexone", "placebo"]
+    found = summaries(
+        means,
+        pd.DataFrame({"universe": [1]}),
+        {1: 1.0},
+        {1: "log_proportion"},
+        ["AngryToHappy", "HappyToAngry"],
+        ["zygomaticus"],
+        groups,
+        ("zygomaticus", "AngryToHappy"),
+    )
+    indicator = indicators(found.groups, 3)
+    drug = {k: float(v[0]) for k, v in statistics(found.values["followup"], indicator, "drug", 0, 2).items()}
+    mimicry = found.values["mimicry:zygomaticus"]
+    omnibus = {k: float(v[0]) for k, v in statistics(mimicry, indicator, "omnibus").items()}
+    control = {k: float(v[0]) for k, v in statistics(mimicry, indicator, "control").items()}
+    data = means.rename(columns={"group": "drug", "response": "log_emg"}).assign(time=means["window"].astype(float))
+    factors = {"drug": ["placebo", "amisulpride", "naltrexone"], "emotion": ["AngryToHappy", "HappyToAngry"]}
+    followup = call_in_fresh_r(
+        fit_lmm_here,
+        data[data["emotion"] == "AngryToHappy"],
+        "log_emg ~ drug * time + (1 + time | participant)",
+        factors,
+        contrasts="treatment",
+    )
+    assert not followup.warnings
+    row = followup.fixed_effects.set_index("term").loc["drugamisulpride:time"]
+    assert drug["estimate"] == pytest.approx(row["estimate"], rel=1e-6)
+    assert drug["statistic"] == pytest.approx(row["t"], rel=1e-5) and drug["p"] == pytest.approx(row["p"], rel=1e-5)
+    assert drug["df_den"] == pytest.approx(row["df"], abs=1e-3)
+    full = call_in_fresh_r(
+        fit_lmm_here, data, "log_emg ~ emotion * drug * time + (1 + emotion * time | participant)", factors
+    )
+    anova = full.anova.set_index("term")
+    # to lme4's optimum, which its optimizer finds to a tolerance here (den df 33.0005 where the exact is 33)
+    assert omnibus["statistic"] == pytest.approx(anova.at["emotion:drug:time", "F"], rel=1e-4)
+    assert omnibus["p"] == pytest.approx(anova.at["emotion:drug:time", "p"], rel=1e-4)
+    assert control["statistic"] ** 2 == pytest.approx(anova.at["emotion:time", "F"], rel=1e-4)
+    assert control["p"] == pytest.approx(anova.at["emotion:time", "p"], rel=1e-3)  # p ~ 2e-6: the tail magnifies it
