@@ -98,7 +98,7 @@ if not MULTIVERSE_PROBLEMS:
         """The multiverse (`snakemake multiverse --cores all --configfile config/multiverse.yaml`; not part of
         `all`)."""
         input:
-            rules.multiverse_gather.output,
+            rules.multiverse_inference.output,
 
 else:
 

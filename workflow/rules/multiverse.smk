@@ -34,6 +34,7 @@ rule multiverse_participant:
 rule multiverse_gather:
     """Every participant's universe means in one table; each universe's choices, trials kept and rejection rate."""
     input:
+        participants=f"{BIDS_ROOT}/participants.tsv",
         means=expand(rules.multiverse_participant.output.means, participant=PARTICIPANTS),
         universes=expand(rules.multiverse_participant.output.universes, participant=PARTICIPANTS),
         code=code_of("../scripts/multiverse_gather.py"),
@@ -54,3 +55,36 @@ rule multiverse_gather:
         universes=UNIVERSES,
     script:
         "../scripts/multiverse_gather.py"
+
+
+rule multiverse_inference:
+    """Each universe's estimates (the drug effects on the follow-up slope, the omnibus test and the positive control
+    per muscle), the joint test across universes against permutations, and the forks' shares of the variance."""
+    input:
+        means=rules.multiverse_gather.output.means,
+        universes=rules.multiverse_gather.output.universes,
+        code=code_of("../scripts/multiverse_inference.py"),
+    output:
+        specifications=f"{MULTIVERSE}/specifications.tsv",
+        joint_test=f"{MULTIVERSE}/joint_test.tsv",
+        decisions=f"{MULTIVERSE}/decisions.tsv",
+    log:
+        "results/logs/multiverse_inference.log",
+    benchmark:
+        "results/benchmarks/multiverse_inference.tsv"
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        universes=UNIVERSES,
+        study=config["study"],
+        followup=config["statistics"]["followup"],
+        forks=list(config["multiverse"]["forks"]),
+        permutations=config["multiverse"]["permutations"],
+        seed=config["multiverse"]["seed"],
+        alpha=config["report"]["alpha"],
+    script:
+        "../scripts/multiverse_inference.py"

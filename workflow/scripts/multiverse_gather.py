@@ -2,13 +2,15 @@
 
 import pandas as pd
 
+from mimicry.gather import read_participants
 from mimicry.joblog import job_log
 from mimicry.multiverse.forks import Universe
 from mimicry.multiverse.tables import gathered_means, universe_table
 
 with job_log(snakemake.log[0], "multiverse_gather") as log:
     universes = [Universe(**universe) for universe in snakemake.params.universes]
-    means = gathered_means([pd.read_parquet(path) for path in snakemake.input.means])
+    participants = read_participants(snakemake.input.participants)
+    means = gathered_means([pd.read_parquet(path) for path in snakemake.input.means], participants)
     table = universe_table(
         universes, [pd.read_csv(path, sep="\t", dtype={"participant": str}) for path in snakemake.input.universes]
     )

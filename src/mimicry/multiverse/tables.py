@@ -11,9 +11,11 @@ from mimicry.multiverse.forks import Universe
 from mimicry.multiverse.participant import MEANS_COLUMNS, SUMMARY_COLUMNS
 
 
-def gathered_means(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
-    """The participants' universe means in one table (:data:`MEANS_COLUMNS`), by universe then participant."""
+def gathered_means(tables: Sequence[pd.DataFrame], participants: pd.DataFrame) -> pd.DataFrame:
+    """The participants' universe means in one table (:data:`MEANS_COLUMNS`, each participant's ``group`` from
+    ``participants.tsv`` after ``participant``), by universe then participant."""
     means = pd.concat([table.astype(MEANS_COLUMNS) for table in tables], ignore_index=True)
+    means.insert(2, "group", means["participant"].map(participants.set_index("participant")["group"]).astype("string"))
     order = ["universe", "participant", "muscle", "emotion", "window"]
     return means.sort_values(order).reset_index(drop=True)
 

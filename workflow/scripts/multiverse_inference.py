@@ -1,0 +1,45 @@
+"""Each universe's estimates, the joint test across universes against permutations, and the forks' shares of the
+variance (mimicry.multiverse.estimands, mimicry.multiverse.joint)."""
+
+import time
+
+import pandas as pd
+
+from mimicry.joblog import job_log
+from mimicry.multiverse.estimands import estimands, summaries
+from mimicry.multiverse.forks import Universe
+from mimicry.multiverse.joint import decisions, joint_tests, specifications
+
+with job_log(snakemake.log[0], "multiverse_inference") as log:
+    params = snakemake.params
+    universes = [Universe(**universe) for universe in params.universes]
+    study, followup = params.study, params.followup
+    muscles, reference = list(study["channels"]), study["reference_group"]
+    means = pd.read_parquet(snakemake.input.means)
+    table = pd.read_csv(snakemake.input.universes, sep="\t")
+    started = time.process_time()
+    found = summaries(
+        means,
+        table,
+        {u.number: u.settings["windows"]["length_s"] for u in universes},
+        {u.number: u.settings["baseline"] for u in universes},
+        study["emotions"],
+        muscles,
+        study["groups"],
+        (followup["muscle"], followup["emotion"]),
+    )
+    questions = estimands(muscles, study["groups"], reference, followup["muscle"], followup["emotion"])
+    specs = specifications(found, questions, reference, params.alpha)
+    joint = joint_tests(found, questions, reference, params.permutations, params.seed, params.alpha)
+    log.info(
+        "%d universes x %d estimands, %d permutations: %.1f s CPU",
+        len(table),
+        len(questions),
+        params.permutations,
+        time.process_time() - started,
+    )
+    for row in joint[joint["statistic"] == "Stouffer's Z"].itertuples():
+        log.info("%s: Stouffer's Z %.2f, permutation p %.3f", row.estimand, row.observed, row.p)
+    specs.to_csv(snakemake.output.specifications, sep="\t", index=False)
+    joint.to_csv(snakemake.output.joint_test, sep="\t", index=False)
+    decisions(specs, table, params.forks).to_csv(snakemake.output.decisions, sep="\t", index=False)
