@@ -6,7 +6,7 @@ SNAKEMAKE_ARGS ?=
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 STYLED := src workflow/scripts workflow/notebooks tests tools
 
-.PHONY: setup run power calibration test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
+.PHONY: setup run power calibration multiverse test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
 setup:
 	bash tools/setup/env.sh
 
@@ -20,6 +20,10 @@ power: setup
 # Simulation-based calibration of the asymptotic model (config/calibration.yaml; docs/reproduce.md, "Calibration").
 calibration: setup
 	.venv/bin/snakemake calibration --cores $(CORES) --configfile config/calibration.yaml $(SNAKEMAKE_ARGS)
+
+# The multiverse of the default study (config/multiverse.yaml; docs/multiverse.md): 432 universes.
+multiverse: setup
+	.venv/bin/snakemake multiverse --cores $(CORES) --configfile config/multiverse.yaml $(SNAKEMAKE_ARGS)
 
 # Everything (the README's second command): the test system (chromium, SLURM; root), then every tier, on two
 # workers (whole files each, in the order tests/conftest.py gives: a file's fixtures are made once; the shared

@@ -99,6 +99,7 @@ if not MULTIVERSE_PROBLEMS:
         `all`)."""
         input:
             rules.multiverse_inference.output,
+            rules.multiverse_figures.output,
 
 else:
 

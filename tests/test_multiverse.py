@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import TEST_CONFIG, run_snakemake
+from helpers import lay_scenario, run_snakemake
 from mimicry.bayes.model import model_data
 from mimicry.config import SCHEMA, load_config
 from mimicry.lmm import fit_lmm_here
@@ -120,21 +120,20 @@ def test_wrong_exclusions_and_a_missing_multiverse_are_refused() -> None:
 
 
 @pytest.mark.workflow
-def test_every_universe_is_computed_per_participant_the_main_one_as_the_main_analysis(
-    test_run: Path, tmp_path: Path
-) -> None:
-    """`snakemake multiverse` on the test run with the default multiverse: 432 universes' window means for every
-    participant; the main analysis's universe equals the main analysis's participant means to the bit; the
-    rejection rates order as the rules do; a second run has nothing to do."""
+def test_a_tiny_multiverse_runs_end_to_end_into_the_report(test_run: Path, tmp_path: Path) -> None:
+    """A tiny multiverse on the test run (36 universes, 50 permutations) with `report.multiverse: true`: every
+    universe's window means for every participant, the main analysis's universe equal to the main analysis's
+    participant means to the bit; the rejection rates as the rules order them; the estimates, the joint test, the
+    decisions, the figures, the report's section and findings; a second run has nothing to do."""
     project = tmp_path / "project"
     shutil.copytree(test_run, project, symlinks=True, ignore=shutil.ignore_patterns("conda", "singularity"))
-    args = ("--cores", "2", "--configfile", TEST_CONFIG, "config/multiverse.yaml")
-    run_snakemake(project, "multiverse", *args)
+    overlay = lay_scenario(project, "tiny_multiverse")
+    run_snakemake(project, "--cores", "2", "--configfile", overlay)
     results = project / "results/multiverse"
     table = pd.read_csv(results / "universes.tsv", sep="\t")
-    assert len(table) == 432 and table["main"].tolist() == [True] + [False] * 431
+    assert len(table) == 36 and table["main"].tolist() == [True] + [False] * 35
     by_rule = table.groupby("outliers")["rejected"].sum()
-    assert by_rule["none"] == 0 < by_rule["3 SD (four rules)"] < by_rule["2 SD (four rules)"]
+    assert by_rule["none"] == 0 < by_rule["range rule"] and by_rule["2 SD"] > 0
     means = pd.read_parquet(results / "means.parquet")
     main = model_data(pd.read_parquet(project / "results/preprocessing/emg_windows.parquet"), "participant")
     mine = means[means["universe"] == 1].reset_index(drop=True)
@@ -144,7 +143,17 @@ def test_every_universe_is_computed_per_participant_the_main_one_as_the_main_ana
     # every universe has a mean for each participant x muscle x emotion x window of its own windows
     windows = table.set_index("universe")["window"].map({"1 s": 5, "0.5 s": 10})
     assert (means.groupby("universe").size() == len(main) // 5 * windows).all()
-    again = run_snakemake(project, "multiverse", "-n", *args)
+    specifications = pd.read_csv(results / "specifications.tsv", sep="\t")
+    assert len(specifications) == 36 * 6 and specifications["p"].between(0, 1).all()
+    joint = pd.read_csv(results / "joint_test.tsv", sep="\t")
+    assert len(joint) == 6 * 3 and (joint["permutations"] == 50).all() and joint["p"].between(1 / 51, 1).all()
+    assert set(pd.read_csv(results / "decisions.tsv", sep="\t")["fork"]) == {"notch", "outliers", "baseline", "window"}
+    assert (results / "specification_curve.png").stat().st_size > 20_000
+    findings = pd.read_csv(project / "results/report/findings.tsv", sep="\t")
+    said = findings.loc[findings["topic"] == "Multiverse", "statement"]
+    assert len(said) == 6 and said.str.contains("of 36 universes").all()
+    assert "Multiverse: does the conclusion hold?" in (project / "results/study_report.html").read_text()
+    again = run_snakemake(project, "-n", "--configfile", overlay)
     assert "Nothing to be done" in again.stdout + again.stderr
 
 

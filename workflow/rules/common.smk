@@ -88,6 +88,11 @@ if config["report"]["calibration"] and CALIBRATION_PROBLEMS:
 # ... and `snakemake multiverse`
 MULTIVERSE_PROBLEMS = multiverse_problems(config, FROM_TABLES)
 UNIVERSES = [] if MULTIVERSE_PROBLEMS else as_params(universes(config))
+if config["report"]["multiverse"] and MULTIVERSE_PROBLEMS:
+    raise WorkflowError(
+        "Invalid config: report.multiverse is true (the report shows the multiverse), but the multiverse cannot "
+        f"run on this study: {'; '.join(MULTIVERSE_PROBLEMS)}. Set report.multiverse: false, or fix the above."
+    )
 if UNIVERSES and collapsed_forks(config):
     logger.info(
         f"The recordings are envelopes: the multiverse's forks on the signal ({', '.join(collapsed_forks(config))}) "
@@ -226,6 +231,17 @@ def notebook_inputs(wildcards=None):
             "power_coverage": summary.coverage,
             "power_figure": summary.figure_png,
             "power_methods": summary.methods,
+        }
+    if config["report"]["multiverse"]:
+        inference, figures = rules.multiverse_inference.output, rules.multiverse_figures.output
+        inputs |= {
+            "multiverse_specifications": inference.specifications,
+            "multiverse_joint_test": inference.joint_test,
+            "multiverse_decisions": inference.decisions,
+            "multiverse_methods": inference.methods,
+            "multiverse_universes": rules.multiverse_gather.output.universes,
+            "multiverse_curve": figures.curve_png,
+            "multiverse_decisions_figure": figures.decisions_png,
         }
     return inputs
 

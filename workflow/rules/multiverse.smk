@@ -68,6 +68,7 @@ rule multiverse_inference:
         specifications=f"{MULTIVERSE}/specifications.tsv",
         joint_test=f"{MULTIVERSE}/joint_test.tsv",
         decisions=f"{MULTIVERSE}/decisions.tsv",
+        methods=f"{MULTIVERSE}/methods.md",
     log:
         "results/logs/multiverse_inference.log",
     benchmark:
@@ -82,9 +83,45 @@ rule multiverse_inference:
         universes=UNIVERSES,
         study=config["study"],
         followup=config["statistics"]["followup"],
-        forks=list(config["multiverse"]["forks"]),
-        permutations=config["multiverse"]["permutations"],
-        seed=config["multiverse"]["seed"],
+        multiverse=config["multiverse"],
+        collapsed=collapsed_forks(config),
         alpha=config["report"]["alpha"],
     script:
         "../scripts/multiverse_inference.py"
+
+
+rule multiverse_figures:
+    """The specification curve (every universe's estimate, sorted, with the choices beneath) and the forks'
+    shares of the estimates' variance."""
+    input:
+        specifications=rules.multiverse_inference.output.specifications,
+        decisions=rules.multiverse_inference.output.decisions,
+        universes=rules.multiverse_gather.output.universes,
+        code=code_of("../scripts/multiverse_figures.py"),
+    output:
+        curve_pdf=f"{MULTIVERSE}/specification_curve.pdf",
+        curve_png=report(
+            f"{MULTIVERSE}/specification_curve.png",
+            caption="../report/multiverse_curve.rst",
+            category="6 Multiverse",
+        ),
+        decisions_pdf=f"{MULTIVERSE}/decisions.pdf",
+        decisions_png=report(
+            f"{MULTIVERSE}/decisions.png",
+            caption="../report/multiverse_decisions.rst",
+            category="6 Multiverse",
+        ),
+    log:
+        "results/logs/multiverse_figures.log",
+    benchmark:
+        "results/benchmarks/multiverse_figures.tsv"
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        forks=list(config["multiverse"]["forks"]),
+    script:
+        "../scripts/multiverse_figures.py"

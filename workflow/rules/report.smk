@@ -105,6 +105,7 @@ rule study_notebook:
         response_times=RESPONSE_TIMES,
         bayes_skipped=BAYES_SKIPPED,
         power_rules=POWER_RULES,
+        multiverse_forks=config["multiverse"]["forks"],
     notebook:
         "../notebooks/study_report.py.ipynb"
 

@@ -9,6 +9,7 @@ from mimicry.joblog import job_log
 from mimicry.multiverse.estimands import estimands, summaries
 from mimicry.multiverse.forks import Universe
 from mimicry.multiverse.joint import decisions, joint_tests, specifications
+from mimicry.multiverse.summary import methods_paragraph
 
 with job_log(snakemake.log[0], "multiverse_inference") as log:
     params = snakemake.params
@@ -30,16 +31,29 @@ with job_log(snakemake.log[0], "multiverse_inference") as log:
     )
     questions = estimands(muscles, study["groups"], reference, followup["muscle"], followup["emotion"])
     specs = specifications(found, questions, reference, params.alpha)
-    joint = joint_tests(found, questions, reference, params.permutations, params.seed, params.alpha)
+    joint = joint_tests(
+        found, questions, reference, params.multiverse["permutations"], params.multiverse["seed"], params.alpha
+    )
     log.info(
         "%d universes x %d estimands, %d permutations: %.1f s CPU",
         len(table),
         len(questions),
-        params.permutations,
+        params.multiverse["permutations"],
         time.process_time() - started,
     )
     for row in joint[joint["statistic"] == "Stouffer's Z"].itertuples():
         log.info("%s: Stouffer's Z %.2f, permutation p %.3f", row.estimand, row.observed, row.p)
     specs.to_csv(snakemake.output.specifications, sep="\t", index=False)
     joint.to_csv(snakemake.output.joint_test, sep="\t", index=False)
-    decisions(specs, table, params.forks).to_csv(snakemake.output.decisions, sep="\t", index=False)
+    decisions(specs, table, list(params.multiverse["forks"])).to_csv(snakemake.output.decisions, sep="\t", index=False)
+    paragraph = methods_paragraph(
+        params.multiverse["forks"],
+        params.multiverse["exclude"],
+        params.collapsed,
+        len(table),
+        [question.name for question in questions],
+        params.multiverse["permutations"],
+        params.alpha,
+    )
+    with open(snakemake.output.methods, "w", encoding="utf-8") as out:
+        out.write(paragraph + "\n")
