@@ -125,6 +125,9 @@ localrules:
     bayes_compare,
     study_report_html,
     power_summary,
+    multiverse_gather,
+    multiverse_inference,
+    multiverse_figures,
 
 
 def code_of(script):

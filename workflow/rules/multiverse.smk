@@ -77,8 +77,8 @@ rule multiverse_inference:
         "../../envs/emg.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=30,
+        mem_mb=2000,
+        runtime=15,
     params:
         universes=UNIVERSES,
         study=config["study"],
