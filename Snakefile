@@ -100,6 +100,7 @@ if not MULTIVERSE_PROBLEMS:
         input:
             rules.multiverse_inference.output,
             rules.multiverse_figures.output,
+            rules.multiverse_bayes_contrasts.output if BAYES_MODELS else [],
 
 else:
 

@@ -34,7 +34,7 @@ LAYERS = (
         "mimicry.multiverse",
     ),
     # inference: the LMMs and the Bayesian asymptotic model
-    ("mimicry.lmm", "mimicry.lmm_checks", "mimicry.bayes"),
+    ("mimicry.lmm", "mimicry.lmm_checks", "mimicry.bayes", "mimicry.multiverse.bayes"),
     # analyses over many simulated studies
     ("mimicry.power", "mimicry.calibration"),
     # the study's report

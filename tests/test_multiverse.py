@@ -18,6 +18,7 @@ from mimicry.config import SCHEMA, load_config
 from mimicry.lmm import fit_lmm_here
 from mimicry.multiverse.estimands import Estimand, Summaries, indicators, statistics, summaries
 from mimicry.multiverse.forks import (
+    bayes_universes,
     collapsed_forks,
     fork_problems,
     main_settings,
@@ -117,6 +118,21 @@ def test_wrong_exclusions_and_a_missing_multiverse_are_refused() -> None:
     assert "multiverse.exclude[0]: fork envelope has no option 'Hilbert'" in problems
     assert "multiverse.exclude[1] excludes the main analysis's universe" in problems
     assert "--configfile config/multiverse.yaml" in multiverse_problems(load_config(), from_tables=False)[0]
+    config = copy.deepcopy(MULTIVERSE)
+    config["multiverse"]["bayes_universes"] = [
+        {"notch": "no notch"},
+        {"baseline": "subtraction"},
+        {"notch": "line-frequency notch"},
+        {"window": "2 s"},
+    ]
+    numbers, problems = bayes_universes(config, universes(config))
+    assert numbers == [73]  # the main analysis without the notch
+    assert problems == [
+        "multiverse.bayes_universes[1] has the baseline subtract: the asymptotic model's priors are on the "
+        "log-proportion scale; choose a universe with that baseline",
+        "multiverse.bayes_universes[2] is the main analysis, whose Bayesian contrasts are its own",
+        "multiverse.bayes_universes[3]: no such fork and option (window: 2 s)",
+    ]
     assert "dataset.tables" in multiverse_problems(MULTIVERSE, from_tables=True)[0]
 
 
@@ -153,6 +169,12 @@ def test_a_tiny_multiverse_runs_end_to_end_into_the_report(test_run: Path, tmp_p
     findings = pd.read_csv(project / "results/report/findings.tsv", sep="\t")
     said = findings.loc[findings["topic"] == "Multiverse", "statement"]
     assert len(said) == 6 and said.str.contains("of 36 universes").all()
+    contrasts = pd.read_csv(results / "bayes_contrasts.tsv", sep="\t")
+    other = contrasts[contrasts["universe"] != 1]
+    assert contrasts["universe"].nunique() == 2 and set(other["notch"]) == {"no notch"}
+    assert set(other["outliers"]) == {"2 SD"} and set(other["window"]) == {"1 s"}
+    main_contrasts = pd.read_csv(project / "results/bayes/full/contrasts.tsv", sep="\t")
+    assert len(other) == len(main_contrasts) == len(contrasts) / 2
     assert "Multiverse: does the conclusion hold?" in (project / "results/study_report.html").read_text()
     again = run_snakemake(project, "-n", "--configfile", overlay)
     assert "Nothing to be done" in again.stdout + again.stderr

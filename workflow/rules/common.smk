@@ -30,7 +30,7 @@ from mimicry.plumbing.scheduling import (
 )
 from mimicry.config import ConfigError, validate_config
 from mimicry.calibration_plan import calibration_design, calibration_problems
-from mimicry.multiverse.forks import as_params, collapsed_forks, multiverse_problems, universes
+from mimicry.multiverse.forks import as_params, bayes_universes, collapsed_forks, multiverse_problems, universes
 from mimicry.settings import CalibrationSettings, PowerSettings
 from mimicry.study import Study
 
@@ -88,6 +88,8 @@ if config["report"]["calibration"] and CALIBRATION_PROBLEMS:
 # ... and `snakemake multiverse`
 MULTIVERSE_PROBLEMS = multiverse_problems(config, FROM_TABLES)
 UNIVERSES = [] if MULTIVERSE_PROBLEMS else as_params(universes(config))
+UNIVERSE_SETTINGS = {universe["number"]: universe["settings"] for universe in UNIVERSES}
+BAYES_UNIVERSES = [] if MULTIVERSE_PROBLEMS else bayes_universes(config, universes(config))[0]
 if config["report"]["multiverse"] and MULTIVERSE_PROBLEMS:
     raise WorkflowError(
         "Invalid config: report.multiverse is true (the report shows the multiverse), but the multiverse cannot "
@@ -128,6 +130,7 @@ localrules:
     multiverse_gather,
     multiverse_inference,
     multiverse_figures,
+    multiverse_bayes_contrasts,
 
 
 def code_of(script):
@@ -246,6 +249,8 @@ def notebook_inputs(wildcards=None):
             "multiverse_curve": figures.curve_png,
             "multiverse_decisions_figure": figures.decisions_png,
         }
+        if BAYES_MODELS:
+            inputs["multiverse_bayes_contrasts"] = rules.multiverse_bayes_contrasts.output[0]
     return inputs
 
 

@@ -125,3 +125,51 @@ rule multiverse_figures:
         forks=list(config["multiverse"]["forks"]),
     script:
         "../scripts/multiverse_figures.py"
+
+
+rule multiverse_bayes:
+    """The full asymptotic model in one chosen universe (multiverse.bayes_universes): its drug contrasts."""
+    input:
+        means=rules.multiverse_gather.output.means,
+        code=code_of("../scripts/multiverse_bayes.py"),
+    output:
+        contrasts=f"{MULTIVERSE}/bayes/universe-{{universe}}_contrasts.tsv",
+        diagnostics=f"{MULTIVERSE}/bayes/universe-{{universe}}_diagnostics.tsv",
+    log:
+        "results/logs/multiverse_bayes/universe-{universe}.log",
+    benchmark:
+        "results/benchmarks/multiverse_bayes/universe-{universe}.tsv"
+    conda:
+        "../../envs/bayes.yaml"
+    # chains in parallel, one per thread, on at most half the cores (as bayes_fit)
+    threads: bayes_threads(config["statistics"]["bayes"]["chains"], workflow.resource_settings.cores)
+    resources:
+        mem_mb=3000,
+        runtime=60,
+    params:
+        bayes=config["statistics"]["bayes"],
+        study=BAYES_STUDY,
+        window_s=lambda wildcards: UNIVERSE_SETTINGS[int(wildcards.universe)]["windows"]["length_s"],
+    script:
+        "../scripts/multiverse_bayes.py"
+
+
+rule multiverse_bayes_contrasts:
+    """The full model's drug contrasts in the main analysis and in each chosen universe, with its choices."""
+    input:
+        main=expand(rules.bayes_fit.output.contrasts, model="full"),
+        universes=expand(rules.multiverse_bayes.output.contrasts, universe=BAYES_UNIVERSES),
+        universe_table=rules.multiverse_gather.output.universes,
+        code=code_of("../scripts/multiverse_bayes_contrasts.py"),
+    output:
+        f"{MULTIVERSE}/bayes_contrasts.tsv",
+    log:
+        "results/logs/multiverse_bayes_contrasts.log",
+    conda:
+        "../../envs/emg.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=2,
+    script:
+        "../scripts/multiverse_bayes_contrasts.py"

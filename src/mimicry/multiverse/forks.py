@@ -196,6 +196,40 @@ def universes(config: Mapping[str, Any]) -> list[Universe]:
     return out
 
 
+def bayes_universes(config: Mapping[str, Any], found: list[Universe]) -> tuple[list[int], list[str]]:
+    """The universes ``multiverse.bayes_universes`` names (each a fork: option mapping, the other forks at their
+    main option), by number, and what is wrong with them: forks or options that do not exist, a universe left
+    out, the main analysis (whose contrasts are its own), a baseline other than the log proportion (the model's
+    priors are on that scale)."""
+    declared = {fork.name: fork for fork in forks(config)}
+    by_choices = {tuple(sorted(universe.choices.items())): universe for universe in found}
+    numbers, problems = [], []
+    for k, chosen in enumerate(config["multiverse"]["bayes_universes"]):
+        where = f"multiverse.bayes_universes[{k}]"
+        wrong = [
+            f"{name}: {label}"
+            for name, label in chosen.items()
+            if label not in getattr(declared.get(name), "options", {})
+        ]
+        if wrong:
+            problems.append(f"{where}: no such fork and option ({', '.join(wrong)})")
+            continue
+        choices = {name: chosen.get(name, fork.main) for name, fork in declared.items()}
+        universe = by_choices.get(tuple(sorted(choices.items())))
+        if universe is None:
+            problems.append(f"{where} is excluded (multiverse.exclude) or collapsed for this study")
+        elif universe.number == 1:
+            problems.append(f"{where} is the main analysis, whose Bayesian contrasts are its own")
+        elif universe.settings["baseline"] != "log_proportion":
+            problems.append(
+                f"{where} has the baseline {universe.settings['baseline']}: the asymptotic model's priors are on "
+                "the log-proportion scale; choose a universe with that baseline"
+            )
+        else:
+            numbers.append(universe.number)
+    return numbers, problems
+
+
 def multiverse_problems(config: Mapping[str, Any], from_tables: bool) -> list[str]:
     """What keeps ``snakemake multiverse`` from running on this study (it alone fails on them)."""
     import yaml
@@ -207,7 +241,8 @@ def multiverse_problems(config: Mapping[str, Any], from_tables: bool) -> list[st
             "the multiverse preprocesses the recordings, and this study starts from trial tables (dataset.tables): "
             "point dataset.bids_root at the recordings"
         ]
-    return fork_problems(config, yaml.safe_load(SCHEMA.read_text(encoding="utf-8")))
+    problems = fork_problems(config, yaml.safe_load(SCHEMA.read_text(encoding="utf-8")))
+    return problems or bayes_universes(config, universes(config))[1]
 
 
 def as_params(universes: list[Universe]) -> list[dict[str, Any]]:
