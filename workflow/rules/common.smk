@@ -30,7 +30,7 @@ from mimicry.plumbing.scheduling import (
 )
 from mimicry.config import ConfigError, validate_config
 from mimicry.calibration_plan import calibration_design, calibration_problems
-from mimicry.multiverse.forks import as_params, bayes_universes, collapsed_forks, multiverse_problems, universes
+from mimicry.multiverse.forks import bayes_universes, collapsed_forks, multiverse_problems, plan, universes
 from mimicry.settings import CalibrationSettings, PowerSettings
 from mimicry.study import Study
 
@@ -87,9 +87,10 @@ if config["report"]["calibration"] and CALIBRATION_PROBLEMS:
     )
 # ... and `snakemake multiverse`
 MULTIVERSE_PROBLEMS = multiverse_problems(config, FROM_TABLES)
-UNIVERSES = [] if MULTIVERSE_PROBLEMS else as_params(universes(config))
-UNIVERSE_SETTINGS = {universe["number"]: universe["settings"] for universe in UNIVERSES}
-BAYES_UNIVERSES = [] if MULTIVERSE_PROBLEMS else bayes_universes(config, universes(config))[0]
+# what the multiverse's jobs compute their universes from (mimicry.multiverse.forks.plan)
+MULTIVERSE_PLAN = plan(config["preprocessing"]["emg"], config["multiverse"])
+UNIVERSES = [] if MULTIVERSE_PROBLEMS else universes(config)
+BAYES_UNIVERSES = [] if MULTIVERSE_PROBLEMS else bayes_universes(config, UNIVERSES)[0]
 if config["report"]["multiverse"] and MULTIVERSE_PROBLEMS:
     raise WorkflowError(
         "Invalid config: report.multiverse is true (the report shows the multiverse), but the multiverse cannot "

@@ -24,8 +24,7 @@ rule multiverse_participant:
         runtime=10,
     params:
         study=config["study"],
-        emg=config["preprocessing"]["emg"],
-        universes=UNIVERSES,
+        plan=MULTIVERSE_PLAN,
         bids_root=lambda wildcards, input: Path(input.edf).parents[2],
     script:
         "../scripts/multiverse_participant.py"
@@ -52,7 +51,7 @@ rule multiverse_gather:
         mem_mb=2000,
         runtime=5,
     params:
-        universes=UNIVERSES,
+        plan=MULTIVERSE_PLAN,
     script:
         "../scripts/multiverse_gather.py"
 
@@ -80,7 +79,7 @@ rule multiverse_inference:
         mem_mb=2000,
         runtime=15,
     params:
-        universes=UNIVERSES,
+        plan=MULTIVERSE_PLAN,
         study=config["study"],
         followup=config["statistics"]["followup"],
         multiverse=config["multiverse"],
@@ -149,7 +148,7 @@ rule multiverse_bayes:
     params:
         bayes=config["statistics"]["bayes"],
         study=BAYES_STUDY,
-        window_s=lambda wildcards: UNIVERSE_SETTINGS[int(wildcards.universe)]["windows"]["length_s"],
+        window_s=lambda wildcards: UNIVERSES[int(wildcards.universe) - 1].settings["windows"]["length_s"],
     script:
         "../scripts/multiverse_bayes.py"
 

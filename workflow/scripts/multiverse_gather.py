@@ -4,11 +4,11 @@ import pandas as pd
 
 from mimicry.gather import read_participants
 from mimicry.joblog import job_log
-from mimicry.multiverse.forks import Universe
+from mimicry.multiverse.forks import universes as universes_of
 from mimicry.multiverse.tables import gathered_means, universe_table
 
 with job_log(snakemake.log[0], "multiverse_gather") as log:
-    universes = [Universe(**universe) for universe in snakemake.params.universes]
+    universes = universes_of(snakemake.params.plan)
     participants = read_participants(snakemake.input.participants)
     means = gathered_means([pd.read_parquet(path) for path in snakemake.input.means], participants)
     table = universe_table(

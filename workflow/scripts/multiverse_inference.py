@@ -7,13 +7,13 @@ import pandas as pd
 
 from mimicry.joblog import job_log
 from mimicry.multiverse.estimands import estimands, summaries
-from mimicry.multiverse.forks import Universe
+from mimicry.multiverse.forks import universes as universes_of
 from mimicry.multiverse.joint import decisions, joint_tests, specifications
 from mimicry.multiverse.summary import methods_paragraph
 
 with job_log(snakemake.log[0], "multiverse_inference") as log:
     params = snakemake.params
-    universes = [Universe(**universe) for universe in params.universes]
+    universes = universes_of(params.plan)
     study, followup = params.study, params.followup
     muscles, reference = list(study["channels"]), study["reference_group"]
     means = pd.read_parquet(snakemake.input.means)

@@ -6,7 +6,7 @@ from mimicry.bids.validate import validate_recording
 from mimicry.emg import BadRecording, check_recording
 from mimicry.errors import DatasetError
 from mimicry.joblog import job_log
-from mimicry.multiverse.forks import Universe
+from mimicry.multiverse.forks import universes as universes_of
 from mimicry.multiverse.participant import empty_outputs, universe_means
 from mimicry.settings import EmgSettings
 from mimicry.study import Study
@@ -14,8 +14,8 @@ from mimicry.study import Study
 with job_log(snakemake.log[0], "multiverse_participant") as log:
     label = snakemake.wildcards.participant
     study = Study.from_config(snakemake.params.study)
-    settings = EmgSettings.from_config(snakemake.params.emg)
-    universes = [Universe(**universe) for universe in snakemake.params.universes]
+    settings = EmgSettings.from_config(snakemake.params.plan["preprocessing"]["emg"])
+    universes = universes_of(snakemake.params.plan)
     bids_root = snakemake.params.bids_root
     try:
         summary, problems = validate_recording(bids_root, label, study)

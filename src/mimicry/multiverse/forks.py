@@ -245,6 +245,11 @@ def multiverse_problems(config: Mapping[str, Any], from_tables: bool) -> list[st
     return problems or bayes_universes(config, universes(config))[1]
 
 
-def as_params(universes: list[Universe]) -> list[dict[str, Any]]:
-    """The universes as a job's params (plain data: a change in any universe's settings reruns the jobs)."""
-    return [{"number": u.number, "choices": dict(u.choices), "settings": dict(u.settings)} for u in universes]
+def plan(emg: Mapping[str, Any], multiverse: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`universes` reads of the config: ``preprocessing.emg`` and ``multiverse``'s forks and exclusions
+    (a job's params carry these, a few kB, not the universes themselves: 0.4 MB of Snakemake metadata per output
+    for the default's 432)."""
+    return {
+        "preprocessing": {"emg": emg},
+        "multiverse": {"forks": multiverse["forks"], "exclude": multiverse["exclude"]},
+    }
