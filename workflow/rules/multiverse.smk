@@ -156,7 +156,7 @@ rule multiverse_bayes:
 rule multiverse_bayes_contrasts:
     """The full model's drug contrasts in the main analysis and in each chosen universe, with its choices."""
     input:
-        main=expand(rules.bayes_fit.output.contrasts, model="full"),
+        main=f"{BAYES}/full/contrasts.tsv",
         universes=expand(rules.multiverse_bayes.output.contrasts, universe=BAYES_UNIVERSES),
         universe_table=rules.multiverse_gather.output.universes,
         code=code_of("../scripts/multiverse_bayes_contrasts.py"),
