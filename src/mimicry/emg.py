@@ -15,14 +15,16 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from mimicry.errors import InputError
+from mimicry.errors import DatasetError, InputError
 from mimicry.outliers import OUTLIER_RULES, OUTSIDE, apply_scope, outlier_reasons, trial_measures
 from mimicry.settings import EmgSettings
+from mimicry.study import Study
 from mimicry.table_columns import TIMECOURSE_DTYPES, WINDOW_DTYPES
 
 # MNE compiles its numba kernels anew in every process that first uses them; for one participant's filters that
@@ -85,6 +87,33 @@ def check_recording(
                 file=file,
                 participant=participant,
             )
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One participant's recording, loaded and checked: the MNE raw (the study's channels), its experimental
+    trials and the line frequency its sidecar states."""
+
+    raw: Any
+    trials: pd.DataFrame
+    line_frequency: float
+
+
+def load_recording(
+    bids_root: str | Path, label: str, study: Study, settings: EmgSettings, edf: str, events: str
+) -> Recording:
+    """Validate (BIDS-EMG), read (MNE-BIDS) and check (:func:`check_recording`) one participant's recording and
+    read its trials; raises :class:`mimicry.errors.DatasetError` or :class:`BadRecording` for one that cannot be
+    preprocessed (the caller excludes the participant or fails, per ``on_bad_recording``)."""
+    from mimicry.bids.read import read_recording, read_trials
+    from mimicry.bids.validate import validate_recording
+
+    summary, problems = validate_recording(bids_root, label, study)
+    if problems:
+        raise DatasetError(problems)
+    raw = read_recording(bids_root, label, study).load_data(verbose="error")
+    check_recording(raw.get_data(), raw.ch_names, raw.info["sfreq"], settings, file=edf, participant=f"sub-{label}")
+    return Recording(raw, read_trials(events), float(summary["line_frequency"]))
 
 
 def band_pass(raw: Any, settings: EmgSettings) -> Any:

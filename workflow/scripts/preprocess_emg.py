@@ -1,9 +1,7 @@
 """Preprocess one participant's EMG (MNE): filter, rectify, smooth, epoch, reject outliers, log, window means,
 and draw its quality-control figure."""
 
-from mimicry.bids.read import read_recording, read_trials
-from mimicry.bids.validate import validate_recording
-from mimicry.emg import BadRecording, check_recording, excluded_outputs, preprocess
+from mimicry.emg import BadRecording, excluded_outputs, load_recording, preprocess
 from mimicry.errors import DatasetError
 from mimicry.joblog import job_log
 from mimicry.qc import emg_qc, save
@@ -16,20 +14,8 @@ with job_log(snakemake.log[0], "preprocess_emg") as log:
     settings = EmgSettings.from_config(snakemake.params.emg)
     bids_root = snakemake.params.bids_root
     try:
-        summary, problems = validate_recording(bids_root, label, study)
-        if problems:
-            raise DatasetError(problems)
-        raw = read_recording(bids_root, label, study).load_data(verbose="error")
-        check_recording(
-            raw.get_data(),
-            raw.ch_names,
-            raw.info["sfreq"],
-            settings,
-            file=snakemake.input.edf,
-            participant=f"sub-{label}",
-        )
-        trials = read_trials(snakemake.input.events)
-        result = preprocess(raw, trials, study.channels, settings, float(summary["line_frequency"]), label)
+        recording = load_recording(bids_root, label, study, settings, snakemake.input.edf, snakemake.input.events)
+        result = preprocess(recording.raw, recording.trials, study.channels, settings, recording.line_frequency, label)
         log.info("sub-%s: %s", label, result.summary[["muscle", "trials", "rejected"]].to_dict("records"))
     except (BadRecording, DatasetError) as error:
         if settings.on_bad_recording == "fail":
