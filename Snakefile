@@ -105,7 +105,12 @@ if not MULTIVERSE_PROBLEMS:
 else:
 
     rule multiverse:
-        """What keeps the multiverse from running on this study, and what to set."""
+        """What keeps the multiverse from running on this study, and what to set (a plain run plans this rule:
+        it has what every rule has)."""
+        log:
+            "results/logs/multiverse.log",
+        conda:
+            "envs/emg.yaml"
         params:
             problems="Invalid multiverse: " + "; ".join(MULTIVERSE_PROBLEMS),
         shell:

@@ -128,10 +128,6 @@ localrules:
     bayes_compare,
     study_report_html,
     power_summary,
-    multiverse_gather,
-    multiverse_inference,
-    multiverse_figures,
-    multiverse_bayes_contrasts,
 
 
 def code_of(script):

@@ -3,6 +3,14 @@
 MULTIVERSE = "results/multiverse"
 
 
+# seconds each: on a cluster they run where Snakemake runs (as common.smk's localrules)
+localrules:
+    multiverse_gather,
+    multiverse_inference,
+    multiverse_figures,
+    multiverse_bayes_contrasts,
+
+
 rule multiverse_participant:
     """Every universe's window means for one participant: the recording read once, each signal variant computed
     once and shared by every later choice."""
