@@ -69,11 +69,9 @@ def validate_config(config: dict[str, Any], schema: Path = SCHEMA) -> dict[str, 
     import yaml
 
     rules = yaml.safe_load(schema.read_text(encoding="utf-8"))
-    problems = sorted(
-        _with_defaults(jsonschema().Draft202012Validator)(rules).iter_errors(config), key=lambda e: list(e.path)
-    )
+    problems = _described(_with_defaults(jsonschema().Draft202012Validator)(rules).iter_errors(config))
     if problems:
-        lines = [f"  {'.'.join(map(str, error.path)) or '(top level)'}: {error.message}" for error in problems]
+        lines = [f"  {problem}" for problem in problems]
         raise ConfigError(
             f"the configuration does not match {schema.name}:\n"
             + "\n".join(lines)
@@ -89,10 +87,17 @@ def validate_config(config: dict[str, Any], schema: Path = SCHEMA) -> dict[str, 
     return config
 
 
+def _described(errors: Iterator[Any]) -> list[str]:
+    """Schema validation errors as ``dotted.key: message`` lines, in key order."""
+    return [
+        f"{'.'.join(map(str, error.path)) or '(top level)'}: {error.message}"
+        for error in sorted(errors, key=lambda e: list(e.path))
+    ]
+
+
 def schema_problems(instance: Any, rules: Mapping[str, Any]) -> list[str]:
     """What in ``instance`` does not match the schema ``rules`` (a JSON schema as a mapping), one line per key."""
-    errors = sorted(jsonschema().Draft202012Validator(rules).iter_errors(instance), key=lambda e: list(e.path))
-    return [f"{'.'.join(map(str, error.path)) or '(top level)'}: {error.message}" for error in errors]
+    return _described(jsonschema().Draft202012Validator(rules).iter_errors(instance))
 
 
 def merge(base: Mapping[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:

@@ -96,9 +96,10 @@ if config["report"]["multiverse"] and MULTIVERSE_PROBLEMS:
         "Invalid config: report.multiverse is true (the report shows the multiverse), but the multiverse cannot "
         f"run on this study: {'; '.join(MULTIVERSE_PROBLEMS)}. Set report.multiverse: false, or fix the above."
     )
-if UNIVERSES and collapsed_forks(config):
+COLLAPSED_FORKS = collapsed_forks(config) if UNIVERSES else []
+if COLLAPSED_FORKS:
     logger.info(
-        f"The recordings are envelopes: the multiverse's forks on the signal ({', '.join(collapsed_forks(config))}) "
+        f"The recordings are envelopes: the multiverse's forks on the signal ({', '.join(COLLAPSED_FORKS)}) "
         "do not apply and keep their main option."
     )
 PARTICIPANTS_TABLE = INPUTS.participants_table

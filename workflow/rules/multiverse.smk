@@ -91,7 +91,7 @@ rule multiverse_inference:
         study=config["study"],
         followup=config["statistics"]["followup"],
         multiverse=config["multiverse"],
-        collapsed=collapsed_forks(config),
+        collapsed=COLLAPSED_FORKS,
         alpha=config["report"]["alpha"],
     script:
         "../scripts/multiverse_inference.py"

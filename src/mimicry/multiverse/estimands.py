@@ -131,23 +131,23 @@ def summaries(
         name: np.full((len(universes), len(participants)), np.nan)
         for name in ["followup", *[f"mimicry:{m}" for m in muscles]]
     }
-    others = [e for e in emotions if e != followup_emotion]
+    followup_at = list(emotions).index(followup_emotion)
+    others = [k for k, emotion in enumerate(emotions) if emotion != followup_emotion]
+    muscle_at = list(muscles).index(followup_muscle)
     for count, part in means.groupby(means["window"].groupby(means["universe"]).transform("max")):
+        numbers = sorted(part["universe"].unique())
         cube = (
             part.set_index(["universe", "participant", "muscle", "emotion", "window"])["response"]
             .unstack("window")
-            .reindex(pd.MultiIndex.from_product([sorted(part["universe"].unique()), participants, muscles, emotions]))
+            .reindex(pd.MultiIndex.from_product([numbers, participants, muscles, emotions]))
         )
-        shape = (-1, len(participants), len(muscles), len(emotions))
-        lengths = np.array([window_lengths[u] for u in sorted(part["universe"].unique())])
-        windows = cube.to_numpy().reshape(*shape, int(count))
+        windows = cube.to_numpy().reshape(len(numbers), len(participants), len(muscles), len(emotions), int(count))
+        lengths = np.array([window_lengths[u] for u in numbers])
         slopes = _slopes(windows, np.arange(1, int(count) + 1, dtype=float)) / lengths[:, None, None, None]
-        rows = [index[u] for u in sorted(part["universe"].unique())]
-        e = list(emotions).index(followup_emotion)
-        rest = [list(emotions).index(o) for o in others]
-        values["followup"][rows] = slopes[:, :, list(muscles).index(followup_muscle), e]
+        rows = [index[u] for u in numbers]
+        values["followup"][rows] = slopes[:, :, muscle_at, followup_at]
         for m, muscle in enumerate(muscles):
-            values[f"mimicry:{muscle}"][rows] = slopes[:, :, m, e] - slopes[:, :, m, rest].mean(axis=-1)
+            values[f"mimicry:{muscle}"][rows] = slopes[:, :, m, followup_at] - slopes[:, :, m, others].mean(axis=-1)
     codes = np.array([list(groups).index(group_of[p]) for p in participants])
     return Summaries(universes, participants, codes, list(groups), values, {u: UNITS[baselines[u]] for u in universes})
 

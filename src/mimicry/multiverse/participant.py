@@ -42,6 +42,10 @@ SUMMARY_COLUMNS = {
 }
 
 
+#: The settings an envelope's epochs depend on.
+EPOCH_SETTINGS = ("input", "bandpass", "notch_harmonics", "smoothing", "epoch")
+
+
 def _key(settings: Mapping[str, Any], *names: str) -> str:
     """A hashable key of the named settings (what a step depends on)."""
     return json.dumps({name: settings[name] for name in names}, sort_keys=True)
@@ -69,25 +73,23 @@ class _Steps:
         notched_key = _notch_key(settings)
         notched = self._once("notch", notched_key, lambda: notch(passed.copy(), emg, self.line_frequency))
         smoothing = settings["smoothing"]
-        if smoothing["method"] == "rms":
-            return self._once(
-                "envelope",
-                notched_key + _key(settings, "smoothing"),
-                lambda: rms_envelope(notched.copy(), smoothing["rms_window_s"]),
-            )
-        return self._once(
-            "envelope", notched_key + _key(settings, "smoothing"), lambda: rectify_and_smooth(notched.copy(), emg)
-        )
+
+        def compute() -> Any:
+            if smoothing["method"] == "rms":
+                return rms_envelope(notched.copy(), smoothing["rms_window_s"])
+            return rectify_and_smooth(notched.copy(), emg)
+
+        return self._once("envelope", notched_key + _key(settings, "smoothing"), compute)
 
     def epochs(self, settings: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        key = _key(settings, "input", "bandpass", "notch_harmonics", "smoothing", "epoch")
+        key = _key(settings, *EPOCH_SETTINGS)
         return self._once(
             "epochs", key, lambda: epochs(self.signal(settings), self.onsets, EmgSettings.from_config(settings))
         )
 
     def reasons(self, settings: Mapping[str, Any], muscles: list[str]) -> np.ndarray:
         """Each trial x muscle's rejection reason ('' kept) under the universe's rule and scope."""
-        key = _key(settings, "input", "bandpass", "notch_harmonics", "smoothing", "epoch", "rejection")
+        key = _key(settings, *EPOCH_SETTINGS, "rejection")
 
         def compute() -> np.ndarray:
             data, times, valid = self.epochs(settings)
@@ -106,7 +108,7 @@ class _Steps:
     def _corrected_key(settings: Mapping[str, Any]) -> str:
         # only the z-score depends on which trials are kept (its SD is over them)
         depends = ("rejection", "log_floor") if settings["baseline"] == "zscore" else ("log_floor",)
-        return _key(settings, "input", "bandpass", "notch_harmonics", "smoothing", "epoch", "baseline", *depends)
+        return _key(settings, *EPOCH_SETTINGS, "baseline", *depends)
 
     def corrected(self, settings: Mapping[str, Any], muscles: list[str]) -> tuple[np.ndarray, np.ndarray]:
         key = self._corrected_key(settings)
