@@ -6,7 +6,7 @@ SNAKEMAKE_ARGS ?=
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 STYLED := src workflow/scripts workflow/notebooks tests tools
 
-.PHONY: setup run power calibration multiverse test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
+.PHONY: setup run power calibration multiverse multiverse-null test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
 setup:
 	bash tools/setup/env.sh
 
@@ -24,6 +24,11 @@ calibration: setup
 # The multiverse of the default study (config/multiverse.yaml; docs/multiverse.md): 432 universes.
 multiverse: setup
 	.venv/bin/snakemake multiverse --cores $(CORES) --configfile config/multiverse.yaml $(SNAKEMAKE_ARGS)
+
+# The multiverse's joint test over 100 simulated null studies from raw recordings (docs/multiverse.md,
+# "How the joint test is validated"): its false-positive rate; about an hour on 2 cores, resumable.
+multiverse-null: setup
+	.venv/bin/python tools/validation/multiverse_null.py --cores $(CORES)
 
 # Everything (the README's second command): the test system (chromium, SLURM; root), then every tier, on two
 # workers (whole files each, in the order tests/conftest.py gives: a file's fixtures are made once; the shared

@@ -1,5 +1,6 @@
 """The workflow on a real SLURM cluster (one node, brought up on this machine by tools/setup/slurm-cluster.sh):
-profiles/slurm gives the results a local run gives; a failing job is retried and reported."""
+profiles/slurm gives the results a local run gives, the multiverse runs through it as it is; a failing job is retried
+and reported."""
 
 from __future__ import annotations
 
@@ -8,11 +9,23 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from benchlib import TIMING_COLUMNS
-from helpers import ROOT, TEST_CONFIG, copy_dataset, copy_project, lay_scenario, rewrite_recording, run_snakemake
+from helpers import (
+    ROOT,
+    TEST_CONFIG,
+    copy_dataset,
+    copy_project,
+    lay_scenario,
+    rewrite_recording,
+    run_snakemake,
+    scenario_config,
+)
+from mimicry.bayes.model import model_data
 
 CLUSTER_SCRIPT = ROOT / "tools/setup/slurm-cluster.sh"
 # The plugin waits 40 s before its first status check (sensible on a busy cluster, slow for a test)
@@ -75,6 +88,32 @@ def test_the_slurm_profile_gives_the_local_results(slurm, request: pytest.Fixtur
             for root in (local, cluster)
         )
         pd.testing.assert_frame_equal(a, b, obj=str(name))
+
+
+def test_the_multiverse_runs_through_the_slurm_profile(slurm, test_run: Path, tmp_path: Path) -> None:
+    """The multiverse from a finished run through profiles/slurm as it is (four universes: the tiny multiverse's
+    notch and window forks): the participants' jobs packed into a group job, the main analysis's universe equal
+    to the main analysis's participant means to the bit, and a second run has nothing to do."""
+    project = tmp_path / "project"
+    shutil.copytree(test_run, project, symlinks=True, ignore=shutil.ignore_patterns("conda", "singularity"))
+    config = scenario_config("tiny_multiverse")
+    config["multiverse"].update(permutations=20, bayes_universes=[])
+    for fork in ("outliers", "baseline"):
+        del config["multiverse"]["forks"][fork]
+    overlay = project / "config/multiverse_slurm.yaml"
+    overlay.write_text(yaml.safe_dump(config))
+    arguments = ("--workflow-profile", "profiles/slurm", "--cores", "2", *FAST_POLLING, "--configfile", str(overlay))
+    result = run_snakemake(project, "multiverse", *arguments, env=slurm)
+    log = result.stdout + result.stderr
+    assert "group_multiverse" in log and "has been submitted with SLURM jobid" in log
+    means = pd.read_parquet(project / "results/multiverse/means.parquet")
+    assert sorted(means["universe"].unique()) == [1, 2, 3, 4]
+    main = pd.read_parquet(project / "results/preprocessing/emg_windows.parquet")
+    mine = means[means["universe"] == 1].sort_values(["participant", "muscle", "emotion", "window"])
+    assert np.array_equal(mine["response"].to_numpy(), model_data(main, "participant")["log_emg"].to_numpy())
+    assert len(pd.read_csv(project / "results/multiverse/joint_test.tsv", sep="\t")) == 6 * 3
+    again = run_snakemake(project, "multiverse", "-n", *arguments, env=slurm)
+    assert "Nothing to be done" in again.stdout + again.stderr
 
 
 def test_a_failing_cluster_job_is_retried_and_reported(slurm, test_run: Path, tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ LAYERS = (
     # inference: the LMMs and the Bayesian asymptotic model
     ("mimicry.lmm", "mimicry.lmm_checks", "mimicry.bayes", "mimicry.multiverse.bayes"),
     # analyses over many simulated studies
-    ("mimicry.power", "mimicry.calibration"),
+    ("mimicry.power", "mimicry.calibration", "mimicry.multiverse.null_studies"),
     # the study's report
     (
         "mimicry.table1",

@@ -272,3 +272,48 @@ def test_the_joint_test_holds_its_false_positive_rate_and_finds_a_planted_effect
     interval = stats.binomtest(nulls, 200).proportion_ci(0.95, method="exact")
     assert interval.low <= 0.05 <= interval.high, (nulls, interval)
     assert sum(rejected(0.8) for _ in range(50)) >= 40
+
+
+@pytest.mark.unit
+def test_null_studies_plant_no_drug_and_count_rejections_exactly() -> None:
+    """A null study's simulator: every group of the asked size, no drug effect whatever the config plants, its
+    own seed; the rejection rates: per estimand and statistic, the studies at or below alpha, Clopper-Pearson."""
+    from scipy import stats
+
+    from mimicry.multiverse.null_studies import null_simulation, rejection_rates, study_seed
+
+    planted = copy.deepcopy(MULTIVERSE)
+    planted["simulation"]["drug_effects"] = [
+        {"group": "amisulpride", "muscle": "zygomaticus", "emotion": "AngryToHappy", "a": -0.09}
+    ]
+    simulation = null_simulation(planted, study_seed(1, 2), 4)
+    assert simulation.drug_effects == () and dict(simulation.participants_per_group) == dict.fromkeys(
+        MULTIVERSE["study"]["groups"], 4
+    )
+    assert len({study_seed(1, k) for k in range(1, 101)} | {study_seed(2, 1)}) == 101
+    joint = pd.DataFrame(
+        {"estimand": ["d"] * 4 + ["c"] * 4, "statistic": "Z", "p": [0.01, 0.05, 0.2, 0.9, 0.001, 0.002, 0.3, 0.04]}
+    )
+    rates = rejection_rates(joint, 0.05).set_index("estimand")
+    assert rates.loc["d", ["studies", "rejected", "rate"]].tolist() == [4, 2, 0.5]
+    assert rates.loc["c", "rejected"] == 3
+    # Clopper-Pearson for 2 of 4: the beta quantiles
+    assert rates.loc["d", "ci_low"] == pytest.approx(stats.beta.ppf(0.025, 2, 3))
+    assert rates.loc["d", "ci_high"] == pytest.approx(stats.beta.ppf(0.975, 3, 2))
+
+
+@pytest.mark.validation
+def test_a_null_study_runs_from_raw_recordings_deterministically(tmp_path: Path) -> None:
+    """One null study of the tiny multiverse (36 universes, 2 participants per group) from simulated raw
+    recordings: a joint test per estimand and statistic, the same numbers from the same seed, another study's
+    differ, and its recordings are gone when it is done."""
+    from mimicry.multiverse.joint import JOINT_STATISTICS
+    from mimicry.multiverse.null_studies import null_study
+
+    config = load_config("config/config.yaml", "tests/configs/tiny_multiverse.yaml")
+    first = null_study(config, 1, 7, 2, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert len(first) == 6 * len(JOINT_STATISTICS) and first["study"].eq(1).all()
+    assert first["p"].between(0, 1, inclusive="right").all() and first["permutations"].eq(50).all()
+    pd.testing.assert_frame_equal(first, null_study(config, 1, 7, 2, tmp_path))
+    assert not np.allclose(first["observed"], null_study(config, 2, 7, 2, tmp_path)["observed"])
