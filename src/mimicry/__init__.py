@@ -13,7 +13,8 @@ top (a module imports from its own layer or below; docs/development.md, tests/te
    the model specs and plans (:mod:`~mimicry.lmm_specs`, :mod:`~mimicry.bayes_specs`,
    :mod:`~mimicry.calibration_plan`);
 3. inference: :mod:`~mimicry.lmm`, :mod:`~mimicry.lmm_checks`, :mod:`~mimicry.bayes`;
-4. analyses over many simulated studies: :mod:`~mimicry.power`, :mod:`~mimicry.calibration`;
+4. analyses over many simulated studies: :mod:`~mimicry.power`, :mod:`~mimicry.calibration`,
+   :mod:`~mimicry.multiverse.null_studies`;
 5. the report: :mod:`~mimicry.table1`, :mod:`~mimicry.figures`, :mod:`~mimicry.findings`,
    :mod:`~mimicry.check_findings`, :mod:`~mimicry.report_tables`, :mod:`~mimicry.methods`, :mod:`~mimicry.provenance`.
 """
