@@ -6,7 +6,8 @@ Usage: .venv/bin/python tools/validation/multiverse_null.py [--studies 100] [--p
 Each null study is simulated from raw recordings with no drug effect (mimicry.multiverse.null_studies: every fork
 acts before the window values, so none can be drawn by the fast path), preprocessed in every universe of the
 config's multiverse and tested against the config's permutations. Each study's joint tests are written as they
-finish (studies/study-<k>.tsv; a re-run skips the studies already done, so a killed run resumes); then
+finish (studies/study-<k>_seed-<seed>_per-group-<n>.tsv; a re-run skips the studies already done, so a killed
+run resumes); then
 joint_tests.tsv (every study) and rejection_rates.tsv (per estimand and joint statistic: the share of studies
 rejected at the report's alpha, its exact 95% interval), printed with the CPU time per study.
 """
@@ -54,7 +55,9 @@ def main() -> None:
     config = load_config("config/config.yaml", args.configfile)
     done = args.out / "studies"
     done.mkdir(parents=True, exist_ok=True)
-    files = {number: done / f"study-{number}.tsv" for number in range(1, args.studies + 1)}
+    # the seed and size in the name: a re-run with others never takes these studies for its own
+    name = f"seed-{args.seed}_per-group-{args.participants_per_group}"
+    files = {number: done / f"study-{number}_{name}.tsv" for number in range(1, args.studies + 1)}
     todo = [number for number, path in files.items() if not path.exists()]
     print(f"{args.studies} null studies ({len(todo)} to run), {args.participants_per_group} participants per group")
     started = time.perf_counter()
