@@ -6,33 +6,28 @@ import time
 import pandas as pd
 
 from mimicry.joblog import job_log
-from mimicry.multiverse.estimands import estimands, summaries
+from mimicry.multiverse.estimands import study_summaries
 from mimicry.multiverse.forks import universes as universes_of
 from mimicry.multiverse.joint import decisions, joint_tests, specifications
 from mimicry.multiverse.summary import methods_paragraph
+from mimicry.study import Study
 
 with job_log(snakemake.log[0], "multiverse_inference") as log:
     params = snakemake.params
     universes = universes_of(params.plan)
-    study, followup = params.study, params.followup
-    muscles, reference = list(study["channels"]), study["reference_group"]
+    study = Study.from_config(params.study)
     means = pd.read_parquet(snakemake.input.means)
     table = pd.read_csv(snakemake.input.universes, sep="\t")
     started = time.process_time()
-    found = summaries(
-        means,
-        table,
-        {u.number: u.settings["windows"]["length_s"] for u in universes},
-        {u.number: u.settings["baseline"] for u in universes},
-        study["emotions"],
-        muscles,
-        study["groups"],
-        (followup["muscle"], followup["emotion"]),
-    )
-    questions = estimands(muscles, study["groups"], reference, followup["muscle"], followup["emotion"])
-    specs = specifications(found, questions, reference, params.alpha)
+    found, questions = study_summaries(means, table, universes, study, params.followup)
+    specs = specifications(found, questions, study.reference_group, params.alpha)
     joint = joint_tests(
-        found, questions, reference, params.multiverse["permutations"], params.multiverse["seed"], params.alpha
+        found,
+        questions,
+        study.reference_group,
+        params.multiverse["permutations"],
+        params.multiverse["seed"],
+        params.alpha,
     )
     log.info(
         "%d universes x %d estimands, %d permutations: %.1f s CPU",

@@ -4,21 +4,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from mimicry.bids.layout import recording_files
-from mimicry.bids.write import write_recording
 from mimicry.joblog import job_log
 from mimicry.settings import SimulationSettings
-from mimicry.simulate.recording import simulate_recording
+from mimicry.simulate.recording import simulate_recording, write_simulated_recording
 from mimicry.study import Study
 from mimicry.task import load_stimuli
-
-# BIDS-EMG says how the amplifier processed the signal in HardwareFilters
-ENVELOPE_SIDECAR = {
-    "raw": {},
-    "envelope": {
-        "HardwareFilters": {"Envelope": {"Description": "band-pass 20-450 Hz, full-wave rectified, integrated ~25 ms"}}
-    },
-}
 
 with job_log(snakemake.log[0], "simulate_recording") as log:
     label = snakemake.wildcards.participant
@@ -36,20 +26,13 @@ with job_log(snakemake.log[0], "simulate_recording") as log:
         study,
         snakemake.params.recording,
     )
-    files = recording_files(Path(snakemake.output.edf).parents[2], label, study.task)
-    write_recording(
-        files,
-        recording.data,
-        recording.channel_names,
-        list(study.muscles),
-        recording.sfreq,
-        recording.events,
-        task=study.task,
-        line_frequency=simulation.line_frequency,
-        sidecar_extra={
-            "Manufacturer": "simulated (g.tec g.USBamp settings)",
-            **ENVELOPE_SIDECAR[snakemake.params.recording],
-        },
+    write_simulated_recording(
+        recording,
+        Path(snakemake.output.edf).parents[2],
+        label,
+        study,
+        simulation.line_frequency,
+        snakemake.params.recording,
     )
     recording.truth.to_parquet(snakemake.output.truth, index=False)
     log.info(

@@ -27,6 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from mimicry.multiverse.forks import Universe
+from mimicry.study import Study
+
 #: The unit of a summary's estimate under each baseline.
 UNITS = {"log_proportion": "log proportion / s", "subtract": "µV / s", "zscore": "SD / s"}
 #: Columns of ``specifications.tsv``: one row per universe x estimand.
@@ -150,6 +153,29 @@ def summaries(
             values[f"mimicry:{muscle}"][rows] = slopes[:, :, m, followup_at] - slopes[:, :, m, others].mean(axis=-1)
     codes = np.array([list(groups).index(group_of[p]) for p in participants])
     return Summaries(universes, participants, codes, list(groups), values, {u: UNITS[baselines[u]] for u in universes})
+
+
+def study_summaries(
+    means: pd.DataFrame,
+    universe_table: pd.DataFrame,
+    found: Sequence[Universe],
+    study: Study,
+    followup: Mapping[str, str],
+) -> tuple[Summaries, list[Estimand]]:
+    """What a multiverse's statistics start from: every universe's participant summaries (:func:`summaries`, each
+    universe's window length and baseline from its settings) and the study's estimands (:func:`estimands`)."""
+    found_summaries = summaries(
+        means,
+        universe_table,
+        {u.number: u.settings["windows"]["length_s"] for u in found},
+        {u.number: u.settings["baseline"] for u in found},
+        study.emotions,
+        study.muscles,
+        study.groups,
+        (followup["muscle"], followup["emotion"]),
+    )
+    questions = estimands(study.muscles, study.groups, study.reference_group, followup["muscle"], followup["emotion"])
+    return found_summaries, questions
 
 
 def indicators(codes: np.ndarray, n_groups: int) -> np.ndarray:

@@ -17,17 +17,16 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mimicry.bids.layout import recording_files
-from mimicry.bids.write import write_dataset_description, write_participants, write_recording
+from mimicry.bids.write import write_dataset_description, write_participants
 from mimicry.emg import load_recording
-from mimicry.multiverse.estimands import estimands, summaries
+from mimicry.multiverse.estimands import study_summaries
 from mimicry.multiverse.forks import plan, universes
 from mimicry.multiverse.joint import joint_tests
 from mimicry.multiverse.participant import universe_means
 from mimicry.multiverse.tables import gathered_means, universe_table
 from mimicry.settings import EmgSettings, SimulationSettings
 from mimicry.simulate.participants import simulate_participants
-from mimicry.simulate.recording import simulate_recording
+from mimicry.simulate.recording import simulate_recording, write_simulated_recording
 from mimicry.study import Study
 from mimicry.task import load_stimuli
 
@@ -77,17 +76,7 @@ def null_study(
                 study,
                 "raw",
             )
-            files = recording_files(root, label, study.task)
-            write_recording(
-                files,
-                recording.data,
-                recording.channel_names,
-                list(study.muscles),
-                recording.sfreq,
-                recording.events,
-                task=study.task,
-                line_frequency=simulation.line_frequency,
-            )
+            files = write_simulated_recording(recording, root, label, study, simulation.line_frequency, "raw")
             loaded = load_recording(root, label, study, settings, str(files.edf), str(files.events))
             universe, summary = universe_means(
                 loaded.raw, loaded.trials, study.channels, found, loaded.line_frequency, label
@@ -98,19 +87,8 @@ def null_study(
         shutil.rmtree(root)
     participants = participants.assign(participant=participants["participant_id"].str.removeprefix("sub-"))
     table = universe_table(found, kept)
-    followup = config["statistics"]["followup"]
-    found_summaries = summaries(
-        gathered_means(means, participants),
-        table,
-        {u.number: u.settings["windows"]["length_s"] for u in found},
-        {u.number: u.settings["baseline"] for u in found},
-        study.emotions,
-        list(study.channels),
-        study.groups,
-        (followup["muscle"], followup["emotion"]),
-    )
-    questions = estimands(
-        list(study.channels), study.groups, study.reference_group, followup["muscle"], followup["emotion"]
+    found_summaries, questions = study_summaries(
+        gathered_means(means, participants), table, found, study, config["statistics"]["followup"]
     )
     multiverse, alpha = config["multiverse"], config["report"]["alpha"]
     joint = joint_tests(

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from mimicry.bids.layout import RecordingFiles, recording_files
+from mimicry.bids.write import write_recording
 from mimicry.curve import curve
 from mimicry.settings import ArtefactRates, SimulationSettings
 from mimicry.simulate.participants import categorical
@@ -293,3 +296,32 @@ def simulate_recording(
         events=_events(schedule, sfreq),
         truth=pd.DataFrame(truth_rows, columns=TRUTH_COLUMNS),
     )
+
+
+# BIDS-EMG says how the amplifier processed the signal in HardwareFilters
+_ENVELOPE_SIDECAR: dict[str, dict[str, Any]] = {
+    "raw": {},
+    "envelope": {
+        "HardwareFilters": {"Envelope": {"Description": "band-pass 20-450 Hz, full-wave rectified, integrated ~25 ms"}}
+    },
+}
+
+
+def write_simulated_recording(
+    recording: SimulatedRecording, root: str | Path, label: str, study: Study, line_frequency: float, kind: str
+) -> RecordingFiles:
+    """Write participant ``label``'s simulated recording (``kind``: ``raw`` or ``envelope``) as BIDS-EMG under
+    ``root``; returns its paths."""
+    files = recording_files(root, label, study.task)
+    write_recording(
+        files,
+        recording.data,
+        recording.channel_names,
+        list(study.muscles),
+        recording.sfreq,
+        recording.events,
+        task=study.task,
+        line_frequency=line_frequency,
+        sidecar_extra={"Manufacturer": "simulated (g.tec g.USBamp settings)", **_ENVELOPE_SIDECAR[kind]},
+    )
+    return files
