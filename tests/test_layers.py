@@ -27,6 +27,7 @@ LAYERS = (
         "mimicry.qc",
         "mimicry.tables",
         "mimicry.gather",
+        "mimicry.crossover",
         "mimicry.inputs",
         "mimicry.lmm_specs",
         "mimicry.bayes_specs",

@@ -100,18 +100,25 @@ class Recording:
 
 
 def load_recording(
-    bids_root: str | Path, label: str, study: Study, settings: EmgSettings, edf: str, events: str
+    bids_root: str | Path,
+    label: str,
+    study: Study,
+    settings: EmgSettings,
+    edf: str,
+    events: str,
+    session: str | None = None,
 ) -> Recording:
-    """Validate (BIDS-EMG), read (MNE-BIDS) and check (:func:`check_recording`) one participant's recording and
-    read its trials; raises :class:`mimicry.errors.DatasetError` or :class:`BadRecording` for one that cannot be
-    preprocessed (the caller excludes the participant or fails, per ``on_bad_recording``)."""
+    """Validate (BIDS-EMG), read (MNE-BIDS) and check (:func:`check_recording`) one participant's recording (in
+    ``session``, in a crossover) and read its trials; raises :class:`mimicry.errors.DatasetError` or
+    :class:`BadRecording` for one that cannot be preprocessed (the caller excludes the recording or fails, per
+    ``on_bad_recording``)."""
     from mimicry.bids.read import read_recording, read_trials
     from mimicry.bids.validate import validate_recording
 
-    summary, problems = validate_recording(bids_root, label, study)
+    summary, problems = validate_recording(bids_root, label, study, session=session)
     if problems:
         raise DatasetError(problems)
-    raw = read_recording(bids_root, label, study).load_data(verbose="error")
+    raw = read_recording(bids_root, label, study, session).load_data(verbose="error")
     check_recording(raw.get_data(), raw.ch_names, raw.info["sfreq"], settings, file=edf, participant=f"sub-{label}")
     return Recording(raw, read_trials(events), float(summary["line_frequency"]))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from os import PathLike
 
@@ -28,11 +29,12 @@ NAMED = 3
 
 
 def _file_pattern(problem: InputError) -> str | None:
-    """The problem's file with its participant's label as ``sub-<id>``, so that one problem of many recordings
-    reads the same."""
+    """The problem's file with its participant's label as ``sub-<id>`` (and a session's as ``ses-<id>``), so that
+    one problem of many recordings reads the same."""
     if problem.file is None or problem.participant is None:
         return problem.file
-    return problem.file.replace(f"sub-{problem.participant.removeprefix('sub-')}", "sub-<id>")
+    file = problem.file.replace(f"sub-{problem.participant.removeprefix('sub-')}", "sub-<id>")
+    return re.sub(r"ses-[0-9A-Za-z]+", "ses-<id>", file)
 
 
 def grouped_lines(problems: Iterable[InputError]) -> list[str]:
@@ -44,8 +46,9 @@ def grouped_lines(problems: Iterable[InputError]) -> list[str]:
         groups.setdefault((problem.problem, _file_pattern(problem)), []).append(problem)
     lines = []
     for (words, file), members in groups.items():
-        who = [member.participant for member in members if member.participant]
-        if len(members) == 1 or len(who) < len(members):
+        named = [member.participant for member in members if member.participant]
+        who = list(dict.fromkeys(named))  # a participant once, however many of their sessions
+        if len(who) == 1 or len(named) < len(members):
             lines += [str(member) for member in members]
             continue
         names = ", ".join(who[:NAMED]) + (f" and {len(who) - NAMED} more" if len(who) > NAMED else "")

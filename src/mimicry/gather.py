@@ -1,4 +1,4 @@
-"""Group tables from the per-participant outputs: the inputs of the statistics stages."""
+"""Group tables from the per-recording outputs: the inputs of the statistics stages."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+#: what a crossover adds to every per-recording table, after ``participant`` (mimicry.crossover.read_sessions)
+SESSION_COLUMNS = ("session", "group", "period", "sequence")
 #: What the paper reports, for comparison in the rejection table.
 PAPER_REJECTION = {"emg_trials_rejected_pct": 19.6, "rt_outliers_pct": 2.44}
 
@@ -17,21 +19,60 @@ def read_participants(path: str | Path) -> pd.DataFrame:
     return table.assign(participant=table["participant_id"].str.removeprefix("sub-"))
 
 
-def concat_tables(paths: Iterable[str | Path], participants: pd.DataFrame) -> pd.DataFrame:
-    """Concatenate per-participant Parquet tables and add each participant's drug group after ``participant``."""
-    tables = [pd.read_parquet(path) for path in paths]
-    table = pd.concat([t for t in tables if len(t)], ignore_index=True) if any(len(t) for t in tables) else tables[0]
-    groups = participants.set_index("participant")["group"]
-    table.insert(1, "group", table["participant"].map(groups).astype("string"))
+def add_sessions(table: pd.DataFrame, sessions: pd.DataFrame) -> pd.DataFrame:
+    """A per-recording table (``participant``, ``session`` columns) with each recording's drug (``group``),
+    period and sequence after ``participant`` and ``session``."""
+    keys = table[["participant", "session"]].astype(str)
+    found = keys.merge(sessions.astype({"participant": str, "session": str}), how="left", on=["participant", "session"])
+    out = table.drop(columns="session")
+    for position, column in enumerate(SESSION_COLUMNS, start=1):
+        out.insert(position, column, found[column].to_numpy())
+    return out.astype({"session": "string", "group": "string", "sequence": "string", "period": "int64"})
+
+
+def with_session(table: pd.DataFrame, session: str | None) -> pd.DataFrame:
+    """A recording's table with its session after ``participant`` (a crossover's); unchanged without sessions."""
+    if session is None:
+        return table
+    table = table.copy()
+    table.insert(1, "session", session)
     return table
 
 
-def concat_summaries(paths: Iterable[str | Path], participants: pd.DataFrame) -> pd.DataFrame:
-    table = pd.concat(
-        [pd.read_csv(p, sep="\t", dtype={"participant": str}, keep_default_na=False) for p in paths], ignore_index=True
-    )
+def with_drug(table: pd.DataFrame, participants: pd.DataFrame, sessions: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A per-recording table with each row's drug after ``participant``: the participant's ``group``, or in a
+    crossover (``sessions``: :func:`mimicry.crossover.read_sessions`) the session's, with its period and sequence
+    (:func:`add_sessions`)."""
+    if sessions is not None:
+        return add_sessions(table, sessions)
+    table = table.copy()
     table.insert(1, "group", table["participant"].map(participants.set_index("participant")["group"]))
     return table
+
+
+def concat_tables(
+    paths: Iterable[str | Path], participants: pd.DataFrame, sessions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Concatenate per-recording Parquet tables and add each recording's drug (:func:`with_drug`)."""
+    tables = [pd.read_parquet(path) for path in paths]
+    table = pd.concat([t for t in tables if len(t)], ignore_index=True) if any(len(t) for t in tables) else tables[0]
+    if sessions is None:
+        table.insert(
+            1, "group", table["participant"].map(participants.set_index("participant")["group"]).astype("string")
+        )
+        return table
+    return with_drug(table, participants, sessions)
+
+
+def concat_summaries(
+    paths: Iterable[str | Path], participants: pd.DataFrame, sessions: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Concatenate per-recording summaries (TSV) and add each recording's drug (:func:`with_drug`)."""
+    table = pd.concat(
+        [pd.read_csv(p, sep="\t", dtype={"participant": str, "session": str}, keep_default_na=False) for p in paths],
+        ignore_index=True,
+    )
+    return with_drug(table, participants, sessions)
 
 
 def rejection_counts(emg_windows: pd.DataFrame) -> pd.DataFrame:

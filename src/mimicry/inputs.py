@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from mimicry.bids.layout import PARTICIPANTS_COLUMNS
+from mimicry.bids.layout import CROSSOVER_PARTICIPANTS_COLUMNS, PARTICIPANTS_COLUMNS
 from mimicry.bids.validate import validate_dataset, validate_participants
 from mimicry.errors import DatasetError, InputError
 from mimicry.settings import SimulationSettings
@@ -33,8 +33,12 @@ class Inputs:
     mode: str  #: ``simulated``, ``bids`` or ``tables``
     #: labels (no ``sub-``) of the participants whose recordings are analysed; empty in table mode
     participants: tuple[str, ...]
+    #: the analysed recordings as (participant, session) labels; session ``None`` in a design without sessions
+    recordings: tuple[tuple[str, str | None], ...] = ()
     #: every participant the simulator writes, excluded ones too (simulated mode)
     simulated_participants: tuple[str, ...] = ()
+    #: every recording the simulator writes, as (participant, session)
+    simulated_recordings: tuple[tuple[str, str | None], ...] = ()
     bids_root: Path | None = None
     #: the user's trial tables by name (``emg_windows``, ``rt_trials``, ``participants``), table mode
     tables: Mapping[str, str] = field(default_factory=dict)
@@ -59,12 +63,13 @@ class Inputs:
         return f"{self.bids_root}/participants.tsv"
 
 
-def _participant_columns(path: str | Path | None) -> tuple[tuple[str, ...], dict[str, int]]:
-    """A participants table's covariate columns and how many distinct values each has."""
+def _participant_columns(path: str | Path | None, crossover: bool = False) -> tuple[tuple[str, ...], dict[str, int]]:
+    """A participants table's covariate columns and how many distinct values each has (in a crossover, a group
+    column is a between-participant factor like any other)."""
     if not path:
         return (), {}
     table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False)
-    columns = tuple(c for c in table.columns if c not in ("participant_id", "group"))
+    columns = tuple(c for c in table.columns if c != "participant_id" and (crossover or c != "group"))
     return columns, {c: int(table[c].nunique()) for c in columns}
 
 
@@ -136,25 +141,33 @@ def _simulated(
     if stimuli is None:
         raise InputError("the simulator shows the videos of a stimulus table: set study.stimuli")
     unknown = set(simulation.participants_per_group) ^ set(study.groups)
-    if unknown:
+    if unknown and not study.crossover:  # a crossover's participants are simulation.crossover.participants
         raise InputError(
             f"simulation.participants_per_group must name exactly study.groups; differs in {sorted(unknown)}"
         )
     excluded = {label.removeprefix("sub-") for label in exclude}
-    everyone = tuple(simulation.participant_labels())
+    everyone = tuple(simulation.participant_labels(crossover=study.crossover))
     analysed = tuple(label for label in everyone if label not in excluded)
     if not analysed:
         raise InputError("no participants to analyse: dataset.exclude_participants leaves out everyone")
+    # a simulated crossover's sessions are its periods, ses-1 ... ses-<number of drugs>
+    sessions = [str(period) for period in range(1, len(study.groups) + 1)] if study.crossover else [None]
+    levels = {"participant": len(analysed), "face": stimuli["face"].nunique()}
+    if study.crossover:
+        levels |= {"session": len(sessions), "period": len(sessions)}
     return Inputs(
         "simulated",
         analysed,
+        recordings=tuple((label, session) for label in analysed for session in sessions),
         simulated_participants=everyone,
+        simulated_recordings=tuple((label, session) for label in everyone for session in sessions),
         bids_root=SIMULATED_ROOT,
         stimuli_table=stimuli_table,
         stimuli=stimuli,
         faces=stimuli["face"].nunique() > 1,
-        participant_columns=PARTICIPANTS_COLUMNS[2:],  # what the simulator writes
-        levels={"participant": len(analysed), "face": stimuli["face"].nunique()},
+        # what the simulator writes
+        participant_columns=CROSSOVER_PARTICIPANTS_COLUMNS[1:] if study.crossover else PARTICIPANTS_COLUMNS[2:],
+        levels=levels,
     )
 
 
@@ -175,16 +188,20 @@ def _from_bids(
     summary = validate_dataset(root, study, dataset["exclude_participants"], participants_rules, stimuli)
     if summary.empty:
         raise InputError("no participants to analyse (participants.tsv lists none, or all are excluded)", file=root)
-    columns, levels = _participant_columns(root / "participants.tsv")
+    columns, levels = _participant_columns(root / "participants.tsv", study.crossover)
     n_faces = int(summary["n_faces"].max())
+    sessions = summary["session"] if study.crossover else [None] * len(summary)
+    if study.crossover:
+        levels |= {"session": summary["session"].nunique(), "period": summary["period"].nunique()}
     return Inputs(
         "bids",
-        tuple(summary["participant"]),
+        tuple(summary["participant"].drop_duplicates()),
+        recordings=tuple(zip(summary["participant"], sessions, strict=True)),
         bids_root=root,
         stimuli_table=stimuli_table,
         stimuli=stimuli,
         response_times=bool(summary["response_times"].all()),
         faces=n_faces > 1,
         participant_columns=columns,
-        levels={**levels, "participant": len(summary), "face": n_faces},
+        levels={**levels, "participant": summary["participant"].nunique(), "face": n_faces},
     )

@@ -13,12 +13,13 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mimicry.lmm_checks import REFIT_COLUMNS, FitCheck, check_fit, check_summary, needs_check
-from mimicry.lmm_specs import LmmSpec, formula_variables
+from mimicry.lmm_specs import CROSSOVER_COLUMNS, LmmSpec, formula_variables
 from mimicry.rsession import call_in_fresh_r, clean_messages, r_messages, to_pandas
 
 
@@ -168,8 +169,16 @@ def _tidy_trends(table: pd.DataFrame, variable: str, by: str) -> pd.DataFrame:
     )
 
 
+def _crossover_columns(kept: pd.DataFrame) -> dict[str, Any]:
+    """A crossover's session, period and sequence (factors, as text), from a group table that has them."""
+    if "session" not in kept.columns:
+        return {}
+    return {column: kept[column].astype(str).to_numpy() for column in CROSSOVER_COLUMNS}
+
+
 def emg_model_data(windows: pd.DataFrame, muscle: str) -> pd.DataFrame:
-    """The EMG LMM's data for one muscle: kept trials, one row per trial x window."""
+    """The EMG LMM's data for one muscle: kept trials, one row per trial x window (a crossover's: with each
+    recording's session, period and sequence)."""
     kept = windows[(windows["muscle"] == muscle) & ~windows["rejected"] & windows["log_emg"].notna()]
     return pd.DataFrame(
         {
@@ -179,12 +188,13 @@ def emg_model_data(windows: pd.DataFrame, muscle: str) -> pd.DataFrame:
             "emotion": kept["emotion"].astype(str).to_numpy(),
             "time": kept["window"].to_numpy(float),
             "log_emg": kept["log_emg"].to_numpy(float),
+            **_crossover_columns(kept),
         }
     )
 
 
 def rt_model_data(rt_trials: pd.DataFrame) -> pd.DataFrame:
-    """The RT LMM's data: correct, non-outlier trials."""
+    """The RT LMM's data: correct, non-outlier trials (a crossover's: with session, period and sequence)."""
     kept = rt_trials[rt_trials["rt_included"]]
     return pd.DataFrame(
         {
@@ -193,6 +203,7 @@ def rt_model_data(rt_trials: pd.DataFrame) -> pd.DataFrame:
             "face": kept["face"].astype(str).to_numpy(),
             "emotion": kept["emotion"].astype(str).to_numpy(),
             "response_time": kept["response_time"].to_numpy(float),
+            **_crossover_columns(kept),
         }
     )
 
@@ -219,6 +230,9 @@ def model_data(
             trend = ("time", "drug")
     if "time" not in formula_variables(spec.formulas[0]):  # a model without time has no time slope
         trend = None
+    for column in ("period", "sequence"):  # a crossover's, coded as the design's factors are
+        if column in data.columns:
+            factors[column] = sorted(data[column].unique(), key=lambda level: (len(level), level))
     if spec.covariates and participants is not None:
         covariates = participants.assign(participant=participants["participant_id"].str.removeprefix("sub-"))
         data = data.merge(covariates[["participant", *spec.covariates]], on="participant", how="left")

@@ -21,6 +21,8 @@ MODEL_COLUMNS: dict[str, tuple[str, ...]] = {
     "emg": ("participant", "drug", "face", "emotion", "time", "log_emg"),
     "rt": ("participant", "drug", "face", "emotion", "response_time"),
 }
+#: what a crossover's model data has besides (mimicry.lmm: each recording's session, period and sequence)
+CROSSOVER_COLUMNS: tuple[str, ...] = ("session", "period", "sequence")
 #: where each kind of model's formulas live in the config
 CONFIG_KEYS = {"emg": "statistics.emg", "followup": "statistics.followup", "rt": "statistics.rt"}
 _RANDOM_TERM = re.compile(r"\(([^()|]*)\|\|?\s*([A-Za-z_][A-Za-z0-9_.]*)\s*\)")
@@ -178,16 +180,22 @@ def check_specs(
             problems.append(
                 InputError(f"{spec.config_key}.emotion {spec.emotion!r} is not one of study.emotions {study.emotions}")
             )
-        known = set(MODEL_COLUMNS[spec.kind]) | set(participant_columns)
+        columns = [*MODEL_COLUMNS[spec.kind], *(CROSSOVER_COLUMNS if study.crossover else ())]
+        known = set(columns) | set(participant_columns)
         for formula in spec.formulas:
             where = f"{spec.config_key} formula `{formula}`"
             for name in formula_variables(formula):
                 if name not in known:
+                    hint = (
+                        f" ({name}: a crossover's, study.design.drug: within)"
+                        if name in CROSSOVER_COLUMNS and not study.crossover
+                        else ""
+                    )
                     problems.append(
                         InputError(
-                            f"{where}: term {name!r} names no column: the model's data has "
-                            f"{list(MODEL_COLUMNS[spec.kind])}, participants.tsv has {list(participant_columns)}; "
-                            "add the column to participants.tsv or drop the term"
+                            f"{where}: term {name!r} names no column: the model's data has {columns}, "
+                            f"participants.tsv has {list(participant_columns)}; add the column to participants.tsv "
+                            f"or drop the term{hint}"
                         )
                     )
             for term in _RANDOM_TERM.finditer(formula):

@@ -1,7 +1,7 @@
-"""The per-participant EMG quality-control figure (drawn by the preprocessing job), and :func:`save`.
+"""The per-recording EMG quality-control figure (drawn by the preprocessing job), and :func:`save`.
 
 Built with matplotlib's object API, not pyplot: no global state, no GUI backend, a faster import in the
-per-participant jobs.
+per-recording jobs.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ def save(figure: Figure, pdf: str | Path, png: str | Path, dpi: int = 120) -> No
     figure.savefig(png, dpi=dpi)
 
 
-def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) -> Figure:
-    """One participant's log EMG time course per muscle x emotion: every trial (rejected ones in red) and the
-    mean of the kept trials, so a person sees at a glance whether the rejection did its job."""
+def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, recording: str) -> Figure:
+    """One recording's log EMG time course per muscle x emotion (``recording``: its name, ``sub-<label>`` or
+    ``sub-<label>_ses-<label>``): every trial (rejected ones in red) and the mean of the kept trials, so a person sees
+    at a glance whether the rejection did its job."""
     muscles = list(dict.fromkeys(summary["muscle"]))
     emotions = sorted(timecourse["emotion"].unique()) if len(timecourse) else []
     figure = Figure(figsize=(9, 3 * len(muscles)), layout="tight")
@@ -38,7 +39,7 @@ def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) ->
     if status != "ok":
         for ax in axes.flat:
             ax.set_axis_off()
-        figure.suptitle(f"sub-{participant}: excluded\n{summary['reason'].iloc[0]}", fontsize=9, color="firebrick")
+        figure.suptitle(f"{recording}: excluded\n{summary['reason'].iloc[0]}", fontsize=9, color="firebrick")
         return figure
     for i, muscle in enumerate(muscles):
         for j, emotion in enumerate(emotions):
@@ -66,7 +67,5 @@ def emg_qc(timecourse: pd.DataFrame, summary: pd.DataFrame, participant: str) ->
                 ax.set_ylabel("log proportion of baseline")
             if i == len(muscles) - 1:
                 ax.set_xlabel("time from video onset (s)")
-    figure.suptitle(
-        f"sub-{participant}: EMG quality control (grey kept, red rejected, black mean of kept)", fontsize=10
-    )
+    figure.suptitle(f"{recording}: EMG quality control (grey kept, red rejected, black mean of kept)", fontsize=10)
     return figure

@@ -37,12 +37,14 @@ def clean_response_times(trials: pd.DataFrame, participant: str, n_sd: float) ->
 
 
 def summarize_response_times(table: pd.DataFrame) -> pd.DataFrame:
-    """Per participant: trials, counts per response category, RT outliers and trials kept for the RT models."""
-    counts = table.groupby("participant")["response"].value_counts().unstack(fill_value=0)
+    """Per recording (participant, and session where the table has one): trials, counts per response category,
+    RT outliers and trials kept for the RT models."""
+    keys = ["participant", "session"] if "session" in table.columns else ["participant"]
+    counts = table.groupby(keys)["response"].value_counts().unstack(fill_value=0)
     for category in ("correct", "miss", "wrong_button", "multiple"):
         if category not in counts:
             counts[category] = 0
-    grouped = table.groupby("participant")
+    grouped = table.groupby(keys)
     return pd.DataFrame(
         {
             "trials": grouped.size(),

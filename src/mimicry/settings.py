@@ -209,6 +209,23 @@ class ParticipantSd:
 
 
 @dataclass(frozen=True)
+class CrossoverSimulation:
+    """A simulated crossover (``simulation.crossover``): how many participants, and what acts beside the drug."""
+
+    participants: int
+    #: added to every asymptote per period after the first
+    period_effect_a: float
+    #: SD of each participant's own drug effect (participant x drug) on a, b, c
+    drug_sd: ParticipantSd
+    #: the share of the previous session's drug effect still acting
+    carryover: float
+
+    @classmethod
+    def from_config(cls, crossover: Mapping[str, Any]) -> CrossoverSimulation:
+        return cls(**{**crossover, "drug_sd": ParticipantSd(**crossover["drug_sd"])})
+
+
+@dataclass(frozen=True)
 class SimulatedEmg:
     """The simulated amplifier and skin (``simulation.emg``), in microvolts."""
 
@@ -248,6 +265,7 @@ class SimulationSettings:
     enabled: bool
     seed: int
     participants_per_group: Mapping[str, int]
+    crossover: CrossoverSimulation
     sampling_frequency: float
     line_frequency: float
     timing: Timing
@@ -269,6 +287,7 @@ class SimulationSettings:
             **{
                 **simulation,
                 "participants_per_group": dict(simulation["participants_per_group"]),
+                "crossover": CrossoverSimulation.from_config(simulation["crossover"]),
                 "timing": Timing.from_config(simulation["timing"]),
                 "design": TaskDesign(**simulation["design"]),
                 "response": {
@@ -283,9 +302,10 @@ class SimulationSettings:
             }
         )
 
-    def participant_labels(self) -> list[str]:
-        """BIDS labels of the simulated participants: ``001``, ``002``, ... (zero-padded to 3 digits at least)."""
-        n = sum(self.participants_per_group.values())
+    def participant_labels(self, crossover: bool = False) -> list[str]:
+        """BIDS labels of the simulated participants: ``001``, ``002``, ... (zero-padded to 3 digits at least);
+        ``crossover``: the crossover's participants (``crossover.participants``), else the groups'."""
+        n = self.crossover.participants if crossover else sum(self.participants_per_group.values())
         width = max(3, len(str(n)))
         return [f"{i:0{width}d}" for i in range(1, n + 1)]
 

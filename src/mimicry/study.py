@@ -1,4 +1,5 @@
-"""The study design as read from config: groups, emotions, muscles and their recording channels."""
+"""The study design as read from config: groups (the drug conditions), emotions, muscles and their recording
+channels, and whether the drug varies between participants or within them (a crossover)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ class Study:
     title: str
     #: what the participants saw, in the study's words
     stimulus: str
+    #: how the drug varies: ``between`` participants (their group) or ``within`` (a crossover: one drug per session)
+    drug_design: str = "between"
+    #: within: the sessions files' column naming each session's drug, and its period (``None``: listing order)
+    drug_column: str = "drug"
+    period_column: str | None = "period"
+
+    @property
+    def crossover(self) -> bool:
+        """Every participant recorded once per drug, in sessions (the drug within participants)."""
+        return self.drug_design == "within"
 
     @property
     def muscles(self) -> tuple[str, ...]:
@@ -57,6 +68,9 @@ class Study:
             # unset only for the paper's data (the config's validation sees to it): then the paper's words
             title=study["title"] or PAPERS_WORDING["title"],
             stimulus=study["stimulus"] or PAPERS_WORDING["stimulus"],
+            drug_design=study["design"]["drug"],
+            drug_column=study["design"]["drug_column"],
+            period_column=study["design"]["period_column"],
         )
 
     @property

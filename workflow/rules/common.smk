@@ -15,7 +15,7 @@ PROJECT = Path(workflow.current_basedir.get_path_or_uri(secret_free=True)).paren
 SRC = PROJECT / "src"
 sys.path.insert(0, str(SRC))
 
-from mimicry.bids.layout import recording_files
+from mimicry.bids.layout import dataset_root, recording_files, sessions_file
 from mimicry.plumbing.codefiles import code_files
 from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
@@ -103,6 +103,10 @@ if COLLAPSED_FORKS:
         "do not apply and keep their main option."
     )
 PARTICIPANTS_TABLE = INPUTS.participants_table
+# A crossover has one recording per participant x session; its per-recording outputs are named by both.
+CROSSOVER = STUDY.crossover
+RECORDING = "sub-{participant}_ses-{session}" if CROSSOVER else "sub-{participant}"
+SESSION = "{session}" if CROSSOVER else None  # the session wildcard of a recording's BIDS files
 
 # The group tables the statistics read: made by the preprocessing stage, or imported from dataset.tables.
 EMG_WINDOWS = "results/preprocessing/emg_windows.parquet"
@@ -113,6 +117,7 @@ RT_SUMMARY = "results/preprocessing/rt_summary.tsv"
 
 wildcard_constraints:
     participant="[0-9A-Za-z]+",
+    session="[0-9A-Za-z]+",
 
 
 # Jobs of a second or two that only gather, compare or write text: on a cluster they run where Snakemake runs,
@@ -145,14 +150,30 @@ def project_file(path):
     return os.path.relpath(PROJECT / path)
 
 
-def recording(participant, root=None):
-    """The BIDS-EMG files of one participant (dict: edf, sidecar, channels, events) in the analysed dataset."""
-    files = recording_files(root or BIDS_ROOT, participant, STUDY.task)
+def recording(participant, root=None, session=None):
+    """The BIDS-EMG files of one recording (dict: edf, sidecar, channels, events) in the analysed dataset."""
+    files = recording_files(root or BIDS_ROOT, participant, STUDY.task, session)
     return {name: str(path) for name, path in zip(("edf", "sidecar", "channels", "events"), files.required())}
 
 
+def each_recording(pattern, recordings=None):
+    """``pattern`` (with {participant}, and {session} in a crossover) for every analysed recording (or those
+    given as (participant, session) pairs)."""
+    participants, sessions = zip(*(recordings or INPUTS.recordings))
+    if CROSSOVER:
+        return expand(pattern, zip, participant=participants, session=sessions)
+    return expand(pattern, participant=participants)
+
+
+def sessions_files(wildcards=None):
+    """The analysed participants' sessions files: a crossover's drug per session (none in a between design)."""
+    return [str(sessions_file(BIDS_ROOT, participant)) for participant in PARTICIPANTS] if CROSSOVER else []
+
+
 def all_recording_files(wildcards=None):
-    return [path for participant in PARTICIPANTS for path in recording(participant).values()]
+    return [
+        path for participant, session in INPUTS.recordings for path in recording(participant, session=session).values()
+    ]
 
 
 def lmm_models():
@@ -179,7 +200,7 @@ def input_files(wildcards=None):
     stimuli = [STIMULI_TABLE] if STIMULI_TABLE else []
     if FROM_TABLES:
         return sorted(TABLES.values()) + stimuli
-    return [f"{BIDS_ROOT}/participants.tsv", *all_recording_files(), *stimuli]
+    return [f"{BIDS_ROOT}/participants.tsv", *sessions_files(), *all_recording_files(), *stimuli]
 
 
 def notebook_inputs(wildcards=None):
@@ -221,7 +242,7 @@ def notebook_inputs(wildcards=None):
     if RESPONSE_TIMES:
         inputs["rt_summary"] = RT_SUMMARY
     if not FROM_TABLES:
-        inputs["qc"] = expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
+        inputs["qc"] = each_recording(rules.preprocess_emg.output.qc_png)
     if config["report"]["calibration"]:
         inputs |= {
             "calibration_uniformity": rules.calibration_summary.output.uniformity,
@@ -268,8 +289,8 @@ def final_outputs():
         targets.append(RT_SUMMARY)
     if not FROM_TABLES:
         targets += ["results/dataset/validation.tsv", *rules.gather_emg.output]
-        targets += expand(rules.preprocess_emg.output.qc_png, participant=PARTICIPANTS)
+        targets += each_recording(rules.preprocess_emg.output.qc_png)
     if SIMULATED:
         targets += rules.simulate_participants.output
-        targets += expand(rules.simulate_recording.output.truth, participant=SIMULATED_PARTICIPANTS)
+        targets += each_recording(rules.simulate_recording.output.truth, INPUTS.simulated_recordings)
     return targets

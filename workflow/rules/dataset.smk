@@ -2,9 +2,11 @@
 
 
 rule validate_dataset:
-    """Validate participants.tsv and every recording; write one summary row per participant."""
+    """Validate participants.tsv (a crossover: the sessions files) and every recording; write one summary row per
+    recording."""
     input:
         participants=f"{BIDS_ROOT}/participants.tsv",
+        sessions=sessions_files,
         recordings=all_recording_files,
         schema=os.path.relpath(PARTICIPANTS_SCHEMA),
         stimuli=STIMULI_TABLE or [],

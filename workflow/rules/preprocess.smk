@@ -1,29 +1,30 @@
-# Stage 2: per-participant preprocessing (EMG with MNE, response times), then the group tables.
+# Stage 2: per-recording preprocessing (EMG with MNE, response times), then the group tables. A recording is a
+# participant's (a crossover: a participant's session, RECORDING names both).
 EMG_OUT = "results/preprocessing/emg"
 
 
 rule preprocess_emg:
-    """Filter, rectify, smooth, epoch, reject outlier trials and average one participant's EMG into windows;
+    """Filter, rectify, smooth, epoch, reject outlier trials and average one recording's EMG into windows;
     draw its quality-control figure (time courses per muscle x emotion, rejected trials in red)."""
     input:
-        **recording("{participant}"),
+        **recording("{participant}", session=SESSION),
         code=code_of("../scripts/preprocess_emg.py"),
     output:
-        windows=f"{EMG_OUT}/sub-{{participant}}_windows.parquet",
-        timecourse=f"{EMG_OUT}/sub-{{participant}}_timecourse.parquet",
-        summary=f"{EMG_OUT}/sub-{{participant}}_rejections.tsv",
-        qc_pdf="results/preprocessing/qc/sub-{participant}_emg_qc.pdf",
+        windows=f"{EMG_OUT}/{RECORDING}_windows.parquet",
+        timecourse=f"{EMG_OUT}/{RECORDING}_timecourse.parquet",
+        summary=f"{EMG_OUT}/{RECORDING}_rejections.tsv",
+        qc_pdf=f"results/preprocessing/qc/{RECORDING}_emg_qc.pdf",
         qc_png=report(
-            "results/preprocessing/qc/sub-{participant}_emg_qc.png",
+            f"results/preprocessing/qc/{RECORDING}_emg_qc.png",
             caption="../report/qc.rst",
             category="2 Preprocessing",
-            subcategory="QC per participant",
-            labels={"participant": "{participant}"},
+            subcategory="QC per recording" if CROSSOVER else "QC per participant",
+            labels={"participant": "{participant}", **({"session": "{session}"} if CROSSOVER else {})},
         ),
     log:
-        "results/logs/preprocess_emg/sub-{participant}.log",
+        f"results/logs/preprocess_emg/{RECORDING}.log",
     benchmark:
-        "results/benchmarks/preprocess_emg/sub-{participant}.tsv"
+        f"results/benchmarks/preprocess_emg/{RECORDING}.tsv"
     conda:
         "../../envs/emg.yaml"
     threads: 1
@@ -33,22 +34,22 @@ rule preprocess_emg:
     params:
         study=config["study"],
         emg=config["preprocessing"]["emg"],
-        bids_root=lambda wildcards, input: Path(input.edf).parents[2],
+        bids_root=lambda wildcards, input: dataset_root(input.edf, SESSION),
     script:
         "../scripts/preprocess_emg.py"
 
 
 rule preprocess_rt:
-    """Z-score one participant's response times, flag outliers, keep correct trials for the RT models."""
+    """Z-score one recording's response times, flag outliers, keep correct trials for the RT models."""
     input:
-        events=lambda wildcards: recording(wildcards.participant)["events"],
+        events=recording("{participant}", session=SESSION)["events"],
         code=code_of("../scripts/preprocess_rt.py"),
     output:
-        "results/preprocessing/rt/sub-{participant}_rt.parquet",
+        f"results/preprocessing/rt/{RECORDING}_rt.parquet",
     log:
-        "results/logs/preprocess_rt/sub-{participant}.log",
+        f"results/logs/preprocess_rt/{RECORDING}.log",
     benchmark:
-        "results/benchmarks/preprocess_rt/sub-{participant}.tsv"
+        f"results/benchmarks/preprocess_rt/{RECORDING}.tsv"
     # as the RT LMM's (statistics.smk): it waits on these, and else they ran after the Bayesian fits, last
     priority: 10
     conda:
@@ -64,12 +65,13 @@ rule preprocess_rt:
 
 
 rule gather_emg:
-    """Group EMG tables: all trials x windows x muscles, time courses, rejection counts per participant."""
+    """Group EMG tables: all trials x windows x muscles, time courses, rejection counts per recording."""
     input:
         participants=f"{BIDS_ROOT}/participants.tsv",
-        windows=expand(rules.preprocess_emg.output.windows, participant=PARTICIPANTS),
-        timecourse=expand(rules.preprocess_emg.output.timecourse, participant=PARTICIPANTS),
-        summaries=expand(rules.preprocess_emg.output.summary, participant=PARTICIPANTS),
+        sessions=sessions_files,
+        windows=each_recording(rules.preprocess_emg.output.windows),
+        timecourse=each_recording(rules.preprocess_emg.output.timecourse),
+        summaries=each_recording(rules.preprocess_emg.output.summary),
         code=code_of("../scripts/gather_emg.py"),
     output:
         windows=EMG_WINDOWS,
@@ -85,6 +87,9 @@ rule gather_emg:
     resources:
         mem_mb=1500,
         runtime=5,
+    params:
+        study=config["study"],
+        participants=PARTICIPANTS,
     script:
         "../scripts/gather_emg.py"
 
@@ -94,7 +99,8 @@ rule gather_rt:
     """Group RT tables: every trial's response and its cleaning, and the counts per participant."""
     input:
         participants=f"{BIDS_ROOT}/participants.tsv",
-        rt=expand(rules.preprocess_rt.output[0], participant=PARTICIPANTS),
+        sessions=sessions_files,
+        rt=each_recording(rules.preprocess_rt.output[0]),
         code=code_of("../scripts/gather_rt.py"),
     output:
         rt=RT_TRIALS,
@@ -110,5 +116,8 @@ rule gather_rt:
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        study=config["study"],
+        participants=PARTICIPANTS,
     script:
         "../scripts/gather_rt.py"

@@ -3,13 +3,16 @@ SIMULATION_TRUTH = "results/simulated/ground_truth"
 
 
 rule simulate_participants:
-    """Draw the participants (demographics, group) and their hidden parameters; write the dataset-level files."""
+    """Draw the participants (demographics, group; in a crossover their sessions) and their hidden parameters; write
+    the dataset-level files."""
     input:
         code=code_of("../scripts/simulate_participants.py"),
     output:
         participants=f"{SIMULATED_ROOT}/participants.tsv",
         participants_sidecar=f"{SIMULATED_ROOT}/participants.json",
         description=f"{SIMULATED_ROOT}/dataset_description.json",
+        # a crossover's drug per session: each participant's sessions file
+        sessions=[str(sessions_file(SIMULATED_ROOT, p)) for p in SIMULATED_PARTICIPANTS] if CROSSOVER else [],
         readme=f"{SIMULATED_ROOT}/README",
         parameters=f"{SIMULATION_TRUTH}/participant_parameters.tsv",
         effects=f"{SIMULATION_TRUTH}/participant_effects.tsv",
@@ -32,7 +35,7 @@ rule simulate_participants:
 
 
 rule simulate_recording:
-    """Simulate one participant's session: trial order, responses and EMG (broadband, or the amplifier's envelope
+    """Simulate one recording (a participant's; a crossover's: one session's): trial order, responses and EMG (broadband, or the amplifier's envelope
     when the preprocessing expects envelopes), written as BIDS-EMG."""
     input:
         parameters=rules.simulate_participants.output.parameters,
@@ -40,13 +43,13 @@ rule simulate_recording:
         stimuli=STIMULI_TABLE or [],
         code=code_of("../scripts/simulate_recording.py"),
     output:
-        **recording("{participant}", SIMULATED_ROOT),
-        events_sidecar=str(recording_files(SIMULATED_ROOT, "{participant}", STUDY.task).events_sidecar),
-        truth=f"{SIMULATION_TRUTH}/trials/sub-{{participant}}_trials.parquet",
+        **recording("{participant}", SIMULATED_ROOT, SESSION),
+        events_sidecar=str(recording_files(SIMULATED_ROOT, "{participant}", STUDY.task, SESSION).events_sidecar),
+        truth=f"{SIMULATION_TRUTH}/trials/{RECORDING}_trials.parquet",
     log:
-        "results/logs/simulate_recording/sub-{participant}.log",
+        f"results/logs/simulate_recording/{RECORDING}.log",
     benchmark:
-        "results/benchmarks/simulate_recording/sub-{participant}.tsv"
+        f"results/benchmarks/simulate_recording/{RECORDING}.tsv"
     conda:
         "../../envs/bids.yaml"
     threads: 1

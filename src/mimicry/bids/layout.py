@@ -81,6 +81,27 @@ EVENTS_DESCRIPTION: dict[str, Any] = {
 }
 
 
+#: what the simulator writes in participants.tsv for a crossover: the session-level columns move to the sessions
+#: files (the drug no longer a participant's group)
+CROSSOVER_PARTICIPANTS_COLUMNS = ("participant_id", "sex", "age", "bmi")
+
+
+#: the sessions file's columns the simulator writes for a crossover (``drug`` and ``period``: the config names the
+#: columns a lab's files use, ``study.design``)
+SESSIONS_COLUMNS = ("session_id", "drug", "period", "hours_from_pill", "guess", "nausea_t1", "nausea_t2")
+
+
+SESSIONS_DESCRIPTION: dict[str, Any] = {
+    "session_id": {"Description": "Session label"},
+    "drug": {"Description": "Drug given at this session (crossover, double-blind)"},
+    "period": {"Description": "Position of the session in the participant's order of sessions (1 = first)"},
+    "hours_from_pill": {"Description": "Time from pill intake to the start of the task", "Units": "h"},
+    "guess": {"Description": "Drug the participant believes they received at this session"},
+    "nausea_t1": {"Description": "Self-reported nausea (1 = none to 5), before pill intake"},
+    "nausea_t2": {"Description": "Self-reported nausea (1 = none to 5), 3 h after pill intake"},
+}
+
+
 PARTICIPANTS_DESCRIPTION: dict[str, Any] = {
     "participant_id": {"Description": "Participant label"},
     "group": {"Description": "Drug group (between subjects, double-blind)"},
@@ -112,9 +133,17 @@ class RecordingFiles:
         return self.edf, self.sidecar, self.channels, self.events
 
 
-def recording_files(root: str | Path, label: str, task: str) -> RecordingFiles:
-    """Paths of participant ``label``'s recording (``label`` without the ``sub-`` prefix)."""
-    stem = Path(root) / f"sub-{label}" / "emg" / f"sub-{label}_task-{task}"
+def recording_name(label: str, session: str | None = None) -> str:
+    """A recording's BIDS entities, as its files and the workflow's per-recording outputs are named:
+    ``sub-<label>``, or ``sub-<label>_ses-<session>`` in a study with sessions."""
+    return f"sub-{label}" if session is None else f"sub-{label}_ses-{session}"
+
+
+def recording_files(root: str | Path, label: str, task: str, session: str | None = None) -> RecordingFiles:
+    """Paths of participant ``label``'s recording (``label`` without the ``sub-`` prefix), in session ``session``
+    (without ``ses-``; ``None``: a dataset without sessions)."""
+    folder = Path(root) / f"sub-{label}" / ("" if session is None else f"ses-{session}") / "emg"
+    stem = folder / f"{recording_name(label, session)}_task-{task}"
     return RecordingFiles(
         edf=Path(f"{stem}_emg.edf"),
         sidecar=Path(f"{stem}_emg.json"),
@@ -122,6 +151,17 @@ def recording_files(root: str | Path, label: str, task: str) -> RecordingFiles:
         events=Path(f"{stem}_events.tsv"),
         events_sidecar=Path(f"{stem}_events.json"),
     )
+
+
+def dataset_root(edf: str | Path, session: str | None = None) -> Path:
+    """The dataset folder a recording's EDF file lies in (``sub-*/[ses-*/]emg/`` below it)."""
+    return Path(edf).parents[2 if session is None else 3]
+
+
+def sessions_file(root: str | Path, label: str) -> Path:
+    """Participant ``label``'s BIDS sessions file, which lists their sessions (and, in a crossover, the drug
+    given at each)."""
+    return Path(root) / f"sub-{label}" / f"sub-{label}_sessions.tsv"
 
 
 def read_tsv(path: Path) -> pd.DataFrame:

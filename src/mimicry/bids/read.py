@@ -29,11 +29,14 @@ def read_trials(events: str | Path) -> pd.DataFrame:
     return table[table["block"] > 0].sort_values("trial").reset_index(drop=True)
 
 
-def read_recording(root: str | Path, label: str, study: Study) -> Any:
-    """Read one participant's recording with MNE-BIDS, picking the study's channels in muscle order."""
+def read_recording(root: str | Path, label: str, study: Study, session: str | None = None) -> Any:
+    """Read one participant's recording (in ``session``, if the dataset has sessions) with MNE-BIDS, picking the
+    study's channels in muscle order."""
     import mne_bids
 
-    path = mne_bids.BIDSPath(subject=label, task=study.task, datatype="emg", suffix="emg", extension=".edf", root=root)
+    path = mne_bids.BIDSPath(
+        subject=label, session=session, task=study.task, datatype="emg", suffix="emg", extension=".edf", root=root
+    )
     raw = mne_bids.read_raw_bids(path, verbose="error")
     return raw.pick([study.channels[m] for m in study.muscles])
 

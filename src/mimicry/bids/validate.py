@@ -21,6 +21,7 @@ from mimicry.bids.layout import (
     RecordingFiles,
     read_tsv,
     recording_files,
+    sessions_file,
 )
 from mimicry.bids.read import read_edf_header
 from mimicry.errors import DatasetError, InputError
@@ -39,7 +40,13 @@ def validate_participants(
         return pd.DataFrame(columns=PARTICIPANTS_COLUMNS), [InputError("file not found", file=path)]
     table = read_tsv(path)
     problems = []
+    if study.crossover and schema is not None:  # the drug is the sessions'; a group column is a covariate
+        schema = {**schema, "required": [key for key in schema.get("required", []) if key != "group"]}
     missing = [c for c in ("participant_id", "group") if c not in table.columns]
+    if study.crossover:
+        missing = [c for c in missing if c == "participant_id"]
+        if missing:
+            return table, [InputError("missing required column 'participant_id' (BIDS)", file=path)]
     if missing:
         return table, [
             InputError(
@@ -68,7 +75,8 @@ def validate_participants(
             table[column] = pd.to_numeric(blanked)
         except (TypeError, ValueError):
             table[column] = blanked
-    for _, row in table[~table["group"].isin(study.groups)].iterrows():
+    unknown_group = pd.Series(False, index=table.index) if study.crossover else ~table["group"].isin(study.groups)
+    for _, row in table[unknown_group].iterrows():
         problems.append(
             InputError(
                 f"unknown group {row['group']!r}; the study's groups are {list(study.groups)}",
@@ -90,6 +98,79 @@ def validate_participants(
                     )
                 )
     return table, problems
+
+
+#: the columns of a crossover's sessions, as validation returns them
+SESSION_COLUMNS = ("session", "drug", "period")
+
+
+def validate_sessions(root: str | Path, label: str, study: Study) -> tuple[pd.DataFrame, list[InputError]]:
+    """Check participant ``label``'s sessions file in a crossover: the session ids, the drug of each (one of
+    study.groups, none given twice), the period (whole numbers from 1, each once; without a period column, the
+    order of the listing), and no session folder it does not list.
+
+    Returns the sessions (``session`` label without ``ses-``, ``drug``, ``period``), in period order, and the
+    problems found.
+    """
+    path, participant = sessions_file(root, label), f"sub-{label}"
+    empty = pd.DataFrame(columns=SESSION_COLUMNS)
+    drug, period = study.drug_column, study.period_column
+    if not path.is_file():
+        return empty, [
+            InputError(
+                f"file not found: a crossover (study.design.drug: within) lists each participant's sessions and the "
+                f"drug given at each (columns session_id, {drug}{'' if period is None else f', {period}'})",
+                file=path,
+                participant=participant,
+            )
+        ]
+    table = pd.read_csv(path, sep="\t", na_values=["n/a"], keep_default_na=False, dtype=str)
+    missing = [c for c in ("session_id", drug) if c not in table.columns]
+    if missing:
+        return empty, [
+            InputError(
+                f"missing column(s) {missing} (it has {list(table.columns)}); name the drug column with "
+                "study.design.drug_column",
+                file=path,
+                participant=participant,
+            )
+        ]
+    problems = []
+
+    def problem(message: str) -> None:
+        problems.append(InputError(message, file=path, participant=participant))
+
+    for session_id in table.loc[~table["session_id"].str.fullmatch(r"ses-[0-9A-Za-z]+"), "session_id"]:
+        problem(f"session_id {session_id!r} must look like 'ses-<alphanumeric label>'")
+    for session_id in table.loc[table["session_id"].duplicated(), "session_id"].unique():
+        problem(f"session {session_id} is listed more than once")
+    for _, row in table[~table[drug].isin(study.groups)].iterrows():
+        problem(f"session {row['session_id']}: unknown drug {row[drug]!r}; the study's drugs are {list(study.groups)}")
+    for given in table.loc[table[drug].duplicated() & table[drug].isin(study.groups), drug].unique():
+        sessions = list(table.loc[table[drug] == given, "session_id"])
+        problem(f"drug {given!r} is given in more than one session ({sessions}); each drug once per participant")
+    if period is not None and period in table.columns:
+        periods = pd.to_numeric(table[period], errors="coerce")
+        if periods.isna().any() or (periods % 1 != 0).any() or (periods < 1).any() or periods.duplicated().any():
+            problem(
+                f"column {period}: {list(table[period])}; periods are whole numbers from 1, each once (the order "
+                "of the participant's sessions)"
+            )
+            periods = pd.Series(range(1, len(table) + 1), index=table.index)
+    else:
+        periods = pd.Series(range(1, len(table) + 1), index=table.index)
+    listed = set(table["session_id"])
+    for folder in sorted(path.parent.glob("ses-*")):
+        if folder.is_dir() and folder.name not in listed:
+            problem(f"has a session folder {folder.name} that the sessions file does not list")
+    sessions = pd.DataFrame(
+        {
+            "session": table["session_id"].str.removeprefix("ses-"),
+            "drug": table[drug],
+            "period": periods.astype(int).to_numpy(),
+        }
+    ).sort_values("period", kind="stable")
+    return sessions.reset_index(drop=True), problems
 
 
 def _stimulus_problems(trials: pd.DataFrame, stimuli: pd.DataFrame) -> list[str]:
@@ -270,18 +351,18 @@ def events_problems(
 
 
 def validate_recording(
-    root: str | Path, label: str, study: Study, stimuli: pd.DataFrame | None = None
+    root: str | Path, label: str, study: Study, stimuli: pd.DataFrame | None = None, session: str | None = None
 ) -> tuple[dict[str, Any], list[InputError]]:
-    """Check one participant's recording against its sidecars and the study design (and, given the stimulus
-    table, its video and face ids).
+    """Check one participant's recording (in ``session``, in a study with sessions) against its sidecars and the
+    study design (and, given the stimulus table, its video and face ids).
 
     Returns a summary row (for the validation report) and the list of problems found.
     """
-    files = recording_files(root, label, study.task)
+    files = recording_files(root, label, study.task, session)
     participant = f"sub-{label}"
     missing = [f for f in files.required() if not f.is_file()]
     if missing:
-        return {"participant": label}, [
+        return {"participant": label, "session": session}, [
             InputError(_why_missing(f, files.events), file=f, participant=participant) for f in missing
         ]
     sidecar, declared_sfreq, problems = sidecar_problems(files, study)
@@ -291,6 +372,7 @@ def validate_recording(
     problems += in_edf + in_events
     summary = {
         "participant": label,
+        "session": session,
         "sfreq": declared_sfreq,
         "duration_s": duration,
         "n_trials": trials["n_trials"],
@@ -311,16 +393,17 @@ def validate_dataset(
     """Validate a whole BIDS-EMG dataset (against the stimulus table, if given); raise :class:`DatasetError`
     listing every problem found.
 
-    Returns one row per analysed participant (``exclude`` lists labels to leave out, with or without ``sub-``):
-    participant, group, sfreq, duration_s, n_trials, line_frequency, response_times (whether its events have the
-    response task's columns: all participants or none), n_faces (face identities among its trials; 0: no face
-    column).
+    Returns one row per analysed recording (``exclude`` lists participants to leave out, with or without
+    ``sub-``): participant, group (the drug: the participant's group, or in a crossover the session's), sfreq,
+    duration_s, n_trials, line_frequency, response_times (whether its events have the response task's columns:
+    all recordings or none), n_faces (face identities among its trials; 0: no face column); in a crossover also
+    session and period (after participant), one row per session.
     """
     root = Path(root)
     participants, problems = validate_participants(root / "participants.tsv", study, participants_schema)
     excluded = {label.removeprefix("sub-") for label in exclude}
     rows = []
-    if "participant_id" in participants.columns and "group" in participants.columns:
+    if "participant_id" in participants.columns and ("group" in participants.columns or study.crossover):
         listed = set(participants["participant_id"])
         for folder in sorted(root.glob("sub-*")):
             if folder.is_dir() and folder.name not in listed:
@@ -335,22 +418,32 @@ def validate_dataset(
             label = str(person["participant_id"]).removeprefix("sub-")
             if label in excluded:
                 continue
-            summary, found = validate_recording(root, label, study, stimuli)
+            if not study.crossover:
+                summary, found = validate_recording(root, label, study, stimuli)
+                problems += found
+                rows.append({**summary, "group": person["group"]})
+                continue
+            sessions, found = validate_sessions(root, label, study)
             problems += found
-            rows.append({**summary, "group": person["group"]})
+            for session in sessions.itertuples():
+                summary, found = validate_recording(root, label, study, stimuli, str(session.session))
+                problems += found
+                rows.append({**summary, "group": session.drug, "period": session.period})
     with_responses = sum(bool(row.get("response_times")) for row in rows)
     if 0 < with_responses < len(rows):
         for row in rows:
             if not row.get("response_times", True):
                 problems.append(
                     InputError(
-                        f"events have no {list(RESPONSE_COLUMNS)} columns, while {with_responses} other participants' "
+                        f"events have no {list(RESPONSE_COLUMNS)} columns, while {with_responses} other recordings' "
                         "have them: add them, or leave them out everywhere to analyse without response times",
-                        file=recording_files(root, row["participant"], study.task).events,
+                        file=recording_files(root, row["participant"], study.task, row["session"]).events,
                         participant=f"sub-{row['participant']}",
                     )
                 )
     if problems:
         raise DatasetError(problems)
     columns = ["participant", "group", "sfreq", "duration_s", "n_trials", "line_frequency", "response_times", "n_faces"]
+    if study.crossover:
+        columns[1:1] = ["session", "period"]
     return pd.DataFrame(rows, columns=columns)

@@ -10,7 +10,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mimicry.bids.layout import BIDS_VERSION, EVENTS_DESCRIPTION, PARTICIPANTS_DESCRIPTION, RecordingFiles
+from mimicry.bids.layout import (
+    BIDS_VERSION,
+    EVENTS_DESCRIPTION,
+    PARTICIPANTS_DESCRIPTION,
+    SESSIONS_DESCRIPTION,
+    RecordingFiles,
+    sessions_file,
+)
 
 
 def write_tsv(table: pd.DataFrame, path: str | Path) -> None:
@@ -35,6 +42,21 @@ def write_participants(participants: pd.DataFrame, root: str | Path) -> None:
         {k: v for k, v in PARTICIPANTS_DESCRIPTION.items() if k in participants.columns},
         Path(root) / "participants.json",
     )
+
+
+def write_sessions(sessions: pd.DataFrame, root: str | Path) -> list[Path]:
+    """Write each participant's sessions file from ``sessions`` (a ``participant`` column, then the files'
+    columns), and the column descriptions once at the root (``sessions.json``, inherited by every file); returns
+    the files written."""
+    written = []
+    for label, rows in sessions.groupby("participant", sort=False):
+        path = sessions_file(root, str(label))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_tsv(rows.drop(columns="participant"), path)
+        written.append(path)
+    columns = [c for c in sessions.columns if c != "participant"]
+    write_json({k: v for k, v in SESSIONS_DESCRIPTION.items() if k in columns}, Path(root) / "sessions.json")
+    return written
 
 
 def write_recording(

@@ -256,10 +256,13 @@ def simulate_recording(
     simulation: SimulationSettings,
     study: Study,
     recording: str,
+    session: str | None = None,
 ) -> SimulatedRecording:
-    """Simulate one participant's session: trial order, responses and the EMG of every muscle, as broadband
-    EMG (``recording="raw"``) or as the amplifier's amplitude envelope (``"envelope"``)."""
-    rng = np.random.default_rng([int(simulation.seed), 1, int(label)])
+    """Simulate one participant's session (``session``: its label in a crossover, whose sessions draw apart):
+    trial order, responses and the EMG of every muscle, as broadband EMG (``recording="raw"``) or as the
+    amplifier's amplitude envelope (``"envelope"``)."""
+    keys = [int(simulation.seed), 1, int(label)] + ([] if session is None else [int(session)])
+    rng = np.random.default_rng(keys)
     schedule, duration = _schedule(parameters, stimuli, simulation, rng)
     sfreq = float(simulation.sampling_frequency)
     n = int(round(duration * sfreq))
@@ -289,12 +292,15 @@ def simulate_recording(
                     for w in WINDOWS
                 ]
         data[m] = _channel(muscle, log_gain, spikes, parameters, simulation, recording, mains, times, rng)
+    truth = pd.DataFrame(truth_rows, columns=TRUTH_COLUMNS)
+    if session is not None:
+        truth.insert(1, "session", session)
     return SimulatedRecording(
         data=data,
         channel_names=[study.channels[m] for m in study.muscles],
         sfreq=sfreq,
         events=_events(schedule, sfreq),
-        truth=pd.DataFrame(truth_rows, columns=TRUTH_COLUMNS),
+        truth=truth,
     )
 
 
@@ -308,11 +314,17 @@ _ENVELOPE_SIDECAR: dict[str, dict[str, Any]] = {
 
 
 def write_simulated_recording(
-    recording: SimulatedRecording, root: str | Path, label: str, study: Study, line_frequency: float, kind: str
+    recording: SimulatedRecording,
+    root: str | Path,
+    label: str,
+    study: Study,
+    line_frequency: float,
+    kind: str,
+    session: str | None = None,
 ) -> RecordingFiles:
-    """Write participant ``label``'s simulated recording (``kind``: ``raw`` or ``envelope``) as BIDS-EMG under
-    ``root``; returns its paths."""
-    files = recording_files(root, label, study.task)
+    """Write participant ``label``'s simulated recording (``kind``: ``raw`` or ``envelope``; in ``session``, if
+    the study has sessions) as BIDS-EMG under ``root``; returns its paths."""
+    files = recording_files(root, label, study.task, session)
     write_recording(
         files,
         recording.data,
