@@ -13,7 +13,9 @@ from scipy.stats import multivariate_normal
 from mimicry.bayes.marginal import (
     Series,
     _window_sum,
+    crossover_log_density,
     participant_log_density_lkj,
+    recover_crossover_effects,
     recover_effects,
     recover_effects_lkj,
     series_log_density,
@@ -256,3 +258,122 @@ def test_the_window_sum_is_numpys_to_the_bit_for_the_designs_window_counts() -> 
             assert np.array_equal(_window_sum(np, values), values.sum(axis=-1)), windows
         error = np.abs(_window_sum(np, values) - values.sum(axis=-1))
         assert np.all(error <= 1e-14 * np.abs(values).sum(axis=-1)), windows
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# A crossover: effects shared by a participant's sessions, each session's own deviation of a
+
+SESSION_SD = np.array([0.12, 0.05, 0.1, 0.07])
+
+
+def _crossover_trials(seed: int = 4) -> pd.DataFrame:
+    """Trial rows of 3 participants x 3 sessions (each session its own drug), one session missing and a window
+    without trials."""
+    rng = np.random.default_rng(seed)
+    drugs = ["drug", "placebo", "other"]
+    rows = []
+    for p, participant in enumerate(["p1", "p2", "p3"]):
+        for s, session in enumerate(["1", "2", "3"]):
+            if (participant, session) == ("p3", "2"):
+                continue
+            for muscle, emotion in ((m, e) for m in MUSCLES for e in EMOTIONS):
+                for window in range(1, 6):
+                    if (participant, session, window) == ("p1", "3", 2):
+                        continue
+                    for _ in range(rng.integers(1, 4)):
+                        drug = drugs[(p + s) % 3]
+                        rows.append((participant, session, drug, muscle, emotion, window, rng.normal(0.1, 0.3)))
+    columns = ["participant", "session", "drug", "muscle", "emotion", "window", "log_emg"]
+    data = pd.DataFrame(rows, columns=columns)
+    return data.assign(time=data["window"] - 1.0)
+
+
+#: a crossover's population values: the asymptote and the rate by drug (the session's), c's effect per participant
+CROSSOVER = {
+    "asymptote": np.array([[0.2, -0.1, 0.05, 0.3], [0.1, 0.0, -0.05, 0.25], [0.3, -0.2, 0.1, 0.2]]),
+    "log_rate": np.array([[-1.0, 0.3, -0.5, 0.0], [-0.5, 0.1, 0.2, -0.3], [0.4, -0.6, 0.0, 0.1]]),
+    "effect_c": np.array([[0.1, -0.2, 0.0, 0.3], [-0.1, 0.05, 0.2, 0.0], [0.0, 0.1, -0.3, 0.2]]),
+}
+
+
+def _crossover_arguments(series: Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    asymptote = CROSSOVER["asymptote"][series.drug]  # participants x sessions x cells
+    rate = np.exp(CROSSOVER["log_rate"][series.drug] + CROSSOVER["effect_c"][:, None, :])
+    return asymptote, PARAMETERS["start"][None], rate
+
+
+def _dense_crossover(data: pd.DataFrame, cells: Cells, participant: int, cell: int) -> tuple:
+    """One participant x cell's trials of all sessions: y, the design of (a effect, b effect, each session's
+    deviation), the prior covariance, the population mean."""
+    drug_code = {d: i for i, d in enumerate(["drug", "placebo", "other"])}
+    mine = (cells.participant == participant) & (cells.cell == cell)
+    rows = data[mine]
+    drug = rows["drug"].map(drug_code).to_numpy()
+    session = cells.session[mine]
+    decay = np.exp(-np.exp(CROSSOVER["log_rate"][drug, cell] + CROSSOVER["effect_c"][participant, cell]) * rows["time"])
+    rise = 1.0 - decay.to_numpy()
+    design = np.column_stack([rise, decay, *[rise * (session == s) for s in range(3)]])
+    prior = np.diag([PARAMETERS["sd_a"][cell] ** 2, PARAMETERS["sd_b"][cell] ** 2, *[SESSION_SD[cell] ** 2] * 3])
+    mean = CROSSOVER["asymptote"][drug, cell] * rise + PARAMETERS["start"][0, cell] * decay.to_numpy()
+    return rows["log_emg"].to_numpy(), design, prior, mean
+
+
+def test_crossover_density_equals_the_dense_multivariate_normal_of_all_sessions() -> None:
+    """A participant's effects shared by their sessions and each session's deviation of a, integrated out: the
+    row-wise log-likelihood exactly (a missing session and an empty window included)."""
+    data = _crossover_trials()
+    cells = Cells.of(data, ["drug", "placebo", "other"], MUSCLES, EMOTIONS)
+    series = Series.of(data, cells)
+    assert series.crossover and series.count.shape == (3, 3, 4, 5) and series.trials[2, 1].sum() == 0
+    asymptote, start, rate = _crossover_arguments(series)
+    mine = crossover_log_density(
+        np, series, asymptote, start, rate, PARAMETERS["sd_a"], PARAMETERS["sd_b"], SESSION_SD, PARAMETERS["sigma"]
+    )
+    dense = np.empty((3, 4))
+    for participant in range(3):
+        for cell in range(4):
+            y, design, prior, mean = _dense_crossover(data, cells, participant, cell)
+            covariance = PARAMETERS["sigma"] ** 2 * np.eye(len(y)) + design @ prior @ design.T
+            dense[participant, cell] = multivariate_normal(mean, covariance).logpdf(y)
+    np.testing.assert_allclose(mine, dense, rtol=1e-10)
+    # as the sessions' deviations vanish, the density of all sessions sharing the participant's effects alone
+    shared = crossover_log_density(
+        np, series, asymptote, start, rate, PARAMETERS["sd_a"], PARAMETERS["sd_b"], 1e-6, PARAMETERS["sigma"]
+    )
+    for participant, cell in [(0, 1), (2, 2)]:
+        y, design, prior, mean = _dense_crossover(data, cells, participant, cell)
+        covariance = PARAMETERS["sigma"] ** 2 * np.eye(len(y)) + design[:, :2] @ prior[:2, :2] @ design[:, :2].T
+        expected = multivariate_normal(mean, covariance).logpdf(y)
+        assert shared[participant, cell] == pytest.approx(expected, rel=1e-6)
+
+
+def test_crossover_recovered_effects_follow_their_exact_conditional() -> None:
+    data = _crossover_trials(5)
+    cells = Cells.of(data, ["drug", "placebo", "other"], MUSCLES, EMOTIONS)
+    series = Series.of(data, cells)
+    asymptote, start, rate = _crossover_arguments(series)
+    draws = 40_000
+    values = {
+        "asymptote": asymptote[None],
+        "start": start[None],
+        "rate": rate[None],
+        "sd_a": PARAMETERS["sd_a"][None, None, :],
+        "sd_b": PARAMETERS["sd_b"][None, None, :],
+        "sd_session": SESSION_SD[None, None, None, :],
+        "sigma": np.full(draws, PARAMETERS["sigma"]),
+    }
+    effect_a, effect_b, deviation = recover_crossover_effects(series, values, seed=3)
+    assert effect_a.shape == (draws, 3, 4) and deviation.shape == (draws, 3, 3, 4)
+    for participant, cell in [(0, 0), (2, 3)]:
+        y, design, prior, mean = _dense_crossover(data, cells, participant, cell)
+        gain = prior @ design.T @ np.linalg.inv(design @ prior @ design.T + PARAMETERS["sigma"] ** 2 * np.eye(len(y)))
+        exact_mean, exact_covariance = gain @ (y - mean), prior - gain @ design @ prior
+        sample = np.column_stack(
+            [effect_a[:, participant, cell], effect_b[:, participant, cell], deviation[:, participant, :, cell]]
+        )
+        se = np.sqrt(np.diag(exact_covariance) / draws)
+        assert np.all(np.abs(sample.mean(axis=0) - exact_mean) < 4 * se)
+        scale = np.sqrt(np.outer(np.diag(exact_covariance), np.diag(exact_covariance)) / draws)
+        assert np.all(np.abs(np.cov(sample.T) - exact_covariance) < 5 * scale)
+    # the missing session's deviation comes from its prior
+    assert deviation[:, 2, 1, 0].std() == pytest.approx(SESSION_SD[0], rel=0.02)

@@ -101,7 +101,10 @@ def test_the_sessions_files_validate_and_give_drug_period_and_sequence(tmp_path:
     assert list(table["drug"]) == list(mine.sort_values("period")["drug"])
     assert list(table["session"]) == ["1", "2", "3"] and list(table["period"]) == [1, 2, 3]
     read = read_sessions(tmp_path, ["001", "002"], CROSSOVER)
-    assert list(read.columns) == ["participant", "session", "group", "period", "sequence"]
+    assert list(read.columns[:5]) == ["participant", "session", "group", "period", "sequence"]
+    # the files' other columns follow, numbers as numbers
+    assert list(read.columns[5:]) == ["hours_from_pill", "guess", "nausea_t1", "nausea_t2"]
+    assert read["hours_from_pill"].dtype == float and read["guess"].isin(DRUGS).all()
     first = read[read["participant"] == "001"]
     assert first["sequence"].nunique() == 1 and first["sequence"].iloc[0] == "-".join(table["drug"])
 

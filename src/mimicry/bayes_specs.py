@@ -59,3 +59,22 @@ WINDOW_CRITERIA_CAVEAT = (
     "Leave-one-participant-out scores how well a group's population curve predicts a new participant of that "
     "group, so it can."
 )
+
+
+def crossover_problems(bayes: dict[str, object], crossover: bool) -> list[str]:
+    """What in ``statistics.bayes`` a crossover's asymptotic model is not built for (empty: nothing, or not a
+    crossover): it is the Bambi variant's model (independent participant effects), integrated."""
+    if not crossover:
+        return []
+    problems = []
+    if bayes["variant"] != "bambi":
+        problems.append(
+            f"statistics.bayes.variant: {bayes['variant']} (correlated participant effects) is not built for a "
+            "crossover (study.design.drug: within); set it to bambi"
+        )
+    if bayes["parameterization"] != "marginal":
+        problems.append(
+            f"statistics.bayes.parameterization: {bayes['parameterization']} is not built for a crossover; set it "
+            "to marginal (the participant and session effects of a and b integrated out)"
+        )
+    return problems

@@ -20,10 +20,16 @@ def calibration_design(config: Mapping[str, Any], groups: list[str], muscles: li
     }
 
 
-def calibration_problems(design: Mapping[str, Any]) -> list[str]:
-    """What keeps the calibration from running on this design (said by ``snakemake calibration`` alone)."""
+def calibration_problems(design: Mapping[str, Any], crossover: bool = False) -> list[str]:
+    """What keeps the calibration from running on this design (``crossover``: the study's drug varies within
+    participants); said by ``snakemake calibration`` alone."""
     missing = [group for group, size in design["participants_per_group"].items() if size < 2]
     problems = []
+    if crossover:
+        problems.append(
+            "the calibration simulates between-participant studies; a crossover (study.design.drug: within) has no "
+            "calibration yet (docs/crossover.md)"
+        )
     if missing:
         problems.append(
             f"no group size for {', '.join(missing)} (at least 2 each): set calibration.participants_per_group"

@@ -19,8 +19,8 @@ SEQUENCE_SEPARATOR = "-"
 
 def read_sessions(root: str | Path, labels: Iterable[str], study: Study) -> pd.DataFrame:
     """Every listed participant's sessions: participant, session, group (the drug of the session), period and
-    sequence (the participant's drugs in period order, e.g. ``placebo-amisulpride-naltrexone``); raises
-    :class:`DatasetError` for a sessions file that does not validate."""
+    sequence (the participant's drugs in period order, e.g. ``placebo-amisulpride-naltrexone``), then the files'
+    other columns; raises :class:`DatasetError` for a sessions file that does not validate."""
     tables, problems = [], []
     for label in labels:
         sessions, found = validate_sessions(root, label, study)
@@ -30,7 +30,8 @@ def read_sessions(root: str | Path, labels: Iterable[str], study: Study) -> pd.D
         raise DatasetError(problems, "the sessions files")
     table = pd.concat(tables, ignore_index=True).rename(columns={"drug": "group"})
     table["sequence"] = table["participant"].map(sequences(table))
-    return table[["participant", *SESSION_COLUMNS]].astype({"period": "int64"})
+    others = [column for column in table.columns if column not in ("participant", *SESSION_COLUMNS)]
+    return table[["participant", *SESSION_COLUMNS, *others]].astype({"period": "int64"})
 
 
 def sequences(recordings: pd.DataFrame) -> pd.Series:

@@ -83,13 +83,21 @@ def data_paragraph(config: Mapping[str, Any]) -> str:
     groups = study["groups"]
     muscles = [f"{muscle} (channel {channel})" for muscle, channel in study["channels"].items()]
     envelopes = config["preprocessing"]["emg"]["input"] == "envelope"
+    crossover = study["design"]["drug"] == "within"
     if simulation["enabled"]:
         counts = _list([f"{n} {group}" for group, n in simulation["participants_per_group"].items()])
+        if crossover:
+            counts = (
+                f"{simulation['crossover']['participants']} participants, each recorded in {len(groups)} sessions "
+                "in the sequences of a Williams design,"
+            )
+        else:
+            counts += " participants,"
         signal = "EMG amplitude envelopes" if envelopes else "EMG"
         noise = "" if envelopes else f" with {_number(simulation['line_frequency'])}-Hz line noise"
         source = (
             f"The data were simulated by the workflow's study simulator (seed {simulation['seed']}): "
-            f"{counts} participants, {signal} of the {_list(muscles)} sampled at "
+            f"{counts} {signal} of the {_list(muscles)} sampled at "
             f"{_number(simulation['sampling_frequency'])} Hz{noise}, written as a BIDS-EMG dataset."
         )
     elif config["dataset"]["tables"].get("emg_windows"):
@@ -103,12 +111,15 @@ def data_paragraph(config: Mapping[str, Any]) -> str:
     trials = f"{study['trials_per_participant']} " if study["trials_per_participant"] else ""
     excluded = config["dataset"]["exclude_participants"]
     exclusion = f" Participants excluded by configuration: {', '.join(excluded)}." if excluded else ""
-    return (
-        f"{source} Participants were in one of {len(groups)} drug groups ({_list(groups)}; reference: "
-        f"{study['reference_group']}) and watched {trials}{Study.from_config(study).stimulus} "
-        f"({_list(study['emotions'])})."
-        f"{exclusion}"
+    design = (
+        f"In a crossover, every participant received each of the {len(groups)} drugs ({_list(groups)}; reference: "
+        f"{study['reference_group']}) in a session of its own, in counterbalanced order (the drug of each session "
+        "from the participant's BIDS sessions file), and in each session watched"
+        if crossover
+        else f"Participants were in one of {len(groups)} drug groups ({_list(groups)}; reference: "
+        f"{study['reference_group']}) and watched"
     )
+    return f"{source} {design} {trials}{Study.from_config(study).stimulus} ({_list(study['emotions'])}).{exclusion}"
 
 
 def emg_paragraph(emg: EmgSettings, versions: Mapping[str, str]) -> str:
@@ -210,10 +221,13 @@ def lmm_paragraph(
 
 
 def bayes_paragraph(
-    bayes: Mapping[str, Any], versions: Mapping[str, str], diagnostics: pd.DataFrame | None = None
+    bayes: Mapping[str, Any],
+    versions: Mapping[str, str],
+    diagnostics: pd.DataFrame | None = None,
+    crossover: bool = False,
 ) -> str:
     """``bayes``: the validated ``statistics.bayes`` section; ``diagnostics``: the run's models, one row each (their
-    gate verdicts end the paragraph)."""
+    gate verdicts end the paragraph); ``crossover``: the drug varied within participants."""
     priors, gate = Priors.from_config(bayes), Diagnostics.from_config(bayes["diagnostics"])
     sampling = Sampling.from_config(bayes, cores=1)  # the cores a fit had do not enter the text
     full = formulas("full", priors.b_intercept)
@@ -267,7 +281,8 @@ def bayes_paragraph(
         f"Normal({_number(priors.rate_mu)}, {_number(priors.rate_sigma)}), every participant-effect SD "
         f"Half-Normal({_number(priors.random_sd)}), the residual SD Half-Normal("
         f"{_number(priors.residual_sd)}){correlation}. Four nested models were fitted, the drug entering the "
-        f"parameters named: {nested}. Each was sampled with {sampler}: {sampling.chains} chains of "
+        f"parameters named: {nested}.{crossover_words(priors) if crossover else ''} Each was sampled with "
+        f"{sampler}: {sampling.chains} chains of "
         f"{sampling.iterations} iterations ({sampling.warmup} warm-up, {sampling.draws} draws kept per chain), "
         f"target acceptance {_number(sampling.target_accept)}, seed {sampling.seed}. A fit was accepted when every "
         f"fixed effect, participant-effect SD, participant effect and the residual SD had a rank-normalised R-hat "
@@ -283,6 +298,16 @@ def bayes_paragraph(
         f"out), a criterion being flagged unreliable when more than 10% of its Pareto k exceeded 0.7. "
         + model_checks(bayes)
     ) + (gate_outcome(diagnostics) if diagnostics is not None else "")
+
+
+def crossover_words(priors: Priors) -> str:
+    """How the asymptotic model treats a crossover, as the methods text says it."""
+    return (
+        " In this crossover the drug was each session's; a participant's effects on a, b and c were shared by their "
+        "sessions, and the asymptote had each session's own deviation (participant x session x muscle x emotion, "
+        f"SD per muscle and emotion with a Half-Normal({_number(priors.random_sd)}) prior), integrated out of the "
+        "likelihood with the participant effects of a and b."
+    )
 
 
 def model_checks(bayes: Mapping[str, Any]) -> str:
@@ -362,7 +387,9 @@ def methods_text(
         ("Linear mixed models", lmm_paragraph(config, versions, response_times, faces)),
         (
             "Bayesian asymptotic regression",
-            bayes_paragraph(config["statistics"]["bayes"], versions, diagnostics),
+            bayes_paragraph(
+                config["statistics"]["bayes"], versions, diagnostics, config["study"]["design"]["drug"] == "within"
+            ),
         ),
         ("Software", software_paragraph(versions)),
     ]

@@ -1,5 +1,6 @@
 """Table 1 of Korb et al. (2023): demographics, mood, blinding and side effects by drug group, with the
-paper's tests (chi-square for counts, one-way ANOVA for continuous variables)."""
+paper's tests (chi-square for counts, one-way ANOVA for continuous variables); a crossover's by drug, tested within
+participants, with its period balance."""
 
 from __future__ import annotations
 
@@ -162,6 +163,157 @@ def table1(
         guess = rows.guess
         table.count(f"N guess {reference_group}", (guess,), lambda p: p[guess] == reference_group)
         table.correct_guesses("% correct guess", guess)
+    return table.tables()
+
+
+def _cochran_q(outcomes: pd.DataFrame) -> tuple[float, float, float]:
+    """Cochran's Q for a binary outcome of the same participants (rows) under every drug (columns): statistic,
+    df, p. The repeated-measures analogue of the chi-square test of a between design."""
+    x = outcomes.to_numpy(dtype=float)
+    k = x.shape[1]
+    per_drug, per_participant, total = x.sum(axis=0), x.sum(axis=1), x.sum()
+    denominator = k * total - (per_participant**2).sum()
+    statistic = (k - 1) * (k * (per_drug**2).sum() - total**2) / denominator
+    return float(statistic), float(k - 1), float(stats.chi2.sf(statistic, k - 1))
+
+
+def _repeated_measures_anova(values: pd.DataFrame) -> tuple[float, float, float, float]:
+    """One-way repeated-measures ANOVA of the same participants (rows) under every drug (columns): F, df1, df2,
+    p. The analogue of the between design's one-way ANOVA."""
+    x = values.to_numpy(dtype=float)
+    n, k = x.shape
+    grand = x.mean()
+    ss_drug = n * ((x.mean(axis=0) - grand) ** 2).sum()
+    ss_participant = k * ((x.mean(axis=1) - grand) ** 2).sum()
+    ss_error = ((x - grand) ** 2).sum() - ss_drug - ss_participant
+    df1, df2 = k - 1, (n - 1) * (k - 1)
+    f = (ss_drug / df1) / (ss_error / df2)
+    return float(f), float(df1), float(df2), float(stats.f.sf(f, df1, df2))
+
+
+class _CrossoverTable1(_Table1):
+    """Table 1 of a crossover: participant-level rows once (the same people receive every drug: not tested),
+    session-level rows per drug tested within participants (Cochran's Q, repeated-measures ANOVA), and the period
+    balance (participants per drug x period; chi-square contingency)."""
+
+    def __init__(self, participants: pd.DataFrame, sessions: pd.DataFrame, groups: Sequence[str]) -> None:
+        self.sessions = sessions
+        per_drug = sessions.merge(participants.drop(columns="group", errors="ignore"), on="participant", how="left")
+        super().__init__(per_drug, groups)
+        self.people = participants
+
+    def _within(self, values: Callable[[pd.DataFrame], pd.Series]) -> pd.DataFrame:
+        """Each participant's value under every drug (participants with all of them), for a test within them."""
+        table = self.participants.assign(value=values(self.participants))
+        wide = table.pivot_table(index="participant", columns="group", values="value", aggfunc="first")
+        return wide.reindex(columns=self.groups).dropna()
+
+    def count(self, label: str, columns: Sequence[str], select: Callable[[pd.DataFrame], pd.Series]) -> None:
+        if not columns:  # N: participants per drug, and in all
+            for g in self.groups:
+                self.cell(label, g, len(self.by_group[g]), float(len(self.by_group[g])))
+            self.cell(label, "Total", len(self.people), float(len(self.people)))
+            return self.untested(label, "a crossover: every participant receives every drug", with_cells=False)
+        if reason := _absent(self.participants, columns):
+            return self.untested(label, reason.replace("participants.tsv", "participants.tsv or the sessions files"))
+        if all(c in self.people.columns for c in columns):  # who the participants are: once, not per drug
+            counted = int(select(self.people).sum())
+            for g in self.groups:
+                self.cell(label, g, len(self.by_group[g]), float(select(self.by_group[g]).sum()))
+            self.cell(label, "Total", len(self.people), float(counted))
+            return self.untested(label, "a participant's trait: the same participants under every drug", False)
+        counts = [int(select(self.by_group[g]).sum()) for g in self.groups]
+        for g, c in zip(self.groups, counts, strict=True):
+            self.cell(label, g, len(self.by_group[g]), float(c))
+        self.cell(label, "Total", len(self.participants), float(sum(counts)))
+        outcomes = self._within(lambda table: select(table).astype(float))
+        if len(outcomes) < 2 or outcomes.to_numpy().sum() in (0, outcomes.size):
+            return self.untested(label, "too few participants with every drug, or the same outcome for all", False)
+        statistic, df, p = _cochran_q(outcomes)
+        if np.isnan(statistic):
+            return self.untested(label, "every participant the same under every drug", with_cells=False)
+        self.tested(label, "Cochran's Q (within participants)", statistic, df, np.nan, p)
+
+    def continuous(self, label: str, columns: Sequence[str]) -> None:
+        if reason := _absent(self.participants, columns):
+            return self.untested(label, reason.replace("participants.tsv", "participants.tsv or the sessions files"))
+        if all(c in self.people.columns for c in columns):
+            for g in self.groups:
+                values = _values(self.by_group[g], columns).dropna().astype(float)
+                self.cell(label, g, len(values), values.mean(), values.std(ddof=1))
+            pooled = _values(self.people, columns).dropna().astype(float)
+            self.cell(label, "Total", len(pooled), pooled.mean(), pooled.std(ddof=1))
+            return self.untested(label, "a participant's trait: the same participants under every drug", False)
+        samples = {g: _values(self.by_group[g], columns).dropna().astype(float) for g in self.groups}
+        for g in self.groups:
+            self.cell(label, g, len(samples[g]), samples[g].mean(), samples[g].std(ddof=1))
+        pooled = pd.concat(samples.values())
+        self.cell(label, "Total", len(pooled), pooled.mean(), pooled.std(ddof=1))
+        values = self._within(lambda table: _values(table, columns).astype(float))
+        if len(values) < 2:
+            return self.untested(label, "too few participants with a value under every drug", with_cells=False)
+        if values.to_numpy().std() == 0:
+            return self.untested(label, "the same value for every participant", with_cells=False)
+        f, df1, df2, p = _repeated_measures_anova(values)
+        self.tested(label, "repeated-measures ANOVA (within participants)", f, df1, df2, p)
+
+    def correct_guesses(self, label: str, guess: str) -> None:
+        if reason := _absent(self.participants, (guess,)):
+            return self.untested(label, reason.replace("participants.tsv", "participants.tsv or the sessions files"))
+        correct = {g: self.by_group[g][guess].dropna() == g for g in self.groups}
+        for g in self.groups:
+            self.cell(label, g, len(correct[g]), 100 * correct[g].mean())
+        everyone = pd.concat(correct.values())
+        self.cell(label, "Total", len(everyone), 100 * everyone.mean())
+        outcomes = self._within(lambda table: (table[guess] == table["group"]).astype(float))
+        if len(outcomes) < 2 or outcomes.to_numpy().sum() in (0, outcomes.size):
+            return self.untested(label, "too few participants with every drug, or the same outcome for all", False)
+        statistic, df, p = _cochran_q(outcomes)
+        self.tested(label, "Cochran's Q (within participants)", statistic, df, np.nan, p)
+
+    def periods(self) -> None:
+        """Participants per drug in each period, and whether drug and period are independent (balance)."""
+        counts = pd.crosstab(self.participants["period"], self.participants["group"]).reindex(
+            columns=self.groups, fill_value=0
+        )
+        for period, row in counts.iterrows():
+            label = f"N period {period}"
+            for g in self.groups:
+                self.cell(label, g, len(self.by_group[g]), float(row[g]))
+            self.cell(label, "Total", int(row.sum()), float(row.sum()))
+        if len(counts) < 2:
+            return self.untested(f"N period {counts.index[0]}", "one period", with_cells=False)
+        chi2, p, dof, _ = stats.chi2_contingency(counts.to_numpy(), correction=False)
+        label = f"N period {counts.index[0]}"
+        self.tested(label, "chi-square contingency (drug x period)", float(chi2), float(dof), np.nan, float(p))
+        for period in counts.index[1:]:
+            self.untested(f"N period {period}", f"tested with N period {counts.index[0]}", with_cells=False)
+
+
+def crossover_table1(
+    participants: pd.DataFrame,
+    sessions: pd.DataFrame,
+    groups: Sequence[str],
+    reference_group: str,
+    rows: Table1Rows,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Table 1 of a crossover (``sessions``: :func:`mimicry.crossover.read_sessions`): the same rows as
+    :func:`table1`, a column per drug (the sessions under it) and Total; a row's column may be in participants.tsv
+    (who the participants are: shown per drug, not tested: the same people receive every drug) or in the sessions
+    files (tested within participants: Cochran's Q for counts and guesses, a repeated-measures ANOVA for
+    continuous values, over the participants with every drug); then one row per period, the participants who got
+    each drug in it, with a chi-square test of drug x period (the design's balance)."""
+    table = _CrossoverTable1(participants, sessions, groups)
+    table.count("N", (), lambda p: pd.Series(True, index=p.index))
+    for label, column, value in rows.counts:
+        table.count(label, (column,), _equals(column, value))
+    for label, columns in rows.continuous:
+        table.continuous(label, columns)
+    if rows.guess is not None:
+        guess = rows.guess
+        table.count(f"N guess {reference_group}", (guess,), lambda p: p[guess] == reference_group)
+        table.correct_guesses("% correct guess", guess)
+    table.periods()
     return table.tables()
 
 

@@ -20,7 +20,7 @@ from mimicry.plumbing.codefiles import code_files
 from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
-from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped
+from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped, crossover_problems
 from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
 from mimicry.plumbing.scheduling import (
     PRIORITY_BAYES,
@@ -57,6 +57,9 @@ try:  # the input mode, participants, optional parts and every LMM formula, chec
     found = check_specs(LMM_SPECS.values(), STUDY, INPUTS.participant_columns, INPUTS.levels, INPUTS.n_windows)
     if found:
         raise DatasetError(found, "the LMMs' configuration")
+    found = crossover_problems(config["statistics"]["bayes"], STUDY.crossover)
+    if found:
+        raise InputError("; ".join(found))
 except (InputError, DatasetError) as error:
     raise WorkflowError(f"Invalid input: {error}") from None
 if not INPUTS.faces:
@@ -78,7 +81,7 @@ if config["report"]["power"] and POWER_PROBLEMS:
     )
 # ... and `snakemake calibration`
 CALIBRATION_DESIGN = calibration_design(config, list(STUDY.groups), list(STUDY.muscles), list(STUDY.emotions))
-CALIBRATION_PROBLEMS = calibration_problems(CALIBRATION_DESIGN)
+CALIBRATION_PROBLEMS = calibration_problems(CALIBRATION_DESIGN, STUDY.crossover)
 CALIBRATION_BAYES_KEYS = ("priors", "b_intercept", "variant", "target_accept", "diagnostics")
 if config["report"]["calibration"] and CALIBRATION_PROBLEMS:
     raise WorkflowError(

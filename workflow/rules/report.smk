@@ -106,6 +106,7 @@ rule study_notebook:
         bayes_skipped=BAYES_SKIPPED,
         power_rules=POWER_RULES,
         multiverse_forks=config["multiverse"]["forks"],
+        crossover=CROSSOVER,
     notebook:
         "../notebooks/study_report.py.ipynb"
 

@@ -8,6 +8,7 @@ rule table1:
     statistics.table1), chi-square and one-way ANOVA."""
     input:
         participants=PARTICIPANTS_TABLE or [],
+        sessions=sessions_files,
         code=code_of("../scripts/table1.py"),
     output:
         cells=report(
@@ -27,8 +28,7 @@ rule table1:
         mem_mb=300,
         runtime=2,
     params:
-        groups=list(STUDY.groups),
-        reference_group=STUDY.reference_group,
+        study=config["study"],
         rows=config["statistics"]["table1"],
     script:
         "../scripts/table1.py"

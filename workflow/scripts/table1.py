@@ -1,14 +1,25 @@
-"""Table 1: demographics, mood, blinding and nausea by drug group, with the paper's tests."""
+"""Table 1: demographics, mood, blinding and nausea by drug group (a crossover's: by drug, tested within
+participants, with the period balance), with the paper's tests."""
 
+from pathlib import Path
+
+from mimicry.crossover import read_sessions
 from mimicry.gather import read_participants
 from mimicry.joblog import job_log
-from mimicry.table1 import Table1Rows, format_table1, table1, table1_notes
+from mimicry.study import Study
+from mimicry.table1 import Table1Rows, crossover_table1, format_table1, table1, table1_notes
 
 with job_log(snakemake.log[0], "table1") as log:
+    study = Study.from_config(snakemake.params.study)
     participants = read_participants(snakemake.input.participants)
-    groups = snakemake.params.groups
+    groups = list(study.groups)
     rows = Table1Rows.from_config(snakemake.params.rows)
-    cells, tests = table1(participants, groups, snakemake.params.reference_group, rows)
+    if study.crossover:
+        root = Path(snakemake.input.participants).parent
+        sessions = read_sessions(root, participants["participant"], study)
+        cells, tests = crossover_table1(participants, sessions, groups, study.reference_group, rows)
+    else:
+        cells, tests = table1(participants, groups, study.reference_group, rows)
     cells.to_csv(snakemake.output.cells, sep="\t", index=False)
     tests.to_csv(snakemake.output.tests, sep="\t", index=False)
     readable = format_table1(cells, tests, groups)

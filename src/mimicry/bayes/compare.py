@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mimicry.bayes.marginal import Series, series_log_density
+from mimicry.bayes.marginal import Series, crossover_log_density, series_log_density
 from mimicry.bayes.model import Cells
 from mimicry.bayes.sampling import thin
 from mimicry.bayes_specs import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
@@ -26,9 +26,11 @@ def _at_rows(posterior: xr.Dataset, name: str, rows: pd.DataFrame) -> np.ndarray
 
 
 def observation_parameters(posterior: xr.Dataset, data: pd.DataFrame) -> dict[str, np.ndarray]:
-    """a, b, c of every posterior draw (rows) at every observation (columns)."""
+    """a, b, c of every posterior draw (rows) at every observation (columns); in a crossover a has the session's
+    own deviation too."""
+    session = _at_rows(posterior, "effect_a_session", data) if "effect_a_session" in posterior else 0.0
     return {
-        "a": _at_rows(posterior, "asymptote", data) + _at_rows(posterior, "effect_a", data),
+        "a": _at_rows(posterior, "asymptote", data) + _at_rows(posterior, "effect_a", data) + session,
         "b": _at_rows(posterior, "effect_b", data)
         + (_at_rows(posterior, "start", data) if "start" in posterior else 0.0),
         "c": _at_rows(posterior, "rate", data) + _at_rows(posterior, "effect_c", data),
@@ -140,8 +142,10 @@ def participant_log_likelihood(
     drugs = list(posterior["drug"].values) if "drug" in posterior.dims else sorted(data["drug"].unique())
     cells = Cells.of(data, drugs, list(posterior["muscle"].values), list(posterior["emotion"].values))
     series = Series.of(data, cells)
+    # a crossover's arrays have a sessions axis after the participants (the c effect shared by the sessions)
+    sessions = (None,) if series.crossover else ()
     population = {name: _by_cell(posterior, name) for name in ("asymptote", "rate", "start") if name in posterior}
-    at = {name: v[:, series.drug] if v.ndim == 3 else v[:, None, :] for name, v in population.items()}
+    at = {name: v[:, series.drug] if v.ndim == 3 else v[:, None, *sessions, :] for name, v in population.items()}
     sd = {p: _by_cell(posterior, f"sd_{p}")[:, None, :] for p in "abc"}
     sigma = posterior["sigma"].stack(sample=("chain", "draw")).values
     x, w = np.polynomial.hermite.hermgauss(nodes)
@@ -151,16 +155,31 @@ def participant_log_likelihood(
     for lo in range(0, len(sigma), chunk):
         s = slice(lo, lo + chunk)
         start = at["start"][s, None] if "start" in at else 0.0
-        log_density = series_log_density(
-            np,
-            series,
-            at["asymptote"][s, None],
-            np.zeros_like(at["asymptote"][s, None]) + start,
-            np.exp(at["rate"][s, None] + node * sd["c"][s, None]),
-            sd["a"][s, None],
-            sd["b"][s, None],
-            sigma[s, None, None, None],
-        )
+        asymptote = at["asymptote"][s, None]
+        rate = np.exp(at["rate"][s, None] + (node * sd["c"][s, None])[..., *sessions, :])
+        if series.crossover:
+            log_density = crossover_log_density(
+                np,
+                series,
+                asymptote,
+                np.zeros_like(asymptote) + start,
+                rate,
+                sd["a"][s, None],
+                sd["b"][s, None],
+                _by_cell(posterior, "sd_a_session")[s, None, None, None, :],
+                sigma[s, None, None, None, None],
+            )
+        else:
+            log_density = series_log_density(
+                np,
+                series,
+                asymptote,
+                np.zeros_like(asymptote) + start,
+                rate,
+                sd["a"][s, None],
+                sd["b"][s, None],
+                sigma[s, None, None, None],
+            )
         out[s] = logsumexp(log_density + log_w, axis=1).sum(axis=-1)
     return out
 

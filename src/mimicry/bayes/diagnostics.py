@@ -26,8 +26,8 @@ class ConvergenceError(RuntimeError):
 #: and last; participant effects are gated too, so that every number a table or figure shows has converged.
 PARAMETER_CLASSES: dict[str, tuple[str, ...]] = {
     "fixed effects": ("asymptote", "rate", "start"),
-    "participant SDs": ("sd_a", "sd_b", "sd_c"),
-    "participant effects": ("effect_a", "effect_b", "effect_c"),
+    "participant SDs": ("sd_a", "sd_b", "sd_c", "sd_a_session"),
+    "participant effects": ("effect_a", "effect_b", "effect_c", "effect_a_session"),
     "residual": ("sigma",),
 }
 #: Short names of the classes in diagnostics.tsv's columns.
@@ -84,11 +84,13 @@ def summary(posterior: xr.Dataset, model: str, hdi_prob: float) -> pd.DataFrame:
         rows.append(frame)
     table = pd.concat(rows, ignore_index=True)
     table.insert(0, "model", model)
-    for column in ("drug", "muscle", "emotion", "participant"):
+    for column in ("drug", "muscle", "emotion", "participant", *(["session"] if "session" in table else [])):
         if column not in table:
             table[column] = ""
         table[column] = table[column].fillna("")
-    return table[SUMMARY_COLUMNS]
+    # a crossover's session effects: the session after the participant
+    at = SUMMARY_COLUMNS.index("participant") + 1
+    return table[[*SUMMARY_COLUMNS[:at], *(["session"] if "session" in table else []), *SUMMARY_COLUMNS[at:]]]
 
 
 def divergences(raw: Any) -> int:

@@ -46,12 +46,14 @@ def model_data(windows: pd.DataFrame, level: str) -> pd.DataFrame:
     """The model's rows from the EMG window table (kept trials only).
 
     ``participant``: the mean log EMG per participant x muscle x emotion x window (the paper's ~2600 rows);
-    ``trial``: every kept trial's window value (``trial`` column added).
+    ``trial``: every kept trial's window value (``trial`` column added). A crossover's table (a ``session``
+    column) gives rows per participant x session, the ``session`` column after ``participant``.
     """
     kept = windows.loc[~windows["rejected"]]
     if kept.empty:
         raise InputError("the EMG window table has no kept trials: nothing to model")
-    keys = ["participant", "group", "muscle", "emotion", "window"]
+    # a crossover's rows are per recording: its session beside the participant
+    keys = ["participant", *(["session"] if "session" in kept.columns else []), "group", "muscle", "emotion", "window"]
     if level == "participant":
         data = kept.groupby(keys, observed=True, as_index=False, sort=True)["log_emg"].mean()
     elif level == "trial":
@@ -59,10 +61,12 @@ def model_data(windows: pd.DataFrame, level: str) -> pd.DataFrame:
     else:
         raise InputError(f"statistics.bayes.data_level must be participant or trial, not {level!r}")
     data = data.rename(columns={"group": "drug"})
-    for column in ("participant", "drug", "muscle", "emotion"):
+    for column in ("participant", "drug", "muscle", "emotion", *(["session"] if "session" in data.columns else [])):
         data[column] = data[column].astype(str)
     data["time"] = (data["window"] - 1).astype(float)
     columns = DATA_COLUMNS if level == "participant" else [*DATA_COLUMNS[:5], "trial", *DATA_COLUMNS[5:]]
+    if "session" in data.columns:
+        columns = [columns[0], "session", *columns[1:]]
     return data[columns].reset_index(drop=True)
 
 
@@ -77,6 +81,14 @@ class Cells:
     drug: np.ndarray = field(repr=False)
     cell: np.ndarray = field(repr=False)  #: muscle x emotion, muscle-major
     participant: np.ndarray = field(repr=False)
+    #: a crossover's session labels (sorted; empty without sessions) and each row's session code
+    sessions: list[str] = field(default_factory=list)
+    session: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def crossover(self) -> bool:
+        """The data has sessions: the drug within participants."""
+        return bool(self.sessions)
 
     @classmethod
     def of(cls, data: pd.DataFrame, drugs: Sequence[str], muscles: Sequence[str], emotions: Sequence[str]) -> Cells:
@@ -84,6 +96,7 @@ class Cells:
         cell = data["muscle"].map({m: i for i, m in enumerate(muscles)}) * len(emotions) + data["emotion"].map(
             {e: i for i, e in enumerate(emotions)}
         )
+        sessions = sorted(data["session"].unique()) if "session" in data.columns else []
         return cls(
             list(drugs),
             list(muscles),
@@ -92,6 +105,8 @@ class Cells:
             data["drug"].map({d: i for i, d in enumerate(drugs)}).to_numpy(),
             cell.to_numpy(),
             data["participant"].map({p: i for i, p in enumerate(participants)}).to_numpy(),
+            sessions,
+            data["session"].map({s: i for i, s in enumerate(sessions)}).to_numpy() if sessions else None,
         )
 
     @property
@@ -219,6 +234,41 @@ def brms_model(data: pd.DataFrame, cells: Cells, model: str, priors: Priors) -> 
         a = fixed["asymptote"] + participant_effects["a"]
         b = fixed.get("start", 0.0) + participant_effects["b"]
         c = fixed["rate"] + participant_effects["c"]
+        sigma = pm.HalfNormal("sigma", priors.residual_sd)
+        time_s = data["time"].to_numpy(dtype=float)
+        pm.Normal("log_emg", mu=curve(a, b, c, time_s, pt), sigma=sigma, observed=data["log_emg"].to_numpy(dtype=float))
+    return pymc_model
+
+
+def crossover_model(data: pd.DataFrame, cells: Cells, model: str, priors: Priors) -> Any:
+    """A crossover's asymptotic model with every effect sampled (PyMC): the participant effects of a, b and c per
+    muscle x emotion shared by the participant's sessions, each session's own deviation of a (participant x
+    session x cell, its SD ``sd_a_session`` per cell), the drug of each row's session. Independent effects, as
+    the Bambi variant's; the integrated model (:func:`mimicry.bayes.marginal.marginal_model`) is this model with
+    a's and b's effects integrated out. It gives the prior predictive distribution."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    coords = {"drug": cells.drugs, "cell": cells.names, "participant": cells.participants, "session": cells.sessions}
+    with pm.Model(coords=coords) as pymc_model:
+        fixed = {
+            name: values[cells.drug, cells.cell] if values.ndim == 2 else values[cells.cell]
+            for name, values in population_parameters(model, priors).items()
+        }
+        effects = {}
+        for parameter in ("a", "b", "c"):
+            sd = pm.HalfNormal(f"sd_{parameter}", priors.random_sd, dims="cell")
+            z = pm.Normal(f"z_{parameter}", 0.0, 1.0, dims=("participant", "cell"))
+            effect = pm.Deterministic(f"effect_{parameter}", z * sd, dims=("participant", "cell"))
+            effects[parameter] = effect[cells.participant, cells.cell]
+        sd_session = pm.HalfNormal("sd_a_session", priors.random_sd, dims="cell")
+        z_session = pm.Normal("z_a_session", 0.0, 1.0, dims=("participant", "session", "cell"))
+        deviation = pm.Deterministic(
+            "effect_a_session", z_session * sd_session, dims=("participant", "session", "cell")
+        )
+        a = fixed["asymptote"] + effects["a"] + deviation[cells.participant, cells.session, cells.cell]
+        b = fixed.get("start", 0.0) + effects["b"]
+        c = fixed["rate"] + effects["c"]
         sigma = pm.HalfNormal("sigma", priors.residual_sd)
         time_s = data["time"].to_numpy(dtype=float)
         pm.Normal("log_emg", mu=curve(a, b, c, time_s, pt), sigma=sigma, observed=data["log_emg"].to_numpy(dtype=float))

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from mimicry.bayes.model import Cells, bambi_model, brms_model
+from mimicry.bayes.model import Cells, bambi_model, brms_model, crossover_model
 from mimicry.bayes.sampling import reproducible_compilation
 from mimicry.curve import curve
 from mimicry.settings import Priors, Sampling
@@ -36,7 +36,9 @@ def prior_predictive(
     is sampled, not the model, so both parameterisations have this prior predictive distribution."""
     import pymc as pm
 
-    if sampling.variant == "bambi":
+    if cells.crossover:
+        pymc_model = crossover_model(data, cells, model, priors)
+    elif sampling.variant == "bambi":
         pymc_model = bambi_model(data, cells, model, priors)
         pymc_model.build()
         pymc_model = pymc_model.backend.model
@@ -125,6 +127,8 @@ def posterior_predictive_table(
         participants = group["participant"].unique()
         shape = (len(draws), len(participants))
         a = at("asymptote") + at("sd_a") * rng.standard_normal(shape)
+        if "sd_a_session" in posterior:  # a crossover's: the new participant's session deviates too
+            a = a + at("sd_a_session") * rng.standard_normal(shape)
         b = (at("start") if "start" in posterior else 0.0) + at("sd_b") * rng.standard_normal(shape)
         c = at("rate") + at("sd_c") * rng.standard_normal(shape)
         for (number, time), window in group.groupby(["window", "time"], sort=True):

@@ -67,6 +67,8 @@ def fit(data: pd.DataFrame, cells: Cells, model: str, priors: Priors, sampling: 
     )
     if sampling.variant not in ("bambi", "brms"):
         raise InputError(f"statistics.bayes.variant must be bambi or brms, not {sampling.variant!r}")
+    if cells.crossover and sampling.parameterization != "marginal":
+        raise InputError("statistics.bayes.parameterization: a crossover's model is built integrated (marginal) only")
     with reproducible_compilation():
         if sampling.parameterization == "marginal":
             series = Series.of(data, cells)
@@ -103,7 +105,8 @@ def tidy_posterior(posterior: xr.Dataset, layout: str, cells: Cells) -> xr.Datas
 
     ``asymptote`` and ``rate`` (fixed effects of a and c; dims [drug,] muscle, emotion), ``start`` (b's intercept,
     if the model has one), ``effect_a|b|c`` (participant effects; dims participant, muscle, emotion), ``sd_a|b|c``
-    (their SDs) and ``sigma``.
+    (their SDs) and ``sigma``; in a crossover also ``effect_a_session`` (each session's deviation of a; dims
+    participant, session, muscle, emotion) and its SD ``sd_a_session``.
     """
     factors3, factors2 = ("drug", "muscle", "emotion"), ("muscle", "emotion")
     tidy: dict[str, xr.DataArray] = {}
@@ -125,6 +128,9 @@ def tidy_posterior(posterior: xr.Dataset, layout: str, cells: Cells) -> xr.Datas
         for name in ("asymptote", "rate", "start"):
             if f"{name}_fixed" in posterior:
                 tidy[name] = _split_cells(posterior[f"{name}_fixed"], "cell", factors2, ":")
+        if "sd_a_session" in posterior:  # a crossover's: each session's deviation of a
+            tidy["effect_a_session"] = _split_cells(posterior["effect_a_session"], "cell", factors2, ":")
+            tidy["sd_a_session"] = _split_cells(posterior["sd_a_session"], "cell", factors2, ":")
         for parameter in ("a", "b", "c"):
             tidy[f"effect_{parameter}"] = _split_cells(posterior[f"effect_{parameter}"], "cell", factors2, ":")
             if f"sd_{parameter}" in posterior:

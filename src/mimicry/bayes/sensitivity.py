@@ -43,7 +43,11 @@ def log_prior(posterior: xr.Dataset, priors: Priors) -> xr.DataArray:
     terms = [
         _normal_log_density(posterior["asymptote"], priors.asymptote_mu, priors.asymptote_sigma),
         _normal_log_density(posterior["rate"], priors.rate_mu, priors.rate_sigma),
-        *[_half_normal_log_density(posterior[f"sd_{p}"], priors.random_sd) for p in "abc"],
+        *[
+            _half_normal_log_density(posterior[name], priors.random_sd)
+            for name in ("sd_a", "sd_b", "sd_c", "sd_a_session")
+            if name in posterior
+        ],
         _half_normal_log_density(posterior["sigma"], priors.residual_sd),
     ]
     if "start" in posterior:

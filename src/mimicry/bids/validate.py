@@ -109,8 +109,8 @@ def validate_sessions(root: str | Path, label: str, study: Study) -> tuple[pd.Da
     study.groups, none given twice), the period (whole numbers from 1, each once; without a period column, the
     order of the listing), and no session folder it does not list.
 
-    Returns the sessions (``session`` label without ``ses-``, ``drug``, ``period``), in period order, and the
-    problems found.
+    Returns the sessions (``session`` label without ``ses-``, ``drug``, ``period``, then the file's other columns),
+    in period order, and the problems found.
     """
     path, participant = sessions_file(root, label), f"sub-{label}"
     empty = pd.DataFrame(columns=SESSION_COLUMNS)
@@ -169,8 +169,13 @@ def validate_sessions(root: str | Path, label: str, study: Study) -> tuple[pd.Da
             "drug": table[drug],
             "period": periods.astype(int).to_numpy(),
         }
-    ).sort_values("period", kind="stable")
-    return sessions.reset_index(drop=True), problems
+    )
+    # the file's other columns (time from pill, guesses, ...) as they are, numbers where they are numbers
+    for column in table.columns.drop(["session_id", drug, *([period] if period in table.columns else [])]):
+        values = table[column]
+        numbers = pd.to_numeric(values, errors="coerce")
+        sessions[column] = numbers if numbers.notna().sum() == values.notna().sum() else values
+    return sessions.sort_values("period", kind="stable").reset_index(drop=True), problems
 
 
 def _stimulus_problems(trials: pd.DataFrame, stimuli: pd.DataFrame) -> list[str]:

@@ -241,6 +241,11 @@ def multiverse_problems(config: Mapping[str, Any], from_tables: bool) -> list[st
             "the multiverse preprocesses the recordings, and this study starts from trial tables (dataset.tables): "
             "point dataset.bids_root at the recordings"
         ]
+    if config["study"]["design"]["drug"] == "within":
+        return [
+            "the multiverse's estimands compare groups of participants; a crossover (study.design.drug: within) has "
+            "no multiverse yet (docs/crossover.md)"
+        ]
     if not config["multiverse"]["forks"]:  # a plain run: said without reading the schema (every job start plans)
         return fork_problems(config, {})
     problems = fork_problems(config, yaml.safe_load(SCHEMA.read_text(encoding="utf-8")))

@@ -121,6 +121,11 @@ def rule_specs(config: Mapping[str, Any], study: Study, target: PowerTarget) -> 
 def check_power(config: Mapping[str, Any], study: Study, target: PowerTarget, stimuli_table: str | None) -> list[str]:
     """What keeps the power analysis from running on this study, one line each (empty: the grid can run)."""
     problems = []
+    if study.crossover:
+        problems.append(
+            "the power analysis simulates between-participant studies; a crossover (study.design.drug: within) "
+            "has no power grid yet (docs/crossover.md)"
+        )
     if not stimuli_table:
         problems.append(
             "the power analysis simulates studies that show the study's videos, and study.stimuli is not set: set "
