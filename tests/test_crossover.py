@@ -214,3 +214,44 @@ def test_crossover_terms_are_checked_against_the_design() -> None:
     crossover_config = merge(config, {"study": {"design": {"drug": "within"}}})
     crossover = Study.from_config(crossover_config["study"])
     assert check_specs(lmm_specs(crossover_config, crossover), crossover, (), {}) == []
+
+
+def test_a_crossovers_own_trial_tables_get_period_and_sequence_and_are_checked(tmp_path: Path) -> None:
+    from mimicry.tables import import_emg_table, import_rt_table
+
+    rows = [
+        (participant, f"ses-{session}", drug, trial, "AngryToHappy", "zygomaticus", window, 0.1)
+        for participant, order in (("sub-01", ("placebo", "amisulpride")), ("sub-02", ("amisulpride", "placebo")))
+        for session, drug in zip(("b", "a"), order, strict=True)  # listed out of order: periods by the labels
+        for trial in (1, 2)
+        for window in (1, 2)
+    ]
+    columns = ["participant", "session", "group", "trial", "emotion", "muscle", "window", "log_emg"]
+    path = tmp_path / "emg.tsv"
+    pd.DataFrame(rows, columns=columns).to_csv(path, sep="\t", index=False)
+    windows = import_emg_table(path, CROSSOVER)
+    assert list(windows.columns[:5]) == ["participant", "session", "group", "period", "sequence"]
+    first = windows[windows["participant"] == "01"].drop_duplicates("session").set_index("session")
+    assert first["period"].to_dict() == {"a": 1, "b": 2}
+    assert set(first["sequence"]) == {"amisulpride-placebo"}
+    # a drug in two sessions, and no session column, are each named
+    twice = pd.DataFrame(rows, columns=columns).assign(group="placebo")
+    twice.to_csv(path, sep="\t", index=False)
+    with pytest.raises(DatasetError, match="drug 'placebo' in more than one session"):
+        import_emg_table(path, CROSSOVER)
+    pd.DataFrame(rows, columns=columns).drop(columns="session").to_csv(path, sep="\t", index=False)
+    with pytest.raises(DatasetError, match=r"missing required column\(s\) \['session'\]"):
+        import_emg_table(path, CROSSOVER)
+    rt = pd.DataFrame(
+        [
+            (p, s, d, t, "AngryToHappy", 1.0 + 0.1 * t)
+            for p, s, d, *_ in {r[:3] + (0,) for r in rows}
+            for t in (1, 2, 3)
+        ],
+        columns=["participant", "session", "group", "trial", "emotion", "response_time"],
+    )
+    rt.to_csv(tmp_path / "rt.tsv", sep="\t", index=False)
+    trials = import_rt_table(tmp_path / "rt.tsv", CROSSOVER)
+    assert list(trials.columns[:5]) == ["participant", "session", "group", "period", "sequence"]
+    # z-scored within each recording: every recording's z-scores centred on 0
+    assert np.allclose(trials.groupby(["participant", "session"])["rt_z"].mean(), 0.0)

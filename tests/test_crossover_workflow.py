@@ -176,3 +176,24 @@ def test_bad_sessions_files_stop_the_run_before_any_job_with_one_grouped_error(
     assert "missing column(s) ['treatment']" in message and "study.design.drug_column" in message
     assert "sub-p02_sessions.tsv: file not found" in message
     assert not (project / "results").exists()
+
+
+def test_a_crossovers_own_trial_tables_run_from_its_config(crossover_run: Path, tmp_path: Path) -> None:
+    windows = pd.read_parquet(crossover_run / "results/preprocessing/emg_windows.parquet")
+    table = windows.drop(columns=["period", "sequence", "block", "reason"]).assign(
+        session=lambda t: "ses-" + t["session"].astype(str)
+    )
+    table.to_csv(tmp_path / "emg_windows.tsv", sep="\t", index=False)  # no period: by the session labels
+    shutil.copy(crossover_run / "results/simulated/bids/participants.tsv", tmp_path / "participants.tsv")
+    project = copy_project(tmp_path / "project")
+    tables = {"emg_windows": str(tmp_path / "emg_windows.tsv"), "participants": str(tmp_path / "participants.tsv")}
+    overlay = {**OTHER_CROSSOVER, "study": {**OTHER_CROSSOVER["study"], "task": "mimicry"}}
+    config = write_overlay(
+        project, "tables.yaml", merge(crossover_config(overlay), {"dataset": {"bids_root": None, "tables": tables}})
+    )
+    target = "results/statistics/lmm/emg_zygomaticus_AngryToHappy_anova.tsv"
+    run_snakemake(project, target, "results/statistics/table1.tsv", "--cores", "2", "--configfile", config)
+    terms = pd.read_csv(project / target, sep="\t").set_index("term")["p"]
+    assert terms["drug:time"] < 0.05
+    tests = pd.read_csv(project / "results/statistics/table1_tests.tsv", sep="\t").set_index("variable")
+    assert tests.loc["N period 1", "p"] == 1.0  # the periods the session labels give: the Williams design's

@@ -114,7 +114,9 @@ def _from_tables(
         found = validate_participants(tables["participants"], study, participants_rules)[1]
         if found:
             raise DatasetError(found)
-    columns, levels = _participant_columns(tables.get("participants"))
+    columns, levels = _participant_columns(tables.get("participants"), study.crossover)
+    if study.crossover:
+        levels |= {"session": int(windows["session"].nunique()), "period": int(windows["period"].nunique())}
     n_faces = windows["face"].nunique()
     return Inputs(
         "tables",

@@ -84,10 +84,43 @@ def _check(
     duplicated = table.duplicated(list(key), keep=False)
     if duplicated.any():
         problems.append(InputError(f"{'/'.join(key)} repeated in {_rows(duplicated)}", file=path))
+    if "session" in key:  # a crossover: a drug per session, each drug in one session of a participant
+        drugs = table.groupby(["participant", "session"])["group"].nunique()
+        for participant, session in drugs.index[drugs > 1]:
+            problems.append(InputError(f"session {session}: more than one drug", file=path, participant=participant))
+        sessions = table.drop_duplicates(["participant", "session"]).groupby(["participant", "group"]).size()
+        for participant, drug in sessions.index[sessions > 1]:
+            problems.append(
+                InputError(
+                    f"drug {drug!r} in more than one session; each drug once", file=path, participant=participant
+                )
+            )
+        return problems
     groups = table.groupby("participant")["group"].nunique()
     for participant in groups.index[groups > 1]:
         problems.append(InputError("more than one group", file=path, participant=participant))
     return problems
+
+
+def _with_sessions(table: pd.DataFrame) -> pd.DataFrame:
+    """A crossover's trial table with each recording's period (given, or the order of the participant's session
+    labels) and sequence, after ``participant`` and ``session``: the columns the gathered tables have."""
+    from mimicry.crossover import sequences
+
+    recordings = table.drop_duplicates(["participant", "session"])[["participant", "session", "group"]]
+    if "period" in table.columns:
+        recordings = recordings.merge(
+            table.drop_duplicates(["participant", "session"])[["participant", "session", "period"]]
+        )
+        recordings["period"] = pd.to_numeric(recordings["period"]).astype("int64")
+    else:
+        recordings = recordings.sort_values(["participant", "session"])
+        recordings["period"] = recordings.groupby("participant").cumcount() + 1
+    recordings["sequence"] = recordings["participant"].map(sequences(recordings))
+    keyed = table.drop(columns=["period"], errors="ignore").merge(
+        recordings[["participant", "session", "period", "sequence"]], on=["participant", "session"], how="left"
+    )
+    return keyed.astype({"session": "string", "period": "int64", "sequence": "string"})
 
 
 def _boolean(column: pd.Series) -> pd.Series:
@@ -104,14 +137,15 @@ def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
     """
     path = Path(path)
     table = read_table(path)
+    session = ("session",) if study.crossover else ()
     problems = _check(
         table,
         path,
-        EMG_REQUIRED,
-        numeric=("trial", "window", "log_emg"),
+        (*EMG_REQUIRED, *session),
+        numeric=("trial", "window", "log_emg", *(("period",) if "period" in table.columns else ())),
         integer=("trial", "window"),
         levels={"group": study.groups, "emotion": study.emotions, "muscle": study.muscles},
-        key=("participant", "trial", "muscle", "window"),
+        key=("participant", *session, "trial", "muscle", "window"),
         may_be_empty=("log_emg",),
     )
     if problems:
@@ -125,9 +159,13 @@ def import_emg_table(path: str | Path, study: Study) -> pd.DataFrame:
     table["reason"] = reason.mask(absent & (reason == ""), "missing")
     table["participant"] = table["participant"].str.removeprefix("sub-")
     columns = {"group": "string", **WINDOW_DTYPES}
+    recording = ["participant", "group"]
+    if study.crossover:
+        table["session"] = table["session"].str.removeprefix("ses-")
+        table, recording = _with_sessions(table), ["participant", "session", "group", "period", "sequence"]
     return (
         table.astype({c: t for c, t in columns.items() if t != "bool"})
-        .astype({"rejected": bool})[["participant", "group", *list(WINDOW_DTYPES)[1:]]]
+        .astype({"rejected": bool})[[*recording, *list(WINDOW_DTYPES)[1:]]]
         .reset_index(drop=True)
     )
 
@@ -141,15 +179,16 @@ def import_rt_table(path: str | Path, study: Study) -> pd.DataFrame:
     """
     path = Path(path)
     table = read_table(path)
-    required = [c for c in RT_REQUIRED if c != "response_time"]
+    session = ("session",) if study.crossover else ()
+    required = [c for c in RT_REQUIRED if c != "response_time"] + list(session)
     problems = _check(
         table,
         path,
         required,
-        numeric=("trial",),
+        numeric=("trial", *(("period",) if "period" in table.columns else ())),
         integer=("trial",),
         levels={"group": study.groups, "emotion": study.emotions, "response": RESPONSE_CATEGORIES},
-        key=("participant", "trial"),
+        key=("participant", *session, "trial"),
     )
     if "response_time" not in table.columns:
         problems.insert(0, InputError("missing required column(s) ['response_time']", file=path))
@@ -168,13 +207,21 @@ def import_rt_table(path: str | Path, study: Study) -> pd.DataFrame:
     table["response_time"] = pd.to_numeric(table["response_time"])
     correct = (table["response"] == "correct") & table["response_time"].notna()
     rt = table["response_time"].where(correct)
-    grouped = rt.groupby(table["participant"])
+    recording = ["participant", "group"]
+    if study.crossover:  # z-scored within each recording, as the preprocessing does
+        table["session"] = table["session"].str.removeprefix("ses-")
+        grouped = rt.groupby([table["participant"], table["session"]])
+        recording = ["participant", "session", "group", "period", "sequence"]
+    else:
+        grouped = rt.groupby(table["participant"])
     z = (rt - grouped.transform("mean")) / grouped.transform(lambda x: x.std(ddof=1))
     outlier = _boolean(table["rt_outlier"]) if given_outliers else (z.abs() > 2).fillna(False)
     table = table.assign(rt_z=z, rt_outlier=outlier.astype(bool), rt_included=(correct & ~outlier.astype(bool)))
+    if study.crossover:
+        table = _with_sessions(table)
     columns = {"group": "string", **RT_DTYPES}
     return (
         table.assign(trial=pd.to_numeric(table["trial"]), block=pd.to_numeric(table["block"]))
-        .astype(columns)[["participant", "group", *list(RT_DTYPES)[1:]]]
+        .astype(columns)[[*recording, *list(RT_DTYPES)[1:]]]
         .reset_index(drop=True)
     )

@@ -9,6 +9,8 @@ rule table1:
     input:
         participants=PARTICIPANTS_TABLE or [],
         sessions=sessions_files,
+        # a crossover from trial tables: its sessions (drug, period) are the EMG table's
+        windows=EMG_WINDOWS if CROSSOVER and FROM_TABLES else [],
         code=code_of("../scripts/table1.py"),
     output:
         cells=report(

@@ -3,6 +3,8 @@ participants, with the period balance), with the paper's tests."""
 
 from pathlib import Path
 
+import pandas as pd
+
 from mimicry.crossover import read_sessions
 from mimicry.gather import read_participants
 from mimicry.joblog import job_log
@@ -15,8 +17,11 @@ with job_log(snakemake.log[0], "table1") as log:
     groups = list(study.groups)
     rows = Table1Rows.from_config(snakemake.params.rows)
     if study.crossover:
-        root = Path(snakemake.input.participants).parent
-        sessions = read_sessions(root, participants["participant"], study)
+        if snakemake.input.windows:  # trial tables: the sessions their EMG table has
+            columns = ["participant", "session", "group", "period"]
+            sessions = pd.read_parquet(snakemake.input.windows, columns=columns).drop_duplicates()
+        else:
+            sessions = read_sessions(Path(snakemake.input.participants).parent, participants["participant"], study)
         cells, tests = crossover_table1(participants, sessions, groups, study.reference_group, rows)
     else:
         cells, tests = table1(participants, groups, study.reference_group, rows)
