@@ -100,8 +100,8 @@ def validate_participants(
     return table, problems
 
 
-#: the columns of a crossover's sessions, as validation returns them
-SESSION_COLUMNS = ("session", "drug", "period")
+#: the columns of a crossover's sessions as validation returns them (the file's others follow)
+VALIDATED_SESSION_COLUMNS = ("session", "drug", "period")
 
 
 def validate_sessions(root: str | Path, label: str, study: Study) -> tuple[pd.DataFrame, list[InputError]]:
@@ -113,7 +113,7 @@ def validate_sessions(root: str | Path, label: str, study: Study) -> tuple[pd.Da
     in period order, and the problems found.
     """
     path, participant = sessions_file(root, label), f"sub-{label}"
-    empty = pd.DataFrame(columns=SESSION_COLUMNS)
+    empty = pd.DataFrame(columns=VALIDATED_SESSION_COLUMNS)
     drug, period = study.drug_column, study.period_column
     if not path.is_file():
         return empty, [

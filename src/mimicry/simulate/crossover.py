@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mimicry.bids.layout import CROSSOVER_PARTICIPANTS_COLUMNS, SESSIONS_COLUMNS
 from mimicry.settings import SimulationSettings
 from mimicry.simulate.paper import POOLED, TABLE1
 from mimicry.simulate.participants import (
@@ -93,14 +94,14 @@ def simulate_crossover(
     order = rng.permutation(len(labels))
     given = {label: sequences[int(rank) % len(sequences)] for label, rank in zip(labels, order, strict=True)}
 
-    participants = pd.DataFrame([_participant(rng, label) for label in labels])
+    participants = pd.DataFrame([_participant(rng, label) for label in labels])[list(CROSSOVER_PARTICIPANTS_COLUMNS)]
     sessions = pd.DataFrame(
         [
             _session(rng, label, drug, period, study)
             for label in labels
             for period, drug in enumerate(given[label], start=1)
         ]
-    )
+    )[["participant", *SESSIONS_COLUMNS]]
     parameters = pd.DataFrame([_recording_parameters(rng, label, "n/a", simulation, study) for label in labels]).drop(
         columns="group"
     )
