@@ -255,3 +255,26 @@ def test_a_crossovers_own_trial_tables_get_period_and_sequence_and_are_checked(t
     assert list(trials.columns[:5]) == ["participant", "session", "group", "period", "sequence"]
     # z-scored within each recording: every recording's z-scores centred on 0
     assert np.allclose(trials.groupby(["participant", "session"])["rt_z"].mean(), 0.0)
+
+
+def test_excluded_trials_of_a_crossover_are_compared_within_participants_and_worded_so() -> None:
+    from mimicry.findings import dataset_findings, rejection_findings
+    from mimicry.table1 import rejections_by_group
+
+    rng = np.random.default_rng(0)
+    rows = [
+        {"participant": f"{p}", "session": f"{s}", "group": drug, "muscle": m, "status": "ok", "rejected": r}
+        for p in range(1, 7)
+        for s, drug in enumerate(DRUGS, start=1)
+        for m, r in (("corrugator", rng.integers(5, 25)), ("zygomaticus", rng.integers(5, 25)))
+    ]
+    emg = pd.DataFrame(rows)
+    by = rejections_by_group(emg, None, list(DRUGS))
+    # the repeated-measures ANOVA's degrees of freedom: (drugs - 1), (participants - 1) x (drugs - 1)
+    assert by.loc[0, ["df1", "df2"]].tolist() == [2, 10]
+    assert "between drugs, within participants" in rejection_findings(by, 0.05, crossover=True)[0]
+    rates = pd.DataFrame({"group": ["all"], "measure": ["emg_trials_rejected_pct"], "percent": [20.0]})
+    rates["paper_percent"] = np.nan
+    assert dataset_findings(emg, rates, DRUGS)[0].startswith(
+        "6 participants were analysed in 18 sessions (6 under amisulpride, 6 under naltrexone, 6 under placebo)"
+    )

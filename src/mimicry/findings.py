@@ -25,13 +25,22 @@ def term_words(term: str) -> str:
 
 
 def dataset_findings(emg_rejections: pd.DataFrame, rates: pd.DataFrame, groups: Sequence[str]) -> list[str]:
-    """How many participants were analysed per group, and what share of trials the outlier rules removed."""
-    analysed = emg_rejections.loc[emg_rejections["status"] == "ok"].drop_duplicates("participant")
+    """How many participants were analysed per group (a crossover's: in how many sessions, how many under each
+    drug), and what share of trials the outlier rules removed."""
+    crossover = "session" in emg_rejections.columns
+    analysed = emg_rejections.loc[emg_rejections["status"] == "ok"]
+    analysed = analysed.drop_duplicates(["participant", "session"] if crossover else "participant")
     per_group = analysed["group"].value_counts()
-    counts = ", ".join(f"{int(per_group.get(group, 0))} {group}" for group in groups)
     excluded = emg_rejections.loc[emg_rejections["status"] != "ok", "participant"].nunique()
     overall = rates.loc[rates["group"] == "all"].set_index("measure")
-    statement = f"{len(analysed)} participants were analysed ({counts})"
+    if crossover:
+        counts = ", ".join(f"{int(per_group.get(group, 0))} under {group}" for group in groups)
+        statement = (
+            f"{analysed['participant'].nunique()} participants were analysed in {len(analysed)} sessions ({counts})"
+        )
+    else:
+        counts = ", ".join(f"{int(per_group.get(group, 0))} {group}" for group in groups)
+        statement = f"{len(analysed)} participants were analysed ({counts})"
     statement += f"; {excluded} recording(s) could not be preprocessed and were excluded." if excluded else "."
 
     def rate(measure: str, of: str) -> str:  # with the paper's figure only for a study of the paper's design
@@ -52,8 +61,10 @@ def response_time_findings(has_response_times: bool) -> list[str]:
     return ["The study has no response times: no RT cleaning, RT model or Figure S2."]
 
 
-def table1_findings(tests: pd.DataFrame, alpha: float) -> list[str]:
-    """Do the drug groups differ in the Table 1 variables? (And which could not be tested.)"""
+def table1_findings(tests: pd.DataFrame, alpha: float, crossover: bool = False) -> list[str]:
+    """Do the drug groups (a crossover's: the sessions under each drug) differ in the Table 1 variables? (And which
+    could not be tested.)"""
+    who = "The sessions under each drug" if crossover else "The drug groups"
     tested = tests.dropna(subset=["p"])
     untested = tests.loc[tests["p"].isna(), "variable"].tolist()
     skipped = f" Not tested (see the notes under Table 1): {', '.join(untested)}." if untested else ""
@@ -63,14 +74,16 @@ def table1_findings(tests: pd.DataFrame, alpha: float) -> list[str]:
     if differing.empty:
         smallest = tested.loc[tested["p"].idxmin()]
         return [
-            f"The drug groups did not differ in any Table 1 variable at p < {alpha:g} (smallest: "
+            f"{who} did not differ in any Table 1 variable at p < {alpha:g} (smallest: "
             f"{smallest['variable']}, {format_p(smallest['p'])}).{skipped}"
         ]
     listed = "; ".join(f"{row.variable} ({row.test}, {format_p(row.p)})" for row in differing.itertuples())
-    return [f"The drug groups differed at p < {alpha:g} in: {listed}.{skipped}"]
+    return [f"{who} differed at p < {alpha:g} in: {listed}.{skipped}"]
 
 
-def rejection_findings(by_group: pd.DataFrame, alpha: float) -> list[str]:
+def rejection_findings(by_group: pd.DataFrame, alpha: float, crossover: bool = False) -> list[str]:
+    """Did the numbers of excluded trials differ between the drug groups (a crossover's: between the drugs, within
+    participants)?"""
     words = {
         "emg_rejected_trials": "rejected EMG trials",
         "rt_outlier_trials": "RT outliers",
@@ -83,16 +96,20 @@ def rejection_findings(by_group: pd.DataFrame, alpha: float) -> list[str]:
     ]
     differ = (by_group["p"] < alpha).any()
     verdict = "differed" if differ else "did not differ significantly"
-    return [f"The number of excluded trials {verdict} between drug groups ({'; '.join(parts)})."]
+    between = "between drugs, within participants" if crossover else "between drug groups"
+    return [f"The number of excluded trials {verdict} {between} ({'; '.join(parts)})."]
 
 
 def drug_terms(anova: pd.DataFrame) -> pd.DataFrame:
     return anova.loc[anova["term"].str.split(":").apply(lambda parts: "drug" in parts)]
 
 
-def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFrame | None = None) -> list[str]:
+def lmm_findings(
+    name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFrame | None = None, crossover: bool = False
+) -> list[str]:
     """For one model: the mimicry effect (emotion × time, with the time slope per emotion) where the model has
-    it, and whether any term involving the drug group reached ``alpha``."""
+    it, and whether any term involving the drug group (a crossover's: the drug) reached ``alpha``."""
+    drug_words = "the drug" if crossover else "the drug group"
     statements = []
     rows = anova.set_index("term")
     if "emotion:time" in rows.index:
@@ -113,12 +130,12 @@ def lmm_findings(name: str, anova: pd.DataFrame, alpha: float, trends: pd.DataFr
     if significant.empty:
         smallest = drug.loc[drug["p"].idxmin()]
         statements.append(
-            f"{name}: no term involving the drug group reached p < {alpha:g} (smallest: "
+            f"{name}: no term involving {drug_words} reached p < {alpha:g} (smallest: "
             f"{term_words(smallest['term'])}, {format_f(smallest)})."
         )
     else:
         listed = "; ".join(f"{term_words(row['term'])}, {format_f(row)}" for _, row in significant.iterrows())
-        statements.append(f"{name}: terms involving the drug group at p < {alpha:g}: {listed}.")
+        statements.append(f"{name}: terms involving {drug_words} at p < {alpha:g}: {listed}.")
     return statements
 
 

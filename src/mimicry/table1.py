@@ -341,7 +341,8 @@ def table1_notes(tests: pd.DataFrame) -> list[str]:
 def rejections_by_group(
     emg_rejections: pd.DataFrame, rt_summary: pd.DataFrame | None, groups: Sequence[str]
 ) -> pd.DataFrame:
-    """Do the numbers of rejected trials differ between drug groups? One-way ANOVA per measure.
+    """Do the numbers of rejected trials differ between drug groups? One-way ANOVA per measure (a crossover's,
+    with a ``session`` column: a repeated-measures ANOVA over the participants with every drug).
 
     Measures per participant: EMG trials rejected (mean over muscles: with ``scope: trial`` both muscles lose
     the same trials) and, for a study with response times, RT outliers and trials without a correct response.
@@ -357,9 +358,24 @@ def rejections_by_group(
             (rt["trials"] - rt["correct"]).rename("rt_not_correct_trials"),
         ]
     measures = pd.concat(columns, axis=1).reset_index()
+    crossover = "session" in emg_rejections.columns  # the same participants under every drug
     rows = []
     for measure in measures.columns.drop(["participant", "group"]):
         samples = [measures.loc[measures["group"] == g, measure].dropna() for g in groups]
+        if crossover:
+            wide = measures.pivot_table(index="participant", columns="group", values=measure).reindex(columns=groups)
+            f, df1, df2, p = _repeated_measures_anova(wide.dropna())
+            rows.append(
+                {
+                    "measure": measure,
+                    **{f"mean_{g}": s.mean() for g, s in zip(groups, samples, strict=True)},
+                    "F": f,
+                    "df1": int(df1),
+                    "df2": int(df2),
+                    "p": p,
+                }
+            )
+            continue
         anova = stats.f_oneway(*samples)
         rows.append(
             {
