@@ -20,4 +20,4 @@ with job_log(snakemake.log[0], "validate_dataset") as log:
     log.info("%d participants valid, %d recordings", summary["participant"].nunique(), len(summary))
     if study.crossover:
         for name, table in balance(summary, study.groups).items():
-            log.info("%s:\n%s", name, table.to_string(index=False))
+            log.info("%s:\n%s", name, table.to_string(index=False) if len(table) else "none")
