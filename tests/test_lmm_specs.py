@@ -127,3 +127,15 @@ def test_fewer_than_three_windows_have_no_asymptotic_model() -> None:
 
     assert asymptotic_skipped(3) == "" and asymptotic_skipped(5) == ""
     assert asymptotic_skipped(2).startswith("The asymptotic model needs at least 3 time windows")
+
+
+def test_lme4s_messages_reported_together_are_each_a_warning() -> None:
+    """lme4 returns the messages of one check together (a character vector, as on the crossover's follow-up
+    model: a failed convergence and a near-unidentifiability); each is a warning of its own, so that the
+    convergence verdict sees "failed to converge"."""
+    from mimicry.lmm import LmmResult, as_text
+
+    together = ("Model failed to converge with max|grad| = 0.0056", "Model is nearly unidentifiable: large eigenvalue")
+    warnings = as_text(["boundary (singular) fit: see help('isSingular')", together])
+    assert warnings == ["boundary (singular) fit: see help('isSingular')", *together]
+    assert not LmmResult("y ~ x", 1, 1, pd.DataFrame(), pd.DataFrame(), None, warnings=warnings).converged

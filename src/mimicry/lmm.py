@@ -44,6 +44,13 @@ class LmmResult:
         return not any("converge" in w for w in self.warnings)
 
 
+def as_text(warnings: Sequence[Any]) -> list[str]:
+    """pymer4's warnings as one message each: lme4 reports the messages of one check together (several failed
+    checks of convergence and identifiability: a character vector, not a string), and a vector read as one warning
+    hid its "failed to converge" from the convergence verdict."""
+    return [message for warning in warnings for message in ([warning] if isinstance(warning, str) else warning)]
+
+
 def fit_lmm(
     data: pd.DataFrame,
     formula: str,
@@ -100,7 +107,7 @@ def fit_lmm_here(
             variable, by = trend
             estimated = emmeans.emtrends(model.model_obj, specs=by, var=variable, **{"lmer.df": trend_df})
             trends = to_pandas(ro.r["as.data.frame"](ro.r["summary"](estimated, infer=ro.BoolVector([True, True]))))
-    warnings = list(dict.fromkeys([*model.warnings, *clean_messages(messages)]))
+    warnings = list(dict.fromkeys([*as_text(model.warnings), *clean_messages(messages)]))
     seconds = time.perf_counter() - started
     used = last or not any("converge" in warning for warning in warnings)
     check = check_fit(model.model_obj, check_cores) if check_cores and used and needs_check(warnings) else None
