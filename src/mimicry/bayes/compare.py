@@ -157,29 +157,12 @@ def participant_log_likelihood(
         start = at["start"][s, None] if "start" in at else 0.0
         asymptote = at["asymptote"][s, None]
         rate = np.exp(at["rate"][s, None] + (node * sd["c"][s, None])[..., *sessions, :])
+        shared = (np, series, asymptote, np.zeros_like(asymptote) + start, rate, sd["a"][s, None], sd["b"][s, None])
         if series.crossover:
-            log_density = crossover_log_density(
-                np,
-                series,
-                asymptote,
-                np.zeros_like(asymptote) + start,
-                rate,
-                sd["a"][s, None],
-                sd["b"][s, None],
-                _by_cell(posterior, "sd_a_session")[s, None, None, None, :],
-                sigma[s, None, None, None, None],
-            )
+            session_sd = _by_cell(posterior, "sd_a_session")[s, None, None, None, :]
+            log_density = crossover_log_density(*shared, session_sd, sigma[s, None, None, None, None])
         else:
-            log_density = series_log_density(
-                np,
-                series,
-                asymptote,
-                np.zeros_like(asymptote) + start,
-                rate,
-                sd["a"][s, None],
-                sd["b"][s, None],
-                sigma[s, None, None, None],
-            )
+            log_density = series_log_density(*shared, sigma[s, None, None, None])
         out[s] = logsumexp(log_density + log_w, axis=1).sum(axis=-1)
     return out
 
