@@ -6,7 +6,7 @@ SNAKEMAKE_ARGS ?=
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 STYLED := src workflow/scripts workflow/notebooks tests tools
 
-.PHONY: setup run power calibration multiverse multiverse-null test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
+.PHONY: setup run power power-designs calibration multiverse multiverse-null test test-unit lint benchmark benchmark-lmm benchmark-bayes benchmark-bayes-gate benchmark-cluster brms-parity
 setup:
 	bash tools/setup/env.sh
 
@@ -16,6 +16,11 @@ run: setup
 # The power analysis of the default design (config/power.yaml; README, "Power"): about 46 min on 2 cores.
 power: setup
 	.venv/bin/snakemake power --cores $(CORES) --configfile config/power.yaml $(SNAKEMAKE_ARGS)
+
+# The designs compared (config/power_designs.yaml; README, "Between participants or crossover?"): the
+# participants a between-participant study and a crossover need; about 40 min on 2 cores.
+power-designs: setup
+	.venv/bin/snakemake power --cores $(CORES) --configfile config/power_designs.yaml $(SNAKEMAKE_ARGS)
 
 # Simulation-based calibration of the asymptotic model (config/calibration.yaml; docs/reproduce.md, "Calibration").
 calibration: setup

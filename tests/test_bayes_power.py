@@ -73,11 +73,58 @@ def _contrast_rows() -> pd.DataFrame:
     """Two studies x two drugs: the first's amisulpride HDI excludes 0 and LOPO favours drug effects; the second
     has no detection and its fits missed the gate."""
     rows = [
-        (-0.09, None, 0, 11, "amisulpride", -0.09, -0.1, -0.15, -0.05, True, True, 10.0, 8.0, 0.88, 1.0, 900, 0, True),
-        (-0.09, None, 0, 11, "naltrexone", -0.09, -0.03, -0.09, 0.02, False, True, 10.0, 8.0, 0.88, 1.0, 900, 0, True),
         (
-            -0.09,
+            "between",
             None,
+            130,
+            130,
+            -0.09,
+            0,
+            11,
+            "amisulpride",
+            -0.09,
+            -0.1,
+            -0.15,
+            -0.05,
+            True,
+            True,
+            10.0,
+            8.0,
+            0.88,
+            1.0,
+            900,
+            0,
+            True,
+        ),
+        (
+            "between",
+            None,
+            130,
+            130,
+            -0.09,
+            0,
+            11,
+            "naltrexone",
+            -0.09,
+            -0.03,
+            -0.09,
+            0.02,
+            False,
+            True,
+            10.0,
+            8.0,
+            0.88,
+            1.0,
+            900,
+            0,
+            True,
+        ),
+        (
+            "between",
+            None,
+            130,
+            130,
+            -0.09,
             1,
             12,
             "amisulpride",
@@ -95,9 +142,31 @@ def _contrast_rows() -> pd.DataFrame:
             2,
             False,
         ),
-        (-0.09, None, 1, 12, "naltrexone", -0.09, -0.02, -0.08, 0.04, False, True, 5.0, 6.0, 0.27, 1.02, 300, 2, False),
+        (
+            "between",
+            None,
+            130,
+            130,
+            -0.09,
+            1,
+            12,
+            "naltrexone",
+            -0.09,
+            -0.02,
+            -0.08,
+            0.04,
+            False,
+            True,
+            5.0,
+            6.0,
+            0.27,
+            1.02,
+            300,
+            2,
+            False,
+        ),
     ]
-    return pd.DataFrame(rows, columns=bayes_power.STUDY_CONTRAST_COLUMNS).astype({"participants_per_group": "Int64"})
+    return studies.typed(pd.DataFrame(rows, columns=bayes_power.STUDY_CONTRAST_COLUMNS))
 
 
 def test_the_rules_decide_per_study_and_the_table_counts_fits_that_missed_the_gate() -> None:
@@ -105,10 +174,12 @@ def test_the_rules_decide_per_study_and_the_table_counts_fits_that_missed_the_ga
     decided = decisions.set_index(["rule", "replicate"])["detected"]
     assert decided[("bayes_contrast_hdi", 0)] and not decided[("bayes_contrast_hdi", 1)]  # either drug's HDI
     assert decided[("bayes_lopo_weight", 0)] and not decided[("bayes_lopo_weight", 1)]
-    lmm = pd.DataFrame(
-        [(-0.09, None, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
-        columns=lmm_rules.REPLICATE_COLUMNS,
-    ).astype({"participants_per_group": "Int64"})
+    lmm = studies.typed(
+        pd.DataFrame(
+            [("between", None, 130, 130, -0.09, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
+            columns=lmm_rules.REPLICATE_COLUMNS,
+        )
+    )
     replicates = summary.all_replicates(lmm, decisions)
     assert list(replicates.columns) == summary.ALL_REPLICATE_COLUMNS and len(replicates) == 6
     table = summary.power_table(replicates).set_index("rule")
@@ -125,16 +196,26 @@ def test_coverage_counts_the_planted_contrasts_inside_their_intervals() -> None:
 
 def test_the_methods_paragraph_reports_coverage_mean_error_and_the_gate() -> None:
     contrasts = _contrast_rows()
-    lmm = pd.DataFrame(
-        [(-0.09, None, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
-        columns=lmm_rules.REPLICATE_COLUMNS,
-    ).astype({"participants_per_group": "Int64"})
+    lmm = studies.typed(
+        pd.DataFrame(
+            [("between", None, 130, 130, -0.09, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
+            columns=lmm_rules.REPLICATE_COLUMNS,
+        )
+    )
 
     def paragraph(rows: pd.DataFrame) -> str:
         table = summary.power_table(summary.all_replicates(lmm, bayes_power.rule_decisions(rows)))
         detectable = summary.smallest_detectable(table, 0.8)
         return summary.methods_paragraph(
-            STUDY, SIMULATION, POWER, SPECS, 0.95, GATE, table, detectable, bayes_power.coverage_table(rows)
+            STUDY,
+            SIMULATION,
+            POWER,
+            {"between": SPECS},
+            0.95,
+            GATE,
+            table,
+            detectable,
+            bayes_power.coverage_table(rows),
         )
 
     text = paragraph(contrasts)

@@ -3,6 +3,7 @@ effect (unit), and a tiny grid through `snakemake power` (workflow)."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -21,14 +22,14 @@ from mimicry.simulate.participants import planted_conditions
 def test_the_grid_is_every_effect_at_every_group_size_in_batches() -> None:
     overlay = {"effects": [0.0, -0.05], "participants_per_group": [20, 40], "replicates": 5, "batch": 2}
     settings = PowerSettings.from_config(merge(DEFAULT["power"], overlay))
-    cells = planning.grid(settings)
+    cells = planning.grid(settings, STUDY)
     assert [(c.effect, c.participants_per_group) for c in cells] == [(0.0, 20), (-0.05, 20), (0.0, 40), (-0.05, 40)]
-    batches = planning.batches(settings)
+    batches = planning.batches(settings, STUDY)
     assert len(batches) == 4 * 3 and [b.replicates for b in batches[:3]] == [(0, 1), (2, 3), (4,)]
     assert len({b.path for b in batches}) == len(batches)
     assert batches[0].path == "batches/n20/+0.0000/batch000.parquet"
     assert planning.PowerBatch.from_params(batches[4].as_params(), 1) == batches[4]
-    assert [c.design for c in planning.grid(POWER)][:1] == ["study"]  # the study's own group sizes
+    assert [c.folder for c in planning.grid(POWER, STUDY)][:1] == ["study"]  # the study's own group sizes
 
 
 def test_the_effect_is_planted_on_the_target_of_each_drug_group_only() -> None:
@@ -69,13 +70,13 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
     detected = {0.0: 10, -0.03: 40, -0.06: 140, -0.09: 190}  # of 200
     replicates = pd.DataFrame(
         [
-            (effect, None, r, r, "followup_drug_x_time", 0.5, r < detected[effect], 0)
+            ("between", None, 130, 130, effect, r, r, "followup_drug_x_time", 0.5, r < detected[effect], 0)
             for effect in effects
             for r in range(200)
         ],
         columns=lmm_rules.REPLICATE_COLUMNS,
-    ).astype({"participants_per_group": "Int64"})
-    table = summary.power_table(replicates)
+    )
+    table = summary.power_table(studies.typed(replicates))
     assert table["power"].tolist() == [0.95, 0.7, 0.2, 0.05]  # sorted by effect: -0.09 first
     assert np.all(table["ci_low"] < table["power"]) and np.all(table["power"] < table["ci_high"])
     found = summary.smallest_detectable(table, 0.8).iloc[0]
@@ -87,7 +88,7 @@ def test_the_power_table_and_the_smallest_detectable_effect() -> None:
     specs = planning.rule_specs(DEFAULT, STUDY, POWER.target)
     gate = Diagnostics.from_config(DEFAULT["statistics"]["bayes"]["diagnostics"])
     detectable = summary.smallest_detectable(table, 0.8)
-    text = summary.methods_paragraph(STUDY, SIMULATION, POWER, specs, 0.95, gate, table, detectable)
+    text = summary.methods_paragraph(STUDY, SIMULATION, POWER, {"between": specs}, 0.95, gate, table, detectable)
     assert "zygomaticus AngryToHappy" in text and "amisulpride and naltrexone" in text and "200 studies" in text
     # the detectable effect is a size; the text gives it the grid's sign
     assert "detected the largest effect (-0.09) in 95.0%" in text and f"effect of {-found['effect']:.3f}" in text
@@ -100,21 +101,21 @@ def test_the_reports_power_findings_say_each_rules_detectable_effect_and_false_p
     for rule, detected in (("followup_drug_x_time", (10, 100, 170)), ("bayes_contrast_hdi", (3, 20, 30))):
         trials = 200 if rule.startswith("followup") else 50
         rows += [
-            (effect, None, r, r, rule, np.nan, r < hits, 0)
+            ("between", None, 130, 130, effect, r, r, rule, np.nan, r < hits, 0)
             for effect, hits in zip((0.0, -0.045, -0.09), detected, strict=True)
             for r in range(trials)
         ]
-    table = summary.power_table(
-        pd.DataFrame(rows, columns=lmm_rules.REPLICATE_COLUMNS).astype({"participants_per_group": "Int64"})
-    )
+    table = summary.power_table(studies.typed(pd.DataFrame(rows, columns=lmm_rules.REPLICATE_COLUMNS)))
     detectable = summary.smallest_detectable(table, 0.8)
     coverage = pd.DataFrame({"effect": [0.0, -0.09], "contrasts": [100, 100], "covered": [96, 92]})
     coverage["coverage"] = coverage["covered"] / coverage["contrasts"]
     said = findings.power_findings(table, detectable, coverage, planning.RULE_LABELS, 0.95)
     reached = detectable.set_index("rule").loc["followup_drug_x_time", "effect"]
-    assert said[0].startswith("follow-up LMM: drug x time, the study's group sizes: reaches 80% power at an effect")
+    assert said[0].startswith(
+        "follow-up LMM: drug x time, the study's group sizes (130 participants): reaches 80% power at an effect"
+    )
     assert f"at an effect of {-reached:.3f}" in said[0] and "with no effect it detects 5.0% [" in said[0]
-    assert said[1].startswith("Bayesian contrast: HDI excludes 0, the study's group sizes: does not reach 80%")
+    assert said[1].startswith("Bayesian contrast: HDI excludes 0, the study's group sizes (130 participants): does not")
     assert "(at -0.09: 60% [" in said[1] and "with no effect it detects 6.0% [" in said[1]
     assert "of 50 studies" in said[1]
     assert said[2] == (
@@ -144,31 +145,42 @@ def test_the_rules_fit_participant_means_without_by_face_terms() -> None:
 
 
 def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run: Path, tmp_path: Path) -> None:
-    """Two effects x one group size x three replicates in batches of two (the Bayesian rules: two, short chains)
-    on a finished run with `report.power: true`: the tables, the smallest detectable effect, the coverage, the
-    figure, and the report's Power section. A run killed before its last batches resumes with those batches
-    alone, which come out the same (each batch is deterministic from its replicates' seeds)."""
+    """Two effects x two designs (12 per group, a crossover of 6) x three replicates in batches of two (the
+    Bayesian rules: two, short chains) on a finished run with `report.power: true`: the tables, the smallest
+    detectable effect, the participants each design needs, the coverage, the figures, and the report's Power
+    section. A run killed before its last batches resumes with those batches alone, which come out the same (each
+    batch is deterministic from its replicates' seeds)."""
     project = tmp_path / "project"
     shutil.copytree(test_run, project, symlinks=True, ignore=shutil.ignore_patterns("conda", "singularity"))
     overlay = lay_scenario(project, "tiny_power")
     run_snakemake(project, "--cores", "2", "--configfile", overlay)
     table = pd.read_csv(project / "results/power/power.tsv", sep="\t")
     assert set(table["rule"]) == set(LMM_RULES) | set(BAYES_RULES) and set(table["effect"]) == {0.0, -0.2}
+    assert table.groupby("design")["participants"].unique().map(list).to_dict() == {"between": [36], "within": [6]}
+    assert set(table[table["design"] == "within"]["sessions"]) == {18}
     assert set(table["replicates"]) == {3, 2} and set(table[table["rule"].isin(BAYES_RULES)]["replicates"]) == {2}
-    strong = table[table["effect"] == -0.2]["power"]
-    assert (strong >= table[table["effect"] == 0.0]["power"].to_numpy()).all()  # the same studies, plus an effect
+    strong = table[table["effect"] == -0.2].set_index(["design", "rule"])["power"]
+    null = table[table["effect"] == 0.0].set_index(["design", "rule"])["power"]
+    assert (strong >= null).all()  # the same studies, plus an effect
     contrasts = pd.read_parquet(project / "results/power/contrasts.parquet")
-    assert len(contrasts) == 2 * 2 * 2 and set(contrasts["drug"]) == {"amisulpride", "naltrexone"}
+    assert len(contrasts) == 2 * 2 * 2 * 2 and set(contrasts["drug"]) == {"amisulpride", "naltrexone"}
     assert (contrasts["planted"] == contrasts["effect"]).all() and contrasts["hdi_low"].lt(contrasts["hdi_high"]).all()
     coverage = pd.read_csv(project / "results/power/coverage.tsv", sep="\t")
-    assert coverage["contrasts"].tolist() == [4, 4]
-    for name in ("detectable.tsv", "power.pdf", "power.png", "replicates.parquet", "methods.md"):
+    assert coverage["contrasts"].tolist() == [4, 4, 4, 4]
+    needed = pd.read_csv(project / "results/power/needed.tsv", sep="\t")
+    assert set(needed["design"]) == {"between", "within"} and set(needed["effect"]) == {-0.2}
+    for name in ("detectable.tsv", "power.pdf", "power.png", "designs.pdf", "designs.png", "replicates.parquet"):
         assert (project / "results/power" / name).stat().st_size > 0
-    assert "HDI covered the planted contrast" in (project / "results/power/methods.md").read_text()
+    methods = (project / "results/power/methods.md").read_text()
+    assert "HDI covered the planted contrast" in methods and "a crossover of 6 participants (18 sessions)" in methods
+    assert "Participants needed per design:" in methods and "(0 + time | participant:session)" in methods
     findings = pd.read_csv(project / "results/report/findings.tsv", sep="\t")
     said = findings.loc[findings["topic"] == "Power", "statement"].tolist()
-    assert len(said) == len(LMM_RULES) + len(BAYES_RULES) + 1 and "12 per group" in said[0]
-    assert "Power and sensitivity" in (project / "results/study_report.html").read_text()
+    rules = len(LMM_RULES) + len(BAYES_RULES)
+    assert len(said) == 2 * rules + 1 + rules and "12 per group" in said[0]
+    assert sum(s.startswith("Participants needed") for s in said) == rules
+    report = (project / "results/study_report.html").read_text()
+    assert "Power and sensitivity" in report and "Participants each design needs" in report
 
     batch = project / "results/power/batches/n12/-0.2000/batch001.parquet"
     bayes_batch = project / "results/power/bayes/n12/-0.2000/batch000.parquet"
@@ -182,14 +194,15 @@ def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run:
 
 
 def test_what_keeps_the_power_analysis_from_running_is_said_before_any_job() -> None:
-    stimuli, target = DEFAULT["study"]["stimuli"], POWER.target
-    assert planning.check_power(DEFAULT, STUDY, target, stimuli) == []
-    assert "study.stimuli is not set" in planning.check_power(DEFAULT, STUDY, target, None)[0]
-    wrong = PowerTarget("frontalis", "AngryToHappy", "a", ("ketamine",))
+    stimuli = DEFAULT["study"]["stimuli"]
+    assert planning.check_power(DEFAULT, STUDY, POWER, stimuli) == []
+    assert "study.stimuli is not set" in planning.check_power(DEFAULT, STUDY, POWER, None)[0]
+    wrong = dataclasses.replace(POWER, target=PowerTarget("frontalis", "AngryToHappy", "a", ("ketamine",)))
     problems = planning.check_power(DEFAULT, STUDY, wrong, stimuli)
     assert any("power.target.muscle 'frontalis'" in p for p in problems)
     assert any("['ketamine'] are not study groups" in p for p in problems)
     no_time = merge(DEFAULT, {"statistics": {"followup": {"formula": "log_emg ~ drug + (1 | participant)"}}})
-    assert planning.check_power(no_time, STUDY, target, stimuli) == [
-        "power rule followup_drug_x_time: the followup formula 'log_emg ~ drug + (1 | participant)' has no time"
+    assert planning.check_power(no_time, STUDY, POWER, stimuli) == [
+        "power rule followup_drug_x_time (between): the followup formula 'log_emg ~ drug + (1 | participant)' has "
+        "no time"
     ]

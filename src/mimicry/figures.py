@@ -5,7 +5,7 @@ state."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -292,26 +292,39 @@ def figure3(
     return figure
 
 
-def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str]) -> Figure:
-    """Power against the size of the planted effect, one panel per decision rule (``labels``: rule -> title), one
-    line per group size with its 95% intervals; the target power marked, the study's own groups in black. Two
-    panels a row."""
+def _rule_panels(labels: dict[str, str]) -> tuple[Figure, Any, list[Any]]:
+    """A figure with one panel per decision rule, two a row; the grid and the used panels."""
     columns = min(2, len(labels))
     rows = -(-len(labels) // columns)
     figure = Figure(figsize=(4.5 * columns, 3.4 * rows), layout="constrained")
     grid = figure.subplots(rows, columns, sharey=True, squeeze=False)
     for unused in grid.flat[len(labels) :]:
         unused.set_visible(False)
-    axes = grid.flat[: len(labels)]
-    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]
+    return figure, grid, list(grid.flat[: len(labels)])
+
+
+def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str]) -> Figure:
+    """Power against the size of the planted effect, one panel per decision rule (``labels``: rule -> title), one
+    line per design and size with its 95% intervals (a crossover's dashed); the target power marked, the study's
+    own groups in black. Two panels a row."""
+    figure, grid, axes = _rule_panels(labels)
+    colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:cyan"]
+    keys = ["design", "participants", "participants_per_group"]
     for ax, (rule, title) in zip(axes, labels.items(), strict=True):
-        by_size = table[table["rule"] == rule].groupby("participants_per_group", dropna=False, sort=True)
-        for k, (size, cells) in enumerate(by_size):
+        by_size = table[table["rule"] == rule].groupby(keys, dropna=False, sort=True)
+        for k, ((design, participants, size), cells) in enumerate(by_size):
             cells = cells.assign(magnitude=cells["effect"].abs()).sort_values("magnitude")
-            own = pd.isna(size)
+            own = design == "between" and pd.isna(size)
             colour = "black" if own else colours[k % len(colours)]
-            label = "the study's groups" if own else f"{int(size)} per group"
-            ax.plot(cells["magnitude"], cells["power"], "o-", color=colour, lw=2.0 if own else 1.2, label=label)
+            label = (
+                f"crossover, {participants} participants"
+                if design == "within"
+                else "the study's groups"
+                if own
+                else f"{int(size)} per group"
+            )
+            style = "o--" if design == "within" else "o-"
+            ax.plot(cells["magnitude"], cells["power"], style, color=colour, lw=2.0 if own else 1.2, label=label)
             ax.fill_between(cells["magnitude"], cells["ci_low"], cells["ci_high"], color=colour, alpha=0.15, lw=0)
         ax.axhline(target_power, color="0.4", ls="--", lw=0.8)
         ax.set_title(title, fontsize=9)
@@ -320,4 +333,37 @@ def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str
     for ax in grid[:, 0]:
         ax.set_ylabel("power (share of studies detecting it)")
     axes[-1].legend(fontsize=8, loc="lower right")
+    return figure
+
+
+def designs_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str]) -> Figure:
+    """The designs compared: power against the number of participants, one panel per decision rule, one line per
+    design (between participants solid, crossover dashed) and planted effect (colour), with 95% intervals; the
+    target power marked."""
+    figure, grid, axes = _rule_panels(labels)
+    effects = sorted(table["effect"].unique(), key=abs)
+    palette = ["0.5", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
+    colours = {effect: palette[k % len(palette)] for k, effect in enumerate(effects)}
+    for ax, (rule, title) in zip(axes, labels.items(), strict=True):
+        for (design, effect), cells in table[table["rule"] == rule].groupby(["design", "effect"], sort=True):
+            cells = cells.sort_values("participants")
+            words = "crossover" if design == "within" else "between"
+            ax.plot(
+                cells["participants"],
+                cells["power"],
+                "o--" if design == "within" else "o-",
+                color=colours[effect],
+                lw=1.2,
+                label=f"{words}, effect {effect:g}",
+            )
+            ax.fill_between(
+                cells["participants"], cells["ci_low"], cells["ci_high"], color=colours[effect], alpha=0.1, lw=0
+            )
+        ax.axhline(target_power, color="0.4", ls="--", lw=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("participants")
+        ax.set_ylim(0, 1)
+    for ax in grid[:, 0]:
+        ax.set_ylabel("power (share of studies detecting it)")
+    axes[-1].legend(fontsize=7, loc="lower right")
     return figure

@@ -10,6 +10,8 @@ import pandas as pd
 
 from mimicry.apa import format_f, format_p
 from mimicry.bayes_specs import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
+from mimicry.power.planning import design_phrase
+from mimicry.power.summary import needed_sentences
 
 FINDING_COLUMNS = ["topic", "statement"]
 WEIGHT_LABELS = {
@@ -192,33 +194,38 @@ def bayes_findings(
 
 
 def power_findings(
-    table: pd.DataFrame, detectable: pd.DataFrame, coverage: pd.DataFrame, labels: Mapping[str, str], hdi_prob: float
+    table: pd.DataFrame,
+    detectable: pd.DataFrame,
+    coverage: pd.DataFrame,
+    labels: Mapping[str, str],
+    hdi_prob: float,
+    needed: pd.DataFrame | None = None,
 ) -> list[str]:
-    """From the power analysis's tables: per decision rule and design, the smallest effect it detects with the
-    target power (or its power at the largest effect simulated) and its false-positive rate; the Bayesian
-    intervals' coverage of the planted contrast (``labels``: rule -> name)."""
+    """From the power analysis's tables: per decision rule, design and size, the smallest effect it detects with
+    the target power (or its power at the largest effect simulated) and its false-positive rate; the Bayesian
+    intervals' coverage of the planted contrast; with designs compared (``needed``), the participants each needs
+    (``labels``: rule -> name)."""
     statements = []
     order = {rule: k for k, rule in enumerate(labels)}
-    for row in detectable.sort_values("rule", key=lambda rules: rules.map(order)).itertuples():
-        cells = table[(table["rule"] == row.rule)]
-        cells = cells[
-            cells["participants_per_group"].isna()
-            if pd.isna(row.participants_per_group)
-            else (cells["participants_per_group"] == row.participants_per_group)
+    for row in detectable.sort_values("rule", key=lambda rules: rules.map(order), kind="stable").itertuples():
+        size = row.participants_per_group
+        same = table["participants_per_group"].isna() if pd.isna(size) else table["participants_per_group"] == size
+        cells = table[
+            (table["rule"] == row.rule)
+            & same
+            & (table["design"] == row.design)
+            & (table["participants"] == row.participants)
         ]
-        design = (
-            "the study's group sizes"
-            if pd.isna(row.participants_per_group)
-            else (f"{int(row.participants_per_group)} per group")
-        )
+        design = design_phrase(row.design, size, row.participants, row.sessions)
         largest = cells.loc[cells["effect"].abs().idxmax()]
         # the detectable effects are sizes: given the sign of the grid's effects
         effect, low, high = (
             math.copysign(size, largest["effect"]) for size in (row.effect, row.effect_low, row.effect_high)
         )
+        bounds = [f"{bound:.3f}" if pd.notna(bound) else "beyond the grid" for bound in (low, high)]
         reach = (
             f"reaches {row.target_power:.0%} power at an effect of {effect:.3f} (from the power intervals: "
-            f"{low:.3f} to {high:.3f})"
+            f"{bounds[0]} to {bounds[1]})"
             if pd.notna(row.effect)
             else f"does not reach {row.target_power:.0%} power within the effects simulated (at "
             f"{largest['effect']:g}: {largest['power']:.0%} [{largest['ci_low']:.0%}, {largest['ci_high']:.0%}])"
@@ -237,6 +244,8 @@ def power_findings(
             f"The Bayesian {hdi_prob:.0%} HDI covered the planted drug contrast in {covered / total:.1%} of {total} "
             f"simulated contrasts ({coverage['coverage'].min():.0%} to {coverage['coverage'].max():.0%} per effect)."
         )
+    if needed is not None:
+        statements += [f"Participants needed: {sentence}" for sentence in needed_sentences(needed, labels)]
     return statements
 
 

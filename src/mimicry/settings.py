@@ -343,13 +343,27 @@ class PowerBayesSettings:
 
 
 @dataclass(frozen=True)
+class PowerWithinSettings:
+    """The crossover design of the power grid (``power.within``): its sizes, and its LMM rules' formulas when the
+    study itself is a between-participant one."""
+
+    #: participants to simulate, each recorded once per drug; empty: ``simulation.crossover.participants``
+    participants: tuple[int, ...]
+    #: ``emg``, ``followup``: the crossover's formulas (a crossover study's own are in ``statistics``)
+    formulas: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class PowerSettings:
     """The power analysis's grid and decision threshold (``power``)."""
 
     target: PowerTarget
     effects: tuple[float, ...]
+    #: the designs compared (``between``, ``within``); empty: the study's own
+    designs: tuple[str, ...]
     #: group sizes to simulate; empty: the simulated study's own
     participants_per_group: tuple[int, ...]
+    within: PowerWithinSettings
     replicates: int
     batch: int
     seed: int
@@ -364,7 +378,11 @@ class PowerSettings:
                 **power,
                 "target": PowerTarget.from_config(power["target"]),
                 "effects": tuple(float(effect) for effect in power["effects"]),
+                "designs": tuple(power["designs"]),
                 "participants_per_group": tuple(power["participants_per_group"]),
+                "within": PowerWithinSettings(
+                    tuple(power["within"]["participants"]), dict(power["within"]["formulas"])
+                ),
                 "bayes": PowerBayesSettings(**power["bayes"]),
             }
         )

@@ -3,11 +3,12 @@
 Usage: .venv/bin/python tools/benchmarks/fastpath.py [--seeds N] [--configfile F] [--p-values]
 (after a run of the simulated study, `make run` or `snakemake --configfile F`). Draws the run's simulated
 participants' trial x window values N times through the fast path and prints, per muscle x emotion x window, the
-raw path's mean, SD and between-participant SD of the kept values beside the fast path's (averaged over the
-seeds), their ratios, the rejected share, whether every ratio is within 10%, and the between-participant
-variance's ratio and where the raw path's lies among the fast draws'. With ``--p-values``: the power
-analysis's LMM rules fitted to the raw path's table and to each fast draw (the same participants and planted
-effects, other trial noise): the raw p-value beside the fast draws' median and range, and its rank among them.
+raw path's mean, SD and between-recording SD (participants; a crossover's participant x session) of the kept
+values beside the fast path's (averaged over the seeds), their ratios, the rejected share, whether every ratio is
+within 10%, and the between-recording variance's ratio and where the raw path's lies among the fast draws'. With
+``--p-values``: the power analysis's LMM rules fitted to the raw path's table and to each fast draw (the same
+participants and planted effects, other trial noise): the raw p-value beside the fast draws' median and range,
+and its rank among them.
 """
 
 from __future__ import annotations

@@ -21,7 +21,13 @@ from mimicry.errors import DatasetError, InputError
 from mimicry.inputs import SIMULATED_ROOT, resolve_inputs
 from mimicry.lmm_specs import check_specs, lmm_specs
 from mimicry.bayes_specs import NESTED_MODELS, asymptotic_skipped, crossover_problems
-from mimicry.power.planning import RULE_LABELS as POWER_RULES, batches as power_batches, check_power
+from mimicry.power.planning import (
+    RULE_LABELS as POWER_RULES,
+    batch_config as power_batch_config,
+    batches as power_batches,
+    check_power,
+    designs as power_designs,
+)
 from mimicry.plumbing.scheduling import (
     PRIORITY_BAYES,
     bayes_threads,
@@ -73,7 +79,7 @@ SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
 STIMULI_TABLE, RESPONSE_TIMES = INPUTS.stimuli_table, INPUTS.response_times
 # what keeps `snakemake power` from running here (it alone fails on them: a plain run does not need it)
 POWER_SETTINGS = PowerSettings.from_config(config["power"])
-POWER_PROBLEMS = check_power(config, STUDY, POWER_SETTINGS.target, STIMULI_TABLE)
+POWER_PROBLEMS = check_power(config, STUDY, POWER_SETTINGS, STIMULI_TABLE)
 if config["report"]["power"] and POWER_PROBLEMS:
     raise WorkflowError(
         "Invalid config: report.power is true (the report shows the power analysis), but the power analysis cannot "
@@ -258,6 +264,8 @@ def notebook_inputs(wildcards=None):
             "power_detectable": summary.detectable,
             "power_coverage": summary.coverage,
             "power_figure": summary.figure_png,
+            "power_needed": summary.needed,
+            "power_designs_figure": summary.designs_png,
             "power_methods": summary.methods,
         }
     if config["report"]["multiverse"]:

@@ -1,31 +1,22 @@
-# The power analysis (`snakemake power`; not part of a plain run): many simulated studies per planted drug effect
-# and group size, the paper's frequentist and Bayesian decision rules applied to each (mimicry.power,
+# The power analysis (`snakemake power`; not part of a plain run): many simulated studies per design, size and
+# planted drug effect, the paper's frequentist and Bayesian decision rules applied to each (mimicry.power,
 # mimicry.power.bayes_rules).
 POWER = "results/power"
-POWER_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS)}
-POWER_BAYES_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS, "bayes")}
-POWER_STUDY = {  # what every job of the grid reads from the config: a change elsewhere does not rerun it
-    "study": config["study"],
-    "simulation": config["simulation"],
-    "preprocessing": {"emg": config["preprocessing"]["emg"]},
-}
-LMM_KEYS = ("emg", "followup", "trend_df", "contrasts")  # statistics keys the LMM rules read
-BAYES_KEYS = ("priors", "b_intercept", "target_accept", "hdi_prob", "diagnostics")  # ... and the Bayesian ones
-POWER_CONFIG = {  # the LMM rules' batches
-    **POWER_STUDY,
-    "statistics": {key: config["statistics"][key] for key in LMM_KEYS},
-    "power": {key: value for key, value in config["power"].items() if key != "bayes"},
-}
-POWER_BAYES_CONFIG = {  # the Bayesian rules' batches
-    **POWER_STUDY,
-    "statistics": {"bayes": {key: config["statistics"]["bayes"][key] for key in BAYES_KEYS}},
-    "power": {key: config["power"][key] for key in ("target", "seed", "bayes")},
-}
-POWER_SUMMARY_CONFIG = {
-    **POWER_CONFIG,
-    "statistics": {**POWER_CONFIG["statistics"], **POWER_BAYES_CONFIG["statistics"]},
-    "power": config["power"],
-}
+POWER_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS, STUDY)}
+POWER_BAYES_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS, STUDY, "bayes")}
+
+
+def power_batch_params(batches, rules):
+    """A batch job's params: what it reads from the config (its design's), and its cell and replicates."""
+
+    def params(wildcards, output):
+        batch = batches[os.path.relpath(output[0], POWER)]
+        return {
+            "config": power_batch_config(config, STUDY, batch.cell.design, rules),
+            "batch": batch.as_params(),
+        }
+
+    return params
 
 
 rule power_batch:
@@ -46,8 +37,7 @@ rule power_batch:
         mem_mb=1500,
         runtime=30,
     params:
-        config=POWER_CONFIG,
-        batch=lambda wildcards, output: POWER_BATCHES[os.path.relpath(output[0], POWER)].as_params(),
+        job=power_batch_params(POWER_BATCHES, "lmm"),
     script:
         "../scripts/power_batch.py"
 
@@ -72,14 +62,14 @@ rule power_bayes_batch:
         mem_mb=2000,
         runtime=30,
     params:
-        config=POWER_BAYES_CONFIG,
-        batch=lambda wildcards, output: POWER_BAYES_BATCHES[os.path.relpath(output[0], POWER)].as_params(),
+        job=power_batch_params(POWER_BAYES_BATCHES, "bayes"),
     script:
         "../scripts/power_bayes_batch.py"
 
 
 rule power_summary:
-    """Power per effect, group size and rule with its interval; the smallest detectable effect; the figure."""
+    """Power per design, size, effect and rule with its interval; the smallest detectable effect; the participants
+    each design needs; the figures."""
     input:
         batches=[f"{POWER}/{path}" for path in POWER_BATCHES],
         bayes=[f"{POWER}/{path}" for path in POWER_BAYES_BATCHES],
@@ -90,8 +80,11 @@ rule power_summary:
         coverage=f"{POWER}/coverage.tsv",
         power=report(f"{POWER}/power.tsv", caption="../report/power.rst", category="6 Power"),
         detectable=f"{POWER}/detectable.tsv",
+        needed=f"{POWER}/needed.tsv",
         figure_pdf=f"{POWER}/power.pdf",
         figure_png=report(f"{POWER}/power.png", caption="../report/power.rst", category="6 Power"),
+        designs_pdf=f"{POWER}/designs.pdf",
+        designs_png=f"{POWER}/designs.png",
         methods=f"{POWER}/methods.md",
     log:
         "results/logs/power/summary.log",
@@ -105,6 +98,7 @@ rule power_summary:
         runtime=5,
     params:
         target_power=config["power"]["target_power"],
-        config=POWER_SUMMARY_CONFIG,
+        designs=power_designs(POWER_SETTINGS, STUDY),
+        config=power_batch_config(config, STUDY, "between", "summary"),
     script:
         "../scripts/power_summary.py"

@@ -9,8 +9,8 @@ from mimicry.rsession import call_in_fresh_r
 from mimicry.settings import PowerTarget
 
 with job_log(snakemake.log[0], "power_batch") as log:
-    config = snakemake.params.config
-    batch = PowerBatch.from_params(snakemake.params.batch)
+    config = snakemake.params.job["config"]
+    batch = PowerBatch.from_params(snakemake.params.job["batch"])
     log.info("%s", batch.description)
     template = StudyTemplate.from_sections(
         config["study"], config["simulation"], config["preprocessing"]["emg"], snakemake.input.stimuli

@@ -8,9 +8,9 @@ from mimicry.power.studies import StudyTemplate
 from mimicry.settings import Diagnostics, PowerBayesSettings, PowerTarget, Priors
 
 with job_log(snakemake.log[0], "power_bayes_batch") as log:
-    config = snakemake.params.config
+    config = snakemake.params.job["config"]
     power, bayes = config["power"], config["statistics"]["bayes"]
-    batch = PowerBatch.from_params(snakemake.params.batch, rules="bayes")
+    batch = PowerBatch.from_params(snakemake.params.job["batch"], rules="bayes")
     log.info("%s", batch.description)
     sampling = RuleSampling(
         PowerBayesSettings(**power["bayes"]),

@@ -1,13 +1,20 @@
-"""Power per planted effect, group size and decision rule with its interval, the smallest detectable effect per
-rule, the Bayesian intervals' coverage, the power figure and the methods paragraph."""
+"""Power per design, size, planted effect and decision rule with its interval, the smallest detectable effect per
+rule, the participants each design needs, the Bayesian intervals' coverage, the figures and the methods
+paragraph."""
 
 import pandas as pd
 
-from mimicry.figures import power_figure
+from mimicry.figures import designs_figure, power_figure
 from mimicry.joblog import job_log
 from mimicry.power.bayes_rules import STUDY_CONTRAST_COLUMNS, coverage_table, rule_decisions
-from mimicry.power.planning import RULE_LABELS, rule_specs
-from mimicry.power.summary import all_replicates, methods_paragraph, power_table, smallest_detectable
+from mimicry.power.planning import RULE_LABELS, design_config, rule_specs
+from mimicry.power.summary import (
+    all_replicates,
+    methods_paragraph,
+    participants_needed,
+    power_table,
+    smallest_detectable,
+)
 from mimicry.qc import save
 from mimicry.settings import Diagnostics, PowerSettings, SimulationSettings
 from mimicry.study import Study
@@ -23,28 +30,36 @@ with job_log(snakemake.log[0], "power_summary") as log:
     table.to_csv(snakemake.output.power, sep="\t", index=False)
     detectable = smallest_detectable(table, snakemake.params.target_power)
     detectable.to_csv(snakemake.output.detectable, sep="\t", index=False)
+    needed = participants_needed(table, snakemake.params.target_power)
+    needed.to_csv(snakemake.output.needed, sep="\t", index=False)
     coverage = coverage_table(contrasts)
     coverage.to_csv(snakemake.output.coverage, sep="\t", index=False)
     log.info(
-        "power:\n%s\nsmallest detectable:\n%s\ncoverage:\n%s",
+        "power:\n%s\nsmallest detectable:\n%s\nparticipants needed:\n%s\ncoverage:\n%s",
         table.to_string(),
         detectable.to_string(),
+        needed.to_string(),
         coverage.to_string(),
     )
     with open(snakemake.output.methods, "w") as methods:
         config = snakemake.params.config
         study, power = Study.from_config(config["study"]), PowerSettings.from_config(config["power"])
         bayes = config["statistics"]["bayes"]
+        specs = {}
+        for design in snakemake.params.designs:
+            design_of = design_config(config, study, design)
+            specs[design] = rule_specs(design_of, Study.from_config(design_of["study"]), power.target)
         paragraph = methods_paragraph(
             study,
             SimulationSettings.from_config(config["simulation"]),
             power,
-            rule_specs(config, study, power.target),
+            specs,
             bayes["hdi_prob"],
             Diagnostics.from_config(bayes["diagnostics"]),
             table,
             detectable,
             coverage,
+            needed,
         )
         methods.write(paragraph + "\n")
     labels = {rule: label for rule, label in RULE_LABELS.items() if rule in set(table["rule"])}
@@ -52,4 +67,9 @@ with job_log(snakemake.log[0], "power_summary") as log:
         power_figure(table, snakemake.params.target_power, labels),
         snakemake.output.figure_pdf,
         snakemake.output.figure_png,
+    )
+    save(
+        designs_figure(table, snakemake.params.target_power, labels),
+        snakemake.output.designs_pdf,
+        snakemake.output.designs_png,
     )

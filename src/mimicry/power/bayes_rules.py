@@ -33,7 +33,7 @@ from mimicry.bayes.marginal import Series, marginal_model, series_data, with_rec
 from mimicry.bayes.model import Cells, model_data
 from mimicry.bayes.sampling import _posterior, reproducible_compilation, tidy_posterior
 from mimicry.power.planning import PowerCell, target_groups
-from mimicry.power.studies import StudyTemplate, replicate_studies
+from mimicry.power.studies import DESIGN_COLUMNS, StudyTemplate, design_columns, replicate_studies, typed
 from mimicry.power.summary import clopper_pearson
 from mimicry.settings import Diagnostics, PowerBayesSettings, PowerTarget, Priors
 from mimicry.simulate.participants import planted_conditions
@@ -44,8 +44,8 @@ RULE_MODELS = ("full", "no_drug")
 TARGET_PARAMETERS = {"a": "asymptote", "c": "rate"}
 #: Columns of a Bayesian batch's table: one row per study x target drug.
 STUDY_CONTRAST_COLUMNS = [
+    *DESIGN_COLUMNS,
     "effect",
-    "participants_per_group",
     "replicate",
     "seed",
     "drug",
@@ -79,9 +79,12 @@ class RuleSampling:
     gate: Diagnostics
 
 
-def target_cells(groups: Sequence[str], participants: Sequence[str], target: PowerTarget) -> Cells:
-    """The target muscle x emotion as the model's only cell, over every participant of the study (one without a
-    kept trial there has no data and adds nothing, and every study of a grid cell has the same shape)."""
+def target_cells(
+    groups: Sequence[str], participants: Sequence[str], target: PowerTarget, sessions: Sequence[str] = ()
+) -> Cells:
+    """The target muscle x emotion as the model's only cell, over every participant [x session] of the study (one
+    without a kept trial there has no data and adds nothing, and every study of a grid cell has the same
+    shape)."""
     return Cells(
         list(groups),
         [target.muscle],
@@ -90,17 +93,31 @@ def target_cells(groups: Sequence[str], participants: Sequence[str], target: Pow
         np.empty(0, dtype=int),
         np.empty(0, dtype=int),
         np.empty(0, dtype=int),
+        sorted(sessions),
+        np.empty(0, dtype=int) if sessions else None,
     )
 
 
+def study_cells(windows: pd.DataFrame, groups: Sequence[str], target: PowerTarget) -> Cells:
+    """:func:`target_cells` over a study's participants [and sessions]."""
+    sessions = sorted(windows["session"].astype(str).unique()) if "session" in windows.columns else []
+    return target_cells(groups, sorted(windows["participant"].astype(str).unique()), target, sessions)
+
+
 def target_series(windows: pd.DataFrame, cells: Cells) -> tuple[pd.DataFrame, Series]:
-    """The model data (participant means of kept trials) of the target cell and its series over ``cells``'s
-    participants (one without data there has drug code -1 and a log density of 0)."""
+    """The model data (participant [x session] means of kept trials) of the target cell and its series over
+    ``cells``'s participants [and sessions] (one without data there has drug code -1 and a log density of 0)."""
     in_cell = (windows["muscle"] == cells.muscles[0]) & (windows["emotion"] == cells.emotions[0])
     data = model_data(windows[in_cell], "participant")
     coded = Cells.of(data, cells.drugs, cells.muscles, cells.emotions)
-    participant = pd.Index(cells.participants).get_indexer(data["participant"])
-    return data, Series.of(data, replace(coded, participants=cells.participants, participant=participant))
+    coded = replace(
+        coded,
+        participants=cells.participants,
+        participant=pd.Index(cells.participants).get_indexer(data["participant"]),
+    )
+    if cells.crossover:
+        coded = replace(coded, sessions=cells.sessions, session=pd.Index(cells.sessions).get_indexer(data["session"]))
+    return data, Series.of(data, coded)
 
 
 def planted_contrasts(conditions: pd.DataFrame, target: PowerTarget, reference: str) -> dict[str, float]:
@@ -214,24 +231,19 @@ def run_batch(
     tables = []
     for replicate, replicate_seed, simulation, windows in replicate_studies(template, target, seed, cell, replicates):
         if models is None:
-            cells = target_cells(list(study.groups), sorted(windows["participant"].astype(str).unique()), target)
+            cells = study_cells(windows, list(study.groups), target)
             models = RuleModels(cells, target_series(windows, cells)[1], priors, sampling, target.parameter)
         planted = planted_contrasts(planted_conditions(simulation, study), target, study.reference_group)
         table = study_contrasts(models, windows, study.reference_group, {d: planted[d] for d in drugs}, replicate_seed)
         tables.append(
-            table.assign(
-                effect=cell.effect,
-                participants_per_group=cell.participants_per_group,
-                replicate=replicate,
-                seed=replicate_seed,
-            )
+            table.assign(**design_columns(cell, windows), effect=cell.effect, replicate=replicate, seed=replicate_seed)
         )
-    return pd.concat(tables, ignore_index=True)[STUDY_CONTRAST_COLUMNS].astype({"participants_per_group": "Int64"})
+    return typed(pd.concat(tables, ignore_index=True)[STUDY_CONTRAST_COLUMNS])
 
 
 def rule_decisions(contrasts: pd.DataFrame) -> pd.DataFrame:
     """Per study x Bayesian rule, whether it detected an effect (``contrasts``: the batches' rows)."""
-    keys = ["effect", "participants_per_group", "replicate", "seed"]
+    keys = [*DESIGN_COLUMNS, "effect", "replicate", "seed"]
     studies = contrasts.groupby(keys, dropna=False, sort=True).agg(
         hdi=("excludes_zero", "any"), weight=("weight_lopo_full", "first"), converged=("converged", "all")
     )
@@ -245,11 +257,11 @@ def rule_decisions(contrasts: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage_table(contrasts: pd.DataFrame) -> pd.DataFrame:
-    """Per effect x group size: how many planted contrasts the HDIs covered, the share, its exact interval, and
+    """Per design x size x effect: how many planted contrasts the HDIs covered, the share, its exact interval, and
     the posterior means' mean error (mean - planted: positive where the estimates fall short of a negative
     effect)."""
     grouped = contrasts.assign(error=contrasts["mean"] - contrasts["planted"]).groupby(
-        ["effect", "participants_per_group"], dropna=False, sort=True
+        [*DESIGN_COLUMNS, "effect"], dropna=False, sort=True
     )
     table = grouped.agg(contrasts=("covered", "size"), covered=("covered", "sum")).reset_index()
     table["coverage"] = table["covered"] / table["contrasts"]

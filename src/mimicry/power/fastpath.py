@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mimicry.crossover import sequences
 from mimicry.curve import curve
+from mimicry.gather import SESSION_COLUMNS
 from mimicry.outliers import outlier_reasons
 from mimicry.settings import EmgSettings, SimulationSettings
 from mimicry.simulate.recording import MAINS_HARMONICS
@@ -168,27 +170,35 @@ def window_values(
     seed: Any,
     floor: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Trial x muscle x window values of the participants in ``effects`` (``simulate_participants``'s planted
-    a, b, c per participant x muscle x emotion), in the columns of the preprocessing's window table that the
-    models use (:data:`MODEL_WINDOW_COLUMNS`). ``seed``: anything ``numpy.random.default_rng`` takes; ``floor``:
-    :func:`floor_ratios` (None: no floor, the log gain itself)."""
+    """Trial x muscle x window values of the recordings in ``effects`` (the simulator's planted a, b, c per
+    participant x muscle x emotion, a crossover's per participant x session), in the columns of the
+    preprocessing's window table that the models use (:data:`MODEL_WINDOW_COLUMNS`; a crossover's with each
+    recording's session, period and sequence after ``participant``, as its group tables have them). Each recording
+    is preprocessed alone, as in the raw path: its outlier rules see its own trials. ``seed``: anything
+    ``numpy.random.default_rng`` takes; ``floor``: :func:`floor_ratios`, per participant (None: no floor, the log
+    gain itself)."""
     rng = np.random.default_rng(seed)
-    participants = list(dict.fromkeys(effects["participant"]))
-    trials = trial_table(stimuli, participants, int(simulation.design.repetitions))
-    groups = effects.drop_duplicates("participant").set_index("participant")["group"]
+    crossover = "session" in effects.columns
+    keys = ["participant", "session"] if crossover else ["participant"]
+    effects = effects.assign(recording=effects[keys].astype(str).agg("/".join, axis=1))
+    recordings = effects.drop_duplicates("recording").set_index("recording")
+    trials = trial_table(stimuli, list(recordings.index), int(simulation.design.repetitions)).rename(
+        columns={"participant": "recording"}
+    )
+    trials.insert(0, "participant", recordings.loc[trials["recording"], "participant"].to_numpy())
     intervals = epoch_intervals(emg)
     tonic = np.linalg.cholesky(
         ou_mean_covariance(intervals, float(simulation.tonic_sd), float(simulation.tonic_timescale_s))
     )
     times = np.arange(emg.n_windows, dtype=float)  # the curve's t is window - 1, as the simulator counts it
     n_trials, n_muscles, n_windows = len(trials), len(muscles), emg.n_windows
-    planted = effects.set_index(["participant", "muscle", "emotion"])[["a", "b", "c"]]
+    planted = effects.set_index(["recording", "muscle", "emotion"])[["a", "b", "c"]]
 
     values = np.empty((n_trials, n_muscles, n_windows))
     baseline = np.empty((n_trials, n_muscles))
     peak_factor = np.ones((n_trials, n_muscles))
     for m, muscle in enumerate(muscles):
-        index = pd.MultiIndex.from_arrays([trials["participant"], [muscle] * n_trials, trials["emotion"]])
+        index = pd.MultiIndex.from_arrays([trials["recording"], [muscle] * n_trials, trials["emotion"]])
         a, b, c = (planted.loc[index, name].to_numpy() for name in ("a", "b", "c"))
         weight = rng.normal(1.0, float(simulation.trial_response_sd), n_trials)
         response = weight[:, None] * curve(a[:, None], b[:, None], c[:, None], times[None, :])
@@ -206,7 +216,7 @@ def window_values(
         )
 
     rejected = np.zeros((n_trials, n_muscles), dtype=bool)
-    for _, rows in trials.groupby("participant", sort=False):
+    for _, rows in trials.groupby("recording", sort=False):
         at = rows.index.to_numpy()
         percent, level = 100.0 * np.exp(values[at]), np.exp(baseline[at])
         measures = {"mean": percent.mean(axis=2), "peak": percent.max(axis=2) * peak_factor[at]}
@@ -225,15 +235,26 @@ def window_values(
         }
     )
     table = trials.iloc[long.pop("trial_row")].reset_index(drop=True).join(long)
-    table["group"] = groups.loc[table["participant"]].to_numpy()
-    return table[MODEL_WINDOW_COLUMNS]
+    table["group"] = recordings.loc[table["recording"], "group"].to_numpy()
+    if not crossover:
+        return table[MODEL_WINDOW_COLUMNS]
+    # each recording's session, period and sequence (the participant's drugs in period order)
+    sessions = recordings.reset_index()[["participant", "session", "group", "period"]]
+    order = sequences(sessions)
+    table["session"] = recordings.loc[table["recording"], "session"].astype(str).to_numpy()
+    table["period"] = recordings.loc[table["recording"], "period"].astype("int64").to_numpy()
+    table["sequence"] = order.loc[table["participant"]].to_numpy()
+    columns = ["participant", *SESSION_COLUMNS, *MODEL_WINDOW_COLUMNS[2:]]
+    return table[columns].astype({"session": "string", "group": "string", "sequence": "string"})
 
 
 def window_moments(windows: pd.DataFrame) -> pd.DataFrame:
     """Per muscle x emotion x window, over the kept trials: the mean and SD of the values, and the SD between
-    participants of their means (the quantities the fast path must match the raw path on)."""
+    recordings (participants; a crossover's participant x session) of their means (the quantities the fast path
+    must match the raw path on)."""
     kept = windows[~windows["rejected"].astype(bool)]
     cells = ["muscle", "emotion", "window"]
-    per_participant = kept.groupby(["participant", *cells])["log_emg"].mean().groupby(cells)
+    recording = ["participant", "session"] if "session" in kept.columns else ["participant"]
+    per_participant = kept.groupby([*recording, *cells])["log_emg"].mean().groupby(cells)
     values = kept.groupby(cells)["log_emg"]
     return pd.DataFrame({"mean": values.mean(), "sd": values.std(), "between_sd": per_participant.std()})

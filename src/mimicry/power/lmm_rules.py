@@ -13,16 +13,20 @@ from mimicry.errors import InputError
 from mimicry.lmm import fit_lmm_here, model_data
 from mimicry.lmm_specs import LmmSpec
 from mimicry.power.planning import LMM_RULES, PowerCell
-from mimicry.power.studies import StudyTemplate, replicate_studies
+from mimicry.power.studies import DESIGN_COLUMNS, StudyTemplate, design_columns, replicate_studies, typed
 from mimicry.settings import PowerTarget
 
 #: Columns of a batch's replicate table (the LMM rules).
-REPLICATE_COLUMNS = ["effect", "participants_per_group", "replicate", "seed", "rule", "p", "detected", "warnings"]
+REPLICATE_COLUMNS = [*DESIGN_COLUMNS, "effect", "replicate", "seed", "rule", "p", "detected", "warnings"]
+#: The columns of a study's model data its participant means keep (a crossover's: per session, with its period
+#: and sequence).
+MEAN_KEYS = ("participant", "session", "period", "sequence", "drug", "emotion", "time")
 
 
 def participant_means(data: pd.DataFrame) -> pd.DataFrame:
-    """An LMM's trial rows averaged per participant x drug x emotion x time (the level the power rules fit)."""
-    keys = [c for c in ("participant", "drug", "emotion", "time") if c in data.columns]
+    """An LMM's trial rows averaged per participant [x session] x drug x emotion x time (the level the power rules
+    fit)."""
+    keys = [c for c in MEAN_KEYS if c in data.columns]
     return data.groupby(keys, as_index=False, observed=True)["log_emg"].mean()
 
 
@@ -67,7 +71,10 @@ def run_batch_here(
     each at ``alpha`` (in a fresh R process: ``rsession.call_in_fresh_r``)."""
     rows = []
     for replicate, study_seed, _, windows in replicate_studies(template, target, seed, cell, replicates):
+        design = design_columns(cell, windows)
         for rule, (p, warnings) in decisions(windows, specs).items():
-            rows.append((cell.effect, cell.participants_per_group, replicate, study_seed, rule, p, p < alpha, warnings))
-    table = pd.DataFrame(rows, columns=REPLICATE_COLUMNS)
-    return table.astype({"participants_per_group": "Int64", "detected": bool})
+            rows.append(
+                {**design, "effect": cell.effect, "replicate": replicate, "seed": study_seed, "rule": rule, "p": p}
+                | {"detected": p < alpha, "warnings": warnings}
+            )
+    return typed(pd.DataFrame(rows, columns=REPLICATE_COLUMNS)).astype({"detected": bool})
