@@ -180,17 +180,20 @@ def test_a_tiny_power_grid_runs_end_to_end_into_the_report_and_resumes(test_run:
     assert len(said) == 2 * rules + 1 + rules and "12 per group" in said[0]
     assert sum(s.startswith("Participants needed") for s in said) == rules
     report = (project / "results/study_report.html").read_text()
-    assert "Power and sensitivity" in report and "Participants each design needs" in report
+    assert "Power and sensitivity" in report and "power/needed.tsv" in report and "designs.png" in report
 
-    batch = project / "results/power/batches/n12/-0.2000/batch001.parquet"
-    bayes_batch = project / "results/power/bayes/n12/-0.2000/batch000.parquet"
-    before, bayes_before = pd.read_parquet(batch), pd.read_parquet(bayes_batch)
-    for path in [batch, bayes_batch, *(project / "results/power").glob("*.*")]:  # as a killed run left it
+    lost = [
+        project / "results/power/batches/n12/-0.2000/batch001.parquet",
+        project / "results/power/batches/within_n6/-0.2000/batch001.parquet",
+        project / "results/power/bayes/within_n6/-0.2000/batch000.parquet",
+    ]
+    before = [pd.read_parquet(path) for path in lost]
+    for path in [*lost, *(project / "results/power").glob("*.*")]:  # as a killed run left it
         path.unlink()
     again = run_snakemake(project, "power", "--cores", "2", "--configfile", overlay)
-    assert again.stderr.count("rule power_batch") == 1 and again.stderr.count("rule power_bayes_batch") == 1
-    pd.testing.assert_frame_equal(pd.read_parquet(batch), before)  # each batch deterministic from its seeds
-    pd.testing.assert_frame_equal(pd.read_parquet(bayes_batch), bayes_before)
+    assert again.stderr.count("rule power_batch") == 2 and again.stderr.count("rule power_bayes_batch") == 1
+    for path, table in zip(lost, before, strict=True):  # each batch deterministic from its seeds
+        pd.testing.assert_frame_equal(pd.read_parquet(path), table)
 
 
 def test_what_keeps_the_power_analysis_from_running_is_said_before_any_job() -> None:
