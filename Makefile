@@ -18,7 +18,7 @@ power: setup
 	.venv/bin/snakemake power --cores $(CORES) --configfile config/power.yaml $(SNAKEMAKE_ARGS)
 
 # The designs compared (config/power_designs.yaml; README, "Between participants or crossover?"): the
-# participants a between-participant study and a crossover need; about 40 min on 2 cores.
+# participants a between-participant study and a crossover need; 55 min on 2 cores (shared with other work).
 power-designs: setup
 	.venv/bin/snakemake power --cores $(CORES) --configfile config/power_designs.yaml $(SNAKEMAKE_ARGS)
 
