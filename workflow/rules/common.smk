@@ -79,6 +79,7 @@ SIMULATED_PARTICIPANTS = list(INPUTS.simulated_participants)
 STIMULI_TABLE, RESPONSE_TIMES = INPUTS.stimuli_table, INPUTS.response_times
 # what keeps `snakemake power` from running here (it alone fails on them: a plain run does not need it)
 POWER_SETTINGS = PowerSettings.from_config(config["power"])
+POWER = "results/power"  # the power analysis's results
 POWER_PROBLEMS = check_power(config, STUDY, POWER_SETTINGS, STIMULI_TABLE)
 if config["report"]["power"] and POWER_PROBLEMS:
     raise WorkflowError(
@@ -151,6 +152,20 @@ def code_of(script):
     with its results is still up to date."""
     path = PROJECT / "workflow" / "rules" / script
     return [os.path.relpath(file) for file in code_files(path, SRC / "mimicry")]
+
+
+def power_batch_params(batches, rules):
+    """A power batch job's params (``batches``: path under the power folder -> batch): what it reads from the
+    config (its design's), and its cell and replicates."""
+
+    def params(wildcards, output):
+        batch = batches[os.path.relpath(output[0], POWER)]
+        return {
+            "config": power_batch_config(config, STUDY, batch.cell.design, rules),
+            "batch": batch.as_params(),
+        }
+
+    return params
 
 
 def project_file(path):

@@ -1,22 +1,8 @@
 # The power analysis (`snakemake power`; not part of a plain run): many simulated studies per design, size and
 # planted drug effect, the paper's frequentist and Bayesian decision rules applied to each (mimicry.power,
 # mimicry.power.bayes_rules).
-POWER = "results/power"
 POWER_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS, STUDY)}
 POWER_BAYES_BATCHES = {batch.path: batch for batch in power_batches(POWER_SETTINGS, STUDY, "bayes")}
-
-
-def power_batch_params(batches, rules):
-    """A batch job's params: what it reads from the config (its design's), and its cell and replicates."""
-
-    def params(wildcards, output):
-        batch = batches[os.path.relpath(output[0], POWER)]
-        return {
-            "config": power_batch_config(config, STUDY, batch.cell.design, rules),
-            "batch": batch.as_params(),
-        }
-
-    return params
 
 
 rule power_batch:
