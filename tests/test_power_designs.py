@@ -53,8 +53,9 @@ def test_a_between_studys_crossover_is_the_same_study_with_the_drug_within_and_i
     assert within["statistics"]["followup"]["formula"] == DESIGNS["within"]["formulas"]["followup"]
     assert within["statistics"]["emg"]["fallbacks"] == [] and within["simulation"] == DEFAULT["simulation"]
     assert planning.design_config(DESIGNS_CONFIG, STUDY, "between") == DESIGNS_CONFIG
-    specs = planning.rule_specs(within, Study.from_config(within["study"]), POWER.target)
-    assert "(0 + time | participant:session)" in specs["followup"].formulas[0]
+    specs = planning.design_specs(DESIGNS_CONFIG, STUDY, ("between", "within"), POWER.target)
+    assert "(0 + time | participant:session)" in specs["within"]["followup"].formulas[0]
+    assert specs["between"]["followup"].formulas[0] == "log_emg ~ drug * time + (1 + time | participant)"
     # a job's params: its design's config, a between job's without the grid's designs (they do not change it)
     lmm = planning.batch_config(DESIGNS_CONFIG, STUDY, "between", "lmm")
     assert "designs" not in lmm["power"] and "within" not in lmm["power"]

@@ -7,7 +7,7 @@ import pandas as pd
 from mimicry.figures import designs_figure, power_figure
 from mimicry.joblog import job_log
 from mimicry.power.bayes_rules import STUDY_CONTRAST_COLUMNS, coverage_table, rule_decisions
-from mimicry.power.planning import RULE_LABELS, design_config, rule_specs
+from mimicry.power.planning import RULE_LABELS, design_specs
 from mimicry.power.summary import (
     all_replicates,
     methods_paragraph,
@@ -45,10 +45,7 @@ with job_log(snakemake.log[0], "power_summary") as log:
         config = snakemake.params.config
         study, power = Study.from_config(config["study"]), PowerSettings.from_config(config["power"])
         bayes = config["statistics"]["bayes"]
-        specs = {}
-        for design in snakemake.params.designs:
-            design_of = design_config(config, study, design)
-            specs[design] = rule_specs(design_of, Study.from_config(design_of["study"]), power.target)
+        specs = design_specs(config, study, snakemake.params.designs, power.target)
         paragraph = methods_paragraph(
             study,
             SimulationSettings.from_config(config["simulation"]),

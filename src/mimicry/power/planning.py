@@ -3,7 +3,7 @@ power target (nothing here simulates or fits)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -182,6 +182,17 @@ def rule_specs(config: Mapping[str, Any], study: Study, target: PowerTarget) -> 
         spec.name: spec for spec in lmm_specs(config, study, response_times=False, faces=False, followup_cell=cell)
     }
     return {"followup": specs[f"emg_{target.muscle}_{target.emotion}"], "full": specs[f"emg_{target.muscle}"]}
+
+
+def design_specs(
+    config: Mapping[str, Any], study: Study, designs: Sequence[str], target: PowerTarget
+) -> dict[str, dict[str, LmmSpec]]:
+    """Each design's rule models (:func:`rule_specs` of its :func:`design_config`)."""
+    specs = {}
+    for design in designs:
+        given = design_config(config, study, design)
+        specs[design] = rule_specs(given, Study.from_config(given["study"]), target)
+    return specs
 
 
 #: The ``statistics`` keys the LMM rules read, and the ``statistics.bayes`` keys the Bayesian ones read.
