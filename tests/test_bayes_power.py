@@ -69,104 +69,28 @@ def test_the_planted_contrast_is_the_drug_groups_shift_from_the_reference() -> N
     assert on_rate == pytest.approx({"amisulpride": 0.0, "naltrexone": 0.0})
 
 
+#: The design columns of the studies below: the study's own group sizes, 130 participants.
+BETWEEN = ("between", None, 130, 130)
+
+
 def _contrast_rows() -> pd.DataFrame:
     """Two studies x two drugs: the first's amisulpride HDI excludes 0 and LOPO favours drug effects; the second
     has no detection and its fits missed the gate."""
+    first = (10.0, 8.0, 0.88, 1.0, 900, 0, True)
+    second = (5.0, 6.0, 0.27, 1.02, 300, 2, False)
     rows = [
-        (
-            "between",
-            None,
-            130,
-            130,
-            -0.09,
-            0,
-            11,
-            "amisulpride",
-            -0.09,
-            -0.1,
-            -0.15,
-            -0.05,
-            True,
-            True,
-            10.0,
-            8.0,
-            0.88,
-            1.0,
-            900,
-            0,
-            True,
-        ),
-        (
-            "between",
-            None,
-            130,
-            130,
-            -0.09,
-            0,
-            11,
-            "naltrexone",
-            -0.09,
-            -0.03,
-            -0.09,
-            0.02,
-            False,
-            True,
-            10.0,
-            8.0,
-            0.88,
-            1.0,
-            900,
-            0,
-            True,
-        ),
-        (
-            "between",
-            None,
-            130,
-            130,
-            -0.09,
-            1,
-            12,
-            "amisulpride",
-            -0.09,
-            0.01,
-            -0.05,
-            0.06,
-            False,
-            False,
-            5.0,
-            6.0,
-            0.27,
-            1.02,
-            300,
-            2,
-            False,
-        ),
-        (
-            "between",
-            None,
-            130,
-            130,
-            -0.09,
-            1,
-            12,
-            "naltrexone",
-            -0.09,
-            -0.02,
-            -0.08,
-            0.04,
-            False,
-            True,
-            5.0,
-            6.0,
-            0.27,
-            1.02,
-            300,
-            2,
-            False,
-        ),
+        (-0.09, 0, 11, "amisulpride", -0.09, -0.1, -0.15, -0.05, True, True, *first),
+        (-0.09, 0, 11, "naltrexone", -0.09, -0.03, -0.09, 0.02, False, True, *first),
+        (-0.09, 1, 12, "amisulpride", -0.09, 0.01, -0.05, 0.06, False, False, *second),
+        (-0.09, 1, 12, "naltrexone", -0.09, -0.02, -0.08, 0.04, False, True, *second),
     ]
-    return studies.typed(pd.DataFrame(rows, columns=bayes_power.STUDY_CONTRAST_COLUMNS))
+    return studies.typed(pd.DataFrame([(*BETWEEN, *row) for row in rows], columns=bayes_power.STUDY_CONTRAST_COLUMNS))
+
+
+def _lmm_rows() -> pd.DataFrame:
+    """The same two studies' follow-up rule: both detected."""
+    rows = [(*BETWEEN, -0.09, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)]
+    return studies.typed(pd.DataFrame(rows, columns=lmm_rules.REPLICATE_COLUMNS))
 
 
 def test_the_rules_decide_per_study_and_the_table_counts_fits_that_missed_the_gate() -> None:
@@ -174,12 +98,7 @@ def test_the_rules_decide_per_study_and_the_table_counts_fits_that_missed_the_ga
     decided = decisions.set_index(["rule", "replicate"])["detected"]
     assert decided[("bayes_contrast_hdi", 0)] and not decided[("bayes_contrast_hdi", 1)]  # either drug's HDI
     assert decided[("bayes_lopo_weight", 0)] and not decided[("bayes_lopo_weight", 1)]
-    lmm = studies.typed(
-        pd.DataFrame(
-            [("between", None, 130, 130, -0.09, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
-            columns=lmm_rules.REPLICATE_COLUMNS,
-        )
-    )
+    lmm = _lmm_rows()
     replicates = summary.all_replicates(lmm, decisions)
     assert list(replicates.columns) == summary.ALL_REPLICATE_COLUMNS and len(replicates) == 6
     table = summary.power_table(replicates).set_index("rule")
@@ -196,12 +115,7 @@ def test_coverage_counts_the_planted_contrasts_inside_their_intervals() -> None:
 
 def test_the_methods_paragraph_reports_coverage_mean_error_and_the_gate() -> None:
     contrasts = _contrast_rows()
-    lmm = studies.typed(
-        pd.DataFrame(
-            [("between", None, 130, 130, -0.09, r, 11 + r, "followup_drug_x_time", 0.01, True, 0) for r in range(2)],
-            columns=lmm_rules.REPLICATE_COLUMNS,
-        )
-    )
+    lmm = _lmm_rows()
 
     def paragraph(rows: pd.DataFrame) -> str:
         table = summary.power_table(summary.all_replicates(lmm, bayes_power.rule_decisions(rows)))

@@ -303,6 +303,20 @@ def _rule_panels(labels: dict[str, str]) -> tuple[Figure, Any, list[Any]]:
     return figure, grid, list(grid.flat[: len(labels)])
 
 
+def _finish_rule_panels(
+    grid: Any, axes: list[Any], labels: dict[str, str], target_power: float, xlabel: str, legend_size: float
+) -> None:
+    """Each rule panel's title, x label and power axis with the target power dashed; the legend in the last."""
+    for ax, title in zip(axes, labels.values(), strict=True):
+        ax.axhline(target_power, color="0.4", ls="--", lw=0.8)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel(xlabel)
+        ax.set_ylim(0, 1)
+    for ax in grid[:, 0]:
+        ax.set_ylabel("power (share of studies detecting it)")
+    axes[-1].legend(fontsize=legend_size, loc="lower right")
+
+
 def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str]) -> Figure:
     """Power against the size of the planted effect, one panel per decision rule (``labels``: rule -> title), one
     line per design and size with its 95% intervals (a crossover's dashed); the target power marked, the study's
@@ -310,7 +324,7 @@ def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str
     figure, grid, axes = _rule_panels(labels)
     colours = ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:cyan"]
     keys = ["design", "participants", "participants_per_group"]
-    for ax, (rule, title) in zip(axes, labels.items(), strict=True):
+    for ax, rule in zip(axes, labels, strict=True):
         by_size = table[table["rule"] == rule].groupby(keys, dropna=False, sort=True)
         for k, ((design, participants, size), cells) in enumerate(by_size):
             cells = cells.assign(magnitude=cells["effect"].abs()).sort_values("magnitude")
@@ -326,13 +340,7 @@ def power_figure(table: pd.DataFrame, target_power: float, labels: dict[str, str
             style = "o--" if design == "within" else "o-"
             ax.plot(cells["magnitude"], cells["power"], style, color=colour, lw=2.0 if own else 1.2, label=label)
             ax.fill_between(cells["magnitude"], cells["ci_low"], cells["ci_high"], color=colour, alpha=0.15, lw=0)
-        ax.axhline(target_power, color="0.4", ls="--", lw=0.8)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("planted effect (size, log EMG)")
-        ax.set_ylim(0, 1)
-    for ax in grid[:, 0]:
-        ax.set_ylabel("power (share of studies detecting it)")
-    axes[-1].legend(fontsize=8, loc="lower right")
+    _finish_rule_panels(grid, axes, labels, target_power, "planted effect (size, log EMG)", 8)
     return figure
 
 
@@ -344,7 +352,7 @@ def designs_figure(table: pd.DataFrame, target_power: float, labels: dict[str, s
     effects = sorted(table["effect"].unique(), key=abs)
     palette = ["0.5", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown"]
     colours = {effect: palette[k % len(palette)] for k, effect in enumerate(effects)}
-    for ax, (rule, title) in zip(axes, labels.items(), strict=True):
+    for ax, rule in zip(axes, labels, strict=True):
         for (design, effect), cells in table[table["rule"] == rule].groupby(["design", "effect"], sort=True):
             cells = cells.sort_values("participants")
             words = "crossover" if design == "within" else "between"
@@ -359,11 +367,5 @@ def designs_figure(table: pd.DataFrame, target_power: float, labels: dict[str, s
             ax.fill_between(
                 cells["participants"], cells["ci_low"], cells["ci_high"], color=colours[effect], alpha=0.1, lw=0
             )
-        ax.axhline(target_power, color="0.4", ls="--", lw=0.8)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("participants")
-        ax.set_ylim(0, 1)
-    for ax in grid[:, 0]:
-        ax.set_ylabel("power (share of studies detecting it)")
-    axes[-1].legend(fontsize=7, loc="lower right")
+    _finish_rule_panels(grid, axes, labels, target_power, "participants", 7)
     return figure

@@ -11,7 +11,7 @@ import pandas as pd
 from mimicry.apa import format_f, format_p
 from mimicry.bayes_specs import MODEL_LABELS, WINDOW_CRITERIA_CAVEAT
 from mimicry.power.planning import design_phrase
-from mimicry.power.summary import needed_sentences
+from mimicry.power.summary import cells_of, needed_sentences
 
 FINDING_COLUMNS = ["topic", "statement"]
 WEIGHT_LABELS = {
@@ -208,15 +208,8 @@ def power_findings(
     statements = []
     order = {rule: k for k, rule in enumerate(labels)}
     for row in detectable.sort_values("rule", key=lambda rules: rules.map(order), kind="stable").itertuples():
-        size = row.participants_per_group
-        same = table["participants_per_group"].isna() if pd.isna(size) else table["participants_per_group"] == size
-        cells = table[
-            (table["rule"] == row.rule)
-            & same
-            & (table["design"] == row.design)
-            & (table["participants"] == row.participants)
-        ]
-        design = design_phrase(row.design, size, row.participants, row.sessions)
+        cells = cells_of(table[table["rule"] == row.rule], row)
+        design = design_phrase(row.design, row.participants_per_group, row.participants, row.sessions)
         largest = cells.loc[cells["effect"].abs().idxmax()]
         # the detectable effects are sizes: given the sign of the grid's effects
         effect, low, high = (

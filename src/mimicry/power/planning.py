@@ -249,7 +249,7 @@ def check_power(config: Mapping[str, Any], study: Study, power: PowerSettings, s
         problems.append(f"power.target.groups: {unknown} are not study groups ({list(study.groups)})")
     if problems:
         return problems
-    for design in designs(power, study):
+    for design, specs in design_specs(config, study, designs(power, study), target).items():
         derived = design == "within" and not study.crossover
         if derived:  # power.within.formulas: the crossover's model data is all they may name
             known = {*MODEL_COLUMNS["emg"], *CROSSOVER_COLUMNS}
@@ -260,8 +260,6 @@ def check_power(config: Mapping[str, Any], study: Study, power: PowerSettings, s
                         f"power.within.formulas.{key} {formula!r}: {unknown_terms} name no column of a crossover's "
                         f"model data ({sorted(known)})"
                     )
-        config_of = design_config(config, study, design)
-        specs = rule_specs(config_of, Study.from_config(config_of["study"]), target)
         for rule, (model, term) in LMM_RULES.items():
             formula = specs[model].formulas[0]
             missing = sorted(set(term.split(":")) - set(formula_variables(formula)))

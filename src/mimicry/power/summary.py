@@ -128,7 +128,7 @@ def _share(cell: pd.Series) -> str:
     return f"{cell['power']:.1%} [{cell['ci_low']:.1%}, {cell['ci_high']:.1%}]"
 
 
-def _cells_of(table: pd.DataFrame, row: Any) -> pd.DataFrame:
+def cells_of(table: pd.DataFrame, row: Any) -> pd.DataFrame:
     """The rows of ``table`` of the design and size of ``row`` (a row of a table keyed by DESIGN_COLUMNS)."""
     size = row.participants_per_group
     same = table["participants_per_group"].isna() if pd.isna(size) else table["participants_per_group"] == size
@@ -168,12 +168,10 @@ def _design_paragraph(
             + (f", {crossover.carryover:.0%} of the previous drug's effect carried over" if crossover.carryover else "")
             + "; each recording's trials rejected by the outlier rules on its own."
         )
-    means = "participant x session x condition x window means in a crossover" if "within" in specs else ""
+    sessions = " (participant x session x condition x window means in a crossover)" if "within" in specs else ""
     text += (
         f" In each study two frequentist decision rules were applied at alpha = {power.alpha:g}, each fitted by REML "
-        "(lme4, lmerTest, Satterthwaite degrees of freedom) to participant x condition x window means"
-        + (f" ({means})" if means else "")
-        + "."
+        f"(lme4, lmerTest, Satterthwaite degrees of freedom) to participant x condition x window means{sessions}."
     )
     for design, rule_models in specs.items():
         text += (
@@ -202,7 +200,7 @@ def _rule_sentences(table: pd.DataFrame, detectable: pd.DataFrame) -> str:
     order = {rule: k for k, rule in enumerate(RULE_LABELS)}  # the LMM rules first, as the text introduces them
     several = len(detectable.drop_duplicates(DESIGN_COLUMNS)) > 1
     for row in detectable.sort_values("rule", key=lambda rules: rules.map(order), kind="stable").itertuples():
-        rows = _cells_of(table[table["rule"] == row.rule], row)
+        rows = cells_of(table[table["rule"] == row.rule], row)
         largest = rows.loc[rows["effect"].abs().idxmax()]
         design = (
             f" with {design_phrase(row.design, row.participants_per_group, row.participants, row.sessions)}"
